@@ -1,0 +1,89 @@
+# Tally — plain GNU make. Variants build in their own folders:
+#   make                  build/tally
+#   make SANITIZE=address,undefined   build-address,undefined/tally
+#   make test             installs test deps, builds with ASan+UBSan, runs every test
+#   make fuzz             libFuzzer harnesses (clang) in build-fuzz/
+#   make bench            prints the benchmark table
+#   make run              installs deps, builds, seeds a demo site if empty, serves :8080
+
+CC ?= cc
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+BUILD ?= build
+OPT ?= -O2
+else
+BUILD ?= build-$(SANITIZE)
+OPT ?= -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+endif
+
+PKGS := libmicrohttpd jansson libsodium
+WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
+CFLAGS ?= -g $(OPT)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDFLAGS += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+
+LIB_SRC := $(sort $(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(BUILD)/tests/harness.o
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
+
+.PHONY: all test run bench fuzz clean deps
+all: $(BUILD)/tally
+
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h) tests/test.h tests/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tally: $(BUILD)/src/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Fuzz corpora replayed as regression tests: the harness plus a main that
+# feeds it every file of fuzz/corpus/NAME/.
+$(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+deps:
+	@scripts/deps.sh build
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-binaries
+	@scripts/run-tests.sh build-address,undefined
+
+.PHONY: test-binaries
+test-binaries: $(BUILD)/tally $(TEST_BIN) $(FUZZ_REPLAY)
+
+fuzz:
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+		LDFLAGS="-fsanitize=fuzzer,address,undefined" fuzz-binaries
+	@echo "run e.g.: build-fuzz/fuzz/fuzz_track_request fuzz/corpus/fuzz_track_request"
+
+.PHONY: fuzz-binaries
+fuzz-binaries: $(FUZZ_SRC:fuzz/%.c=build-fuzz/fuzz/%)
+build-fuzz/fuzz/%: build-fuzz/fuzz/%.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/pipeline
+	@scripts/bench.sh $(BUILD)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+DATA ?= ./data
+LISTEN ?= 127.0.0.1:8080
+run:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh $(BUILD)/tally "$(DATA)" "$(LISTEN)"
+
+clean:
+	rm -rf build build-* 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tally builds, tests and benchmarks with.
+# Only what is missing is installed, so a second run costs a dpkg query.
+set -euo pipefail
+
+build_packages=(
+    build-essential pkg-config clang
+    libmicrohttpd-dev libjansson-dev libsodium-dev
+)
+test_packages=(curl)
+bench_packages=(wrk nginx-light)
+
+wanted=("${build_packages[@]}")
+case "${1:-build}" in
+    build) ;;
+    test) wanted+=("${test_packages[@]}") ;;
+    bench) wanted+=("${test_packages[@]}" "${bench_packages[@]}") ;;
+    *) echo "usage: scripts/deps.sh [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing missing packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,85 @@
+/* store: the embedded, crash-safe hit store.
+ *
+ * DATA/wal/NNNNNNNN.log   write-ahead log: the truth. Each record is
+ *                         [u32 length][u32 crc32c][payload] (little endian),
+ *                         payload = one hit encoded by store_hit_encode.
+ * DATA/seg/SITE/YYYY-MM-DD.N.seg
+ *                         a sealed (site, UTC day): immutable columnar file,
+ *                         N = 0 for the first seal, 1.. for late hits (deltas).
+ * DATA/quarantine/        files that failed their checksums, moved aside.
+ *
+ * A hit is appended to the log before its HTTP answer; today's hits live in
+ * memory tables rebuilt from the log at start; days closed for longer than
+ * the grace period are sealed and their log files removed. Each segment
+ * records `sealed_through_seq`, so replaying a log that outlived its seal
+ * never counts a hit twice.
+ *
+ * Not thread-safe: the caller serialises calls on one store. Several
+ * read-only opens may run beside one writer. */
+#ifndef TALLY_STORE_H
+#define TALLY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../base/base.h"
+#include "../track/track.h"
+
+enum store_fsync {
+    STORE_FSYNC_ALWAYS,   /* fdatasync before store_append returns */
+    STORE_FSYNC_INTERVAL, /* store_sync, called each second, fdatasyncs */
+    STORE_FSYNC_NEVER,    /* the OS decides (tests, benchmarks) */
+};
+/* "always" | "interval" | "never"; -EINVAL otherwise. */
+int store_fsync_parse(const char *s, enum store_fsync *out);
+
+struct store_options {
+    const char *data_dir;
+    enum store_fsync fsync;
+    bool read_only;          /* no lock, no truncation, no sealing: CLI readers */
+    int64_t seal_grace_ms;   /* a UTC day is sealed this long after it ends */
+};
+
+struct store;
+
+/* Opens (creating folders as needed), verifies segments, replays the log.
+ * A torn log tail is truncated with a warning (read-only opens just stop
+ * there); a segment that fails its checksums is moved to quarantine/ and
+ * reported. A writer takes DATA/LOCK; a second writer gets -EBUSY and a
+ * message naming the process holding it. */
+int store_open(const struct store_options *opts, struct store **out, char *err, size_t errlen);
+void store_close(struct store *store);
+
+/* Assigns seq to each hit, encodes all of them, writes them to the log in
+ * one write(), honours the fsync policy, then adds them to memory tables.
+ * Returns 0 only when every hit is in the log: the caller may acknowledge. */
+int store_append(struct store *store, struct hit *hits, size_t count);
+/* fdatasync the log if anything was appended since the last sync. */
+int store_sync(struct store *store);
+/* Seals every (site, day) whose UTC day ended more than seal_grace_ms before
+ * now_ms, then removes log files holding only sealed hits. */
+int store_seal(struct store *store, int64_t now_ms, char *err, size_t errlen);
+
+/* Calls fn for every stored hit of site_id (0 = every site) with
+ * from_ms <= time_ms < to_ms: sealed days first, then memory, each in append
+ * order. The hit and its strings are valid only during the call. A non-zero
+ * return from fn stops the scan and is returned. */
+typedef int (*store_hit_fn)(const struct hit *hit, void *arg);
+int store_scan(struct store *store, uint32_t site_id, int64_t from_ms, int64_t to_ms,
+               store_hit_fn fn, void *arg);
+uint64_t store_hit_count(const struct store *store); /* sealed + memory */
+
+/* Verifies every segment and log checksum under data_dir without changing
+ * anything unless quarantine is set. Writes one line per problem to out;
+ * returns the number of problems (0 = healthy) or a negative errno. */
+int store_check(const char *data_dir, bool quarantine, FILE *out);
+
+/* The log payload: every HIT_FIELDS field in order; numbers little endian,
+ * strings as u32 length, bytes, NUL. Decoding points hit's strings into
+ * data, which must outlive the hit. -EINVAL on a truncated payload. */
+void store_hit_encode(const struct hit *hit, struct buf *out);
+int store_hit_decode(const void *data, size_t len, struct hit *hit);
+
+#endif

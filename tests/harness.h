@@ -1,0 +1,52 @@
+/* harness: what integration tests need to use Tally as a user does: a
+ * fresh data folder, the real `tally serve` on a loopback port, raw HTTP
+ * requests, and CLI runs with their output. The binary is $TALLY_BIN. */
+#ifndef TALLY_HARNESS_H
+#define TALLY_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../src/base/base.h"
+
+/* Creates an empty folder under $TMPDIR (or /tmp) and writes its path. */
+int harness_tmpdir(char out[256]);
+/* rm -rf path (refuses anything outside the temp folder). */
+void harness_rmtree(const char *path);
+
+struct server {
+    pid_t pid;
+    int port;
+    char data_dir[256];
+    char log_path[300];   /* the server's stderr, for privacy checks */
+};
+/* Starts `tally serve --data DATA_DIR --listen 127.0.0.1:PORT --fsync never
+ * EXTRA_ARGS` on a free port and waits until it answers. extra_args may be
+ * "" and is split on spaces. */
+int server_start(struct server *s, const char *data_dir, const char *extra_args);
+void server_stop(struct server *s);   /* SIGTERM, then wait */
+void server_kill(struct server *s);   /* SIGKILL, then wait */
+
+struct http_reply {
+    int status;
+    struct buf headers;   /* raw header block, lines "Name: value\r\n" */
+    struct buf body;
+};
+/* Sends one request on a new connection and reads the whole answer.
+ * extra_headers is "" or "Name: value\r\n..." lines. Returns 0 or -errno. */
+int http_request(int port, const char *method, const char *target, const char *extra_headers,
+                 const char *body, size_t body_len, struct http_reply *reply);
+void http_reply_free(struct http_reply *reply);
+/* Value of a response header (case-insensitive name) or NULL; copied into out. */
+const char *http_reply_header(const struct http_reply *reply, const char *name, char *out,
+                              size_t outlen);
+
+/* Runs `$TALLY_BIN ARGS` (args split on spaces; single quotes group) and
+ * captures stdout and stderr together into out. Returns the exit status,
+ * or -1 if it did not exit normally. */
+int run_tally(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when needle occurs anywhere in any file under dir (binary-safe). */
+int harness_grep_tree(const char *dir, const char *needle);
+
+#endif
