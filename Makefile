@@ -34,11 +34,11 @@ FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 .PHONY: all test run bench fuzz clean deps
 all: $(BUILD)/tally
 
-$(BUILD)/%.o: %.c $(wildcard src/*/*.h) tests/test.h tests/harness.h
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/*/*.h) tests/test.h tests/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/tally: $(BUILD)/src/main.o $(LIB_OBJ)
+$(BUILD)/tally: $(BUILD)/src/main.o $(BUILD)/src/demo.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(LIB_OBJ)
