@@ -8,7 +8,7 @@ build_packages=(
     libmicrohttpd-dev libjansson-dev libsodium-dev
 )
 test_packages=(curl)
-bench_packages=(wrk nginx-light)
+bench_packages=(wrk nginx-light bc)
 
 wanted=("${build_packages[@]}")
 case "${1:-build}" in
