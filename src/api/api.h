@@ -22,6 +22,10 @@ struct api_options {
 struct api;
 int api_create(const struct api_options *opts, struct api **out, char *err, size_t errlen);
 void api_destroy(struct api *api);
+/* How many stored hits api_create fed back to the session (for the startup log). */
+uint64_t api_restored_hits(const struct api *api);
+/* GET, HEAD, POST and OPTIONS: what every endpoint accepts (else 405). */
+bool api_method_allowed(const char *method);
 
 struct api_request {
     const char *method;               /* "GET", "POST", "OPTIONS", ... */

@@ -1,0 +1,544 @@
+/* api: routing and answers, independent of the HTTP library.
+ *
+ * One mutex guards the whole pipeline (sites, tokens, session, store and
+ * the request arena): the HTTP thread calls api_handle, the main thread
+ * api_maintain once a second, `tally demo` api_track. */
+#include "api.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../config/config.h"
+#include "../enrich/enrich.h"
+#include "../session/session.h"
+
+/* Everything one request parses lives here; a bulk body of HTTP_MAX_BODY
+ * (8 MiB) decodes into less than twice its size, so 48 MiB is generous and
+ * still bounded. */
+#define API_ARENA_LIMIT (48u << 20)
+/* Each item costs a struct hit (~600 bytes) until the batch is appended. */
+#define API_BULK_MAX_ITEMS 100000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* What identifies a version of a config file: a rewrite (rename) changes
+ * the inode, an edit in place the mtime or size. */
+struct file_stamp {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+struct api {
+    pthread_mutex_t lock;
+    char *data_dir;
+    struct store *store;
+    struct sites *sites;
+    struct tokens *tokens;
+    struct session *session;
+    struct file_stamp sites_stamp, tokens_stamp;
+    struct arena arena; /* reset at the start of each request */
+    uint64_t restored;
+};
+
+static const unsigned char gif_1x1[43] = {
+    'G',  'I',  'F',  '8',  '9',  'a',  0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+};
+
+/* ---- config files ---- */
+
+static void file_stamp_read(const char *data_dir, const char *name, struct file_stamp *out)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", data_dir, name);
+    struct stat st;
+    *out = (struct file_stamp){0};
+    if (stat(path, &st)) return;
+    *out = (struct file_stamp){.exists = true, .dev = st.st_dev, .ino = st.st_ino,
+                               .size = st.st_size, .mtime = st.st_mtim};
+}
+
+static bool file_stamp_same(const struct file_stamp *a, const struct file_stamp *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Called with the lock held. A file that fails to load keeps the previous
+ * snapshot serving: a typo in sites.json must not stop tracking. */
+static void api_reload_config(struct api *api)
+{
+    char err[512];
+    struct file_stamp st;
+    file_stamp_read(api->data_dir, "sites.json", &st);
+    if (!file_stamp_same(&st, &api->sites_stamp)) {
+        api->sites_stamp = st;
+        struct sites *sites;
+        if (sites_load(api->data_dir, &sites, err, sizeof err)) {
+            log_error("keeping the previous sites: %s", err);
+        } else {
+            sites_free(api->sites);
+            api->sites = sites;
+            log_info("reloaded sites.json: %zu site(s)", sites->count);
+        }
+    }
+    file_stamp_read(api->data_dir, "tokens.json", &st);
+    if (!file_stamp_same(&st, &api->tokens_stamp)) {
+        api->tokens_stamp = st;
+        struct tokens *tokens;
+        if (tokens_load(api->data_dir, &tokens, err, sizeof err)) {
+            log_error("keeping the previous tokens: %s", err);
+        } else {
+            tokens_free(api->tokens);
+            api->tokens = tokens;
+            log_info("reloaded tokens.json");
+        }
+    }
+}
+
+/* ---- create / destroy ---- */
+
+static int api_restore_hit(const struct hit *hit, void *arg)
+{
+    struct api *api = arg;
+    session_restore(api->session, hit);
+    api->restored++;
+    return 0;
+}
+
+int api_create(const struct api_options *opts, struct api **out, char *err, size_t errlen)
+{
+    struct api *api = calloc(1, sizeof *api);
+    if (!api) return -ENOMEM;
+    pthread_mutex_init(&api->lock, NULL);
+    api->data_dir = strdup(opts->data_dir);
+    if (!api->data_dir) abort();
+    arena_init(&api->arena, API_ARENA_LIMIT);
+
+    struct store_options so = {.data_dir = opts->data_dir, .fsync = opts->fsync,
+                               .read_only = false, .seal_grace_ms = opts->seal_grace_ms};
+    /* Stamps first: a file changed between stamp and load is reloaded by
+     * the next api_maintain rather than missed. */
+    file_stamp_read(opts->data_dir, "sites.json", &api->sites_stamp);
+    file_stamp_read(opts->data_dir, "tokens.json", &api->tokens_stamp);
+    int rc = store_open(&so, &api->store, err, errlen);
+    if (!rc) rc = sites_load(opts->data_dir, &api->sites, err, errlen);
+    if (!rc) rc = tokens_load(opts->data_dir, &api->tokens, err, errlen);
+    if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
+    if (!rc) {
+        rc = store_scan(api->store, 0, INT64_MIN, INT64_MAX, api_restore_hit, api);
+        if (rc) snprintf(err, errlen, "cannot read the stored hits back: %s", strerror(-rc));
+    }
+    if (rc) {
+        api_destroy(api);
+        return rc;
+    }
+    *out = api;
+    return 0;
+}
+
+void api_destroy(struct api *api)
+{
+    if (!api) return;
+    if (api->store) {
+        int rc = store_sync(api->store);
+        if (rc) log_error("final sync of the log failed: %s", strerror(-rc));
+    }
+    store_close(api->store);
+    session_destroy(api->session);
+    tokens_free(api->tokens);
+    sites_free(api->sites);
+    arena_free(&api->arena);
+    free(api->data_dir);
+    pthread_mutex_destroy(&api->lock);
+    free(api);
+}
+
+uint64_t api_restored_hits(const struct api *api) { return api->restored; }
+
+/* ---- the pipeline ---- */
+
+static int params_check_utf8(const struct track_params *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        const char *name = p->items[i].name, *value = p->items[i].value ? p->items[i].value : "";
+        if (!utf8_valid(name, strlen(name))) {
+            snprintf(err, errlen, "a parameter name is not valid UTF-8");
+            return TRACK_INVALID;
+        }
+        if (!utf8_valid(value, strlen(value))) {
+            snprintf(err, errlen, "parameter '%.64s' is not valid UTF-8", name);
+            return TRACK_INVALID;
+        }
+    }
+    return 0;
+}
+
+/* Parse, enrich and sessionize one hit, without storing it. Lock held. */
+static int api_prepare(struct api *api, const struct track_params *params,
+                       const struct track_context *ctx, struct track_request *req, bool *dropped,
+                       char *err, size_t errlen)
+{
+    *dropped = false;
+    int rc = params_check_utf8(params, err, errlen);
+    if (rc) return rc;
+    rc = track_parse(params, ctx, api->sites, api->tokens, &api->arena, req, err, errlen);
+    if (rc) return rc;
+    if (req->dropped_for_privacy) {
+        *dropped = true;
+        return 0;
+    }
+    enrich_hit(req, &api->arena);
+    rc = session_assign(api->session, req, ctx->now_ms);
+    if (rc) {
+        snprintf(err, errlen, "cannot update the visitor salt: %s", strerror(-rc));
+        /* -EPERM equals TRACK_INVALID: keep a storage failure a 503. */
+        if (rc == TRACK_INVALID) rc = -EACCES;
+    }
+    return rc;
+}
+
+static int api_store(struct api *api, struct hit *hits, size_t count, char *err, size_t errlen)
+{
+    int rc = store_append(api->store, hits, count);
+    if (rc) {
+        log_error("store_append of %zu hit(s) failed: %s", count, strerror(-rc));
+        snprintf(err, errlen, "the hit could not be stored (%s); retry later", strerror(-rc));
+    }
+    return rc;
+}
+
+int api_track(struct api *api, const struct track_params *params, const struct track_context *ctx,
+              bool *dropped, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&api->lock);
+    arena_reset(&api->arena);
+    struct track_request req;
+    int rc = api_prepare(api, params, ctx, &req, dropped, err, errlen);
+    if (!rc && !*dropped) rc = api_store(api, &req.hit, 1, err, errlen);
+    pthread_mutex_unlock(&api->lock);
+    return rc;
+}
+
+/* ---- answers ---- */
+
+static void answer_text(struct api_response *resp, int status, const char *text)
+{
+    resp->status = status;
+    resp->content_type = "text/plain; charset=utf-8";
+    buf_reset(&resp->body);
+    buf_puts(&resp->body, text);
+    buf_putc(&resp->body, '\n');
+}
+
+static void answer_empty(struct api_response *resp, int status)
+{
+    resp->status = status;
+    resp->content_type = "text/plain; charset=utf-8";
+    buf_reset(&resp->body);
+}
+
+static void answer_api_error(struct api_response *resp, int status, const char *message)
+{
+    resp->status = status;
+    resp->content_type = "application/json";
+    buf_reset(&resp->body);
+    buf_puts(&resp->body, "{\"result\":\"error\",\"message\":");
+    buf_json_string(&resp->body, message);
+    buf_puts(&resp->body, "}");
+}
+
+/* Origins are echoed into a header: only a plain printable token is. */
+static void cors_origin(const char *origin, struct api_response *resp)
+{
+    resp->allow_origin[0] = '\0';
+    if (!origin) return;
+    size_t len = strlen(origin);
+    if (len == 0 || len >= sizeof resp->allow_origin) return;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)origin[i] <= 0x20 || (unsigned char)origin[i] >= 0x7f) return;
+    memcpy(resp->allow_origin, origin, len + 1);
+}
+
+/* The parameters of a non-bulk request: the query string, plus a
+ * form-encoded body whose values win (they come later, and
+ * track_params_get returns the last one). */
+static int request_params(struct api *api, const struct api_request *req, struct track_params *p,
+                          char *err, size_t errlen)
+{
+    track_params_init(p, &api->arena);
+    if (req->query) {
+        for (size_t i = 0; i < req->query->count; i++) {
+            const struct track_param *q = &req->query->items[i];
+            if (track_params_add(p, q->name, q->value ? q->value : "")) goto too_large;
+        }
+    }
+    if (req->body && req->body_len) {
+        int rc = track_params_parse_query(p, req->body, req->body_len, err, errlen);
+        if (rc == -ENOMEM) goto too_large;
+        if (rc) return rc;
+    }
+    return 0;
+too_large:
+    snprintf(err, errlen, "the request has too many parameters");
+    return -ENOMEM;
+}
+
+static void handle_single(struct api *api, const struct api_request *req,
+                          const struct track_params *params, struct api_response *resp)
+{
+    char err[512];
+    struct track_request tr;
+    bool dropped;
+    int rc = api_prepare(api, params, &req->ctx, &tr, &dropped, err, sizeof err);
+    if (rc == TRACK_INVALID) {
+        answer_text(resp, 400, err);
+        return;
+    }
+    if (!rc && dropped) {
+        answer_empty(resp, 204);
+        return;
+    }
+    if (!rc) rc = api_store(api, &tr.hit, 1, err, sizeof err);
+    if (rc) {
+        /* Not acknowledged: the tracker may retry. */
+        answer_text(resp, 503, err);
+        return;
+    }
+    if (!tr.send_image) {
+        answer_empty(resp, 204);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "image/gif";
+    buf_reset(&resp->body);
+    buf_append(&resp->body, gif_1x1, sizeof gif_1x1);
+}
+
+/* Bulk: every item runs through track, enrich and session; the valid ones
+ * are appended together, so the whole request costs one write and (with
+ * --fsync always) one fsync. */
+static void handle_bulk(struct api *api, const struct api_request *req, struct api_response *resp)
+{
+    char err[512];
+    struct track_bulk *bulk;
+    if (track_bulk_open(req->body, req->body_len, &bulk, err, sizeof err)) {
+        answer_text(resp, 400, err);
+        return;
+    }
+    struct track_context ctx = req->ctx;
+    const char *token = track_bulk_token(bulk);
+    if (token && *token) ctx.token_auth = token;
+
+    size_t n = track_bulk_count(bulk), stored = 0, tracked = 0;
+    if (n > API_BULK_MAX_ITEMS) {
+        answer_text(resp, 413, "a bulk request holds at most " STR(API_BULK_MAX_ITEMS)
+                               " items; split it");
+        track_bulk_free(bulk);
+        return;
+    }
+    struct hit *hits = n ? calloc(n, sizeof *hits) : NULL;
+    size_t *invalid = n ? calloc(n, sizeof *invalid) : NULL;
+    size_t invalid_count = 0;
+    if (n && (!hits || !invalid)) abort();
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct track_params p;
+        track_params_init(&p, &api->arena);
+        int item_rc = track_bulk_item(bulk, i, &p, err, sizeof err);
+        if (item_rc == -ENOMEM) {
+            rc = -ENOMEM;
+            break;
+        }
+        struct track_request tr;
+        bool dropped = false;
+        if (!item_rc) item_rc = api_prepare(api, &p, &ctx, &tr, &dropped, err, sizeof err);
+        if (item_rc == TRACK_INVALID || item_rc == -EINVAL) {
+            invalid[invalid_count++] = i;
+            continue;
+        }
+        if (item_rc) {
+            rc = item_rc;
+            break;
+        }
+        tracked++;
+        if (!dropped) hits[stored++] = tr.hit;
+    }
+    if (rc == -ENOMEM) {
+        answer_text(resp, 413, "the bulk request is too large to process at once; split it");
+    } else if (rc || (stored && api_store(api, hits, stored, err, sizeof err))) {
+        answer_text(resp, 503, err);
+    } else {
+        resp->status = 200;
+        resp->content_type = "application/json";
+        buf_reset(&resp->body);
+        buf_printf(&resp->body, "{\"status\":\"success\",\"tracked\":%zu,\"invalid\":%zu,"
+                                "\"invalid_indices\":[",
+                   tracked, invalid_count);
+        for (size_t i = 0; i < invalid_count; i++)
+            buf_printf(&resp->body, "%s%zu", i ? "," : "", invalid[i]);
+        buf_puts(&resp->body, "]}");
+    }
+    free(hits);
+    free(invalid);
+    track_bulk_free(bulk);
+}
+
+static void handle_tracking(struct api *api, const struct api_request *req,
+                            struct api_response *resp)
+{
+    bool has_body = strcmp(req->method, "POST") == 0 && req->body && req->body_len > 0;
+    if (has_body && track_body_is_json(req->body, req->body_len)) {
+        handle_bulk(api, req, resp);
+        return;
+    }
+    char err[512];
+    struct track_params params;
+    int rc = request_params(api, req, &params, err, sizeof err);
+    if (rc) {
+        answer_text(resp, rc == -ENOMEM ? 413 : 400, err);
+        return;
+    }
+    handle_single(api, req, &params, resp);
+}
+
+/* "YYYY-MM-DD HH:MM:SS" in UTC, as Matomo's ts_created. */
+static void format_timestamp(int64_t ms, char out[20])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void api_get_site(struct api *api, const struct track_params *p, struct api_response *resp)
+{
+    const char *id_text = track_params_get(p, "idSite");
+    int64_t id;
+    if (!id_text || parse_i64(id_text, 1, UINT32_MAX, &id)) {
+        answer_api_error(resp, 400, "idSite: expected a site id (a positive integer)");
+        return;
+    }
+    const char *token = track_params_get(p, "token_auth");
+    if (!tokens_allow(api->tokens, token ? token : "", (uint32_t)id)) {
+        answer_api_error(resp, 401,
+                         "token_auth is missing or does not grant access to this site; "
+                         "create one with `tally token create --site N`");
+        return;
+    }
+    const struct site *site = sites_find(api->sites, (uint32_t)id);
+    if (!site) {
+        answer_api_error(resp, 400, "idSite: no such site");
+        return;
+    }
+    char created[20];
+    format_timestamp(site->created_ms, created);
+    struct buf *b = &resp->body;
+    resp->status = 200;
+    resp->content_type = "application/json";
+    buf_reset(b);
+    buf_printf(b, "[{\"idsite\":\"%u\",\"name\":", site->id);
+    buf_json_string(b, site->name);
+    buf_puts(b, ",\"main_url\":");
+    buf_json_string(b, site->url_count ? site->urls[0] : "");
+    buf_puts(b, ",\"ts_created\":");
+    buf_json_string(b, created);
+    buf_puts(b, ",\"timezone\":");
+    buf_json_string(b, site->timezone);
+    buf_puts(b, ",\"currency\":");
+    buf_json_string(b, site->currency);
+    buf_puts(b, "}]");
+}
+
+static void handle_root(struct api *api, const struct api_request *req, struct api_response *resp)
+{
+    char err[512];
+    struct track_params params;
+    int rc = request_params(api, req, &params, err, sizeof err);
+    if (rc) {
+        answer_api_error(resp, rc == -ENOMEM ? 413 : 400, err);
+        return;
+    }
+    const char *module = track_params_get(&params, "module");
+    if (!module) {
+        answer_text(resp, 200, "Tally is running");
+        return;
+    }
+    if (strcmp(module, "API") != 0) {
+        answer_api_error(resp, 400, "only module=API is served here");
+        return;
+    }
+    const char *method = track_params_get(&params, "method");
+    if (method && strcmp(method, "SitesManager.getSiteFromId") == 0) {
+        api_get_site(api, &params, resp);
+        return;
+    }
+    struct buf msg;
+    buf_init(&msg);
+    if (method && *method)
+        buf_printf(&msg, "The method '%.100s' is not implemented yet; this server answers "
+                         "SitesManager.getSiteFromId", method);
+    else
+        buf_puts(&msg, "method is missing; e.g. method=SitesManager.getSiteFromId");
+    answer_api_error(resp, 400, msg.data);
+    buf_free(&msg);
+}
+
+static bool is_tracking_path(const char *path)
+{
+    return strcmp(path, "/matomo.php") == 0 || strcmp(path, "/piwik.php") == 0 ||
+           strcmp(path, "/tally") == 0;
+}
+
+bool api_method_allowed(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+           strcmp(method, "POST") == 0 || strcmp(method, "OPTIONS") == 0;
+}
+
+void api_handle(struct api *api, const struct api_request *req, struct api_response *resp)
+{
+    cors_origin(req->origin, resp);
+    bool tracking = is_tracking_path(req->path);
+    bool root = strcmp(req->path, "/") == 0 || strcmp(req->path, "/index.php") == 0;
+    if (!tracking && !root) {
+        answer_text(resp, 404, "not found: tracking is served at /matomo.php, /piwik.php and /tally");
+        return;
+    }
+    if (!api_method_allowed(req->method)) {
+        answer_text(resp, 405, "method not allowed: use GET, POST, HEAD or OPTIONS");
+        return;
+    }
+    if (strcmp(req->method, "OPTIONS") == 0) {
+        answer_empty(resp, 204);
+        return;
+    }
+    pthread_mutex_lock(&api->lock);
+    arena_reset(&api->arena);
+    if (tracking) handle_tracking(api, req, resp);
+    else handle_root(api, req, resp);
+    pthread_mutex_unlock(&api->lock);
+}
+
+void api_maintain(struct api *api, int64_t now)
+{
+    char err[512];
+    pthread_mutex_lock(&api->lock);
+    int rc = store_sync(api->store);
+    if (rc) log_error("syncing the log failed: %s", strerror(-rc));
+    err[0] = '\0';
+    rc = store_seal(api->store, now, err, sizeof err);
+    if (rc) log_error("sealing closed days failed: %s", *err ? err : strerror(-rc));
+    api_reload_config(api);
+    pthread_mutex_unlock(&api->lock);
+}
