@@ -1,0 +1,297 @@
+/* http: libmicrohttpd with one epoll thread.
+ *
+ * Each connection's request state (struct http_req, in *con_cls) is made on
+ * the first access-handler call, fed the body on the following calls and
+ * freed by the completion callback. The answer is queued only on the final
+ * call: queueing on the first one turns keep-alive off (field-notes.md).
+ * Early refusals (405, 413) are the exception: those connections should
+ * close anyway.
+ *
+ * X-Forwarded-For is deliberately ignored: any client can send it, so it
+ * would let anyone choose the IP a hit is attributed to. A reverse-proxy
+ * setting with a list of trusted proxies can come later. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Request line and headers must fit in this; a longer URL gets
+ * libmicrohttpd's own 414. Bodies are streamed past it into http_req.body. */
+#define HTTP_CONNECTION_MEMORY (64u << 10)
+#define HTTP_CONNECTION_TIMEOUT_S 30u
+/* Decoded query parameters of one request; bounded by the memory limit
+ * above in practice, capped here anyway. */
+#define HTTP_ARENA_LIMIT (16u << 20)
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct api *api;
+};
+
+struct http_req {
+    struct buf body;
+    struct arena arena;
+    bool too_large; /* the body passed HTTP_MAX_BODY: answer 413 at the end */
+};
+
+static const char allowed_methods[] = "GET, HEAD, POST, OPTIONS";
+
+static enum MHD_Result add_query_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    struct track_params *p = cls;
+    /* "?a" has no value: it is an empty one, as in Matomo. */
+    if (track_params_add(p, key ? key : "", value ? value : "")) return MHD_NO;
+    return MHD_YES;
+}
+
+static const char *header(struct MHD_Connection *con, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
+    return v ? v : "";
+}
+
+/* The peer address as text; IPv4 clients of a dual-stack socket arrive as
+ * ::ffff:a.b.c.d and are reported as plain IPv4. */
+static void peer_ip(struct MHD_Connection *con, char out[INET6_ADDRSTRLEN])
+{
+    out[0] = '\0';
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  INET6_ADDRSTRLEN);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) inet_ntop(AF_INET, &a->s6_addr[12], out, INET6_ADDRSTRLEN);
+        else inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN);
+    }
+}
+
+static enum MHD_Result queue(struct MHD_Connection *con, int status, const char *content_type,
+                             const void *body, size_t len, const char *allow_origin,
+                             bool preflight)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r) return MHD_NO;
+    if (content_type && len) MHD_add_response_header(r, "Content-Type", content_type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (allow_origin && *allow_origin) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", allow_origin);
+        MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
+        MHD_add_response_header(r, "Vary", "Origin");
+    } else {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    }
+    if (preflight) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+    }
+    if (status == 405) MHD_add_response_header(r, "Allow", allowed_methods);
+    enum MHD_Result ret = MHD_queue_response(con, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result refuse(struct MHD_Connection *con, int status, const char *text)
+{
+    return queue(con, status, "text/plain; charset=utf-8", text, strlen(text), NULL, false);
+}
+
+static const char too_large_text[] = "request body too large: at most 8 MiB (HTTP_MAX_BODY)\n";
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *server = cls;
+    struct http_req *req = *con_cls;
+
+    if (!req) {
+        /* First call, right after the headers: only early refusals answer here. */
+        req = calloc(1, sizeof *req);
+        if (!req) return MHD_NO;
+        buf_init(&req->body);
+        arena_init(&req->arena, HTTP_ARENA_LIMIT);
+        *con_cls = req;
+        if (!api_method_allowed(method))
+            return refuse(con, 405, "method not allowed: use GET, POST, HEAD or OPTIONS\n");
+        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t declared;
+        if (cl && !parse_i64(cl, 0, INT64_MAX, &declared) && declared > (int64_t)HTTP_MAX_BODY)
+            return refuse(con, 413, too_large_text);
+        return MHD_YES;
+    }
+
+    if (*upload_data_size) {
+        /* A body without Content-Length (chunked) can still grow too big:
+         * keep reading and dropping it, and answer 413 once it ended. */
+        if (!req->too_large && req->body.len + *upload_data_size > HTTP_MAX_BODY) {
+            req->too_large = true;
+            buf_free(&req->body);
+        }
+        if (!req->too_large) buf_append(&req->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    if (req->too_large) return refuse(con, 413, too_large_text);
+
+    struct track_params query;
+    track_params_init(&query, &req->arena);
+    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, add_query_param, &query);
+
+    char ip[INET6_ADDRSTRLEN];
+    peer_ip(con, ip);
+    const char *dnt = header(con, "DNT"), *gpc = header(con, "Sec-GPC");
+    struct api_request ar = {
+        .method = method,
+        .path = url,
+        .query = &query,
+        .body = req->body.len ? req->body.data : NULL,
+        .body_len = req->body.len,
+        .content_type = header(con, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .origin = header(con, "Origin"),
+        .ctx =
+            {
+                .ip = ip,
+                .user_agent = header(con, MHD_HTTP_HEADER_USER_AGENT),
+                .accept_language = header(con, MHD_HTTP_HEADER_ACCEPT_LANGUAGE),
+                .sec_ch_ua = header(con, "Sec-CH-UA"),
+                .sec_ch_ua_mobile = header(con, "Sec-CH-UA-Mobile"),
+                .sec_ch_ua_platform = header(con, "Sec-CH-UA-Platform"),
+                .sec_ch_ua_platform_version = header(con, "Sec-CH-UA-Platform-Version"),
+                .sec_ch_ua_model = header(con, "Sec-CH-UA-Model"),
+                .do_not_track = strcmp(dnt, "1") == 0 || strcmp(gpc, "1") == 0,
+                .now_ms = now_ms(),
+                .token_auth = NULL,
+                .trusted = false,
+            },
+    };
+    struct api_response resp = {0};
+    buf_init(&resp.body);
+    api_handle(server->api, &ar, &resp);
+    enum MHD_Result ret = queue(con, resp.status, resp.content_type, resp.body.data,
+                                resp.body.len, resp.allow_origin, strcmp(method, "OPTIONS") == 0);
+    buf_free(&resp.body);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)con;
+    (void)toe;
+    struct http_req *req = *con_cls;
+    if (!req) return;
+    buf_free(&req->body);
+    arena_free(&req->arena);
+    free(req);
+    *con_cls = NULL;
+}
+
+/* Binds ourselves (rather than letting libmicrohttpd do it) so a busy port
+ * or a bad address is reported with its real reason. */
+static int listen_socket(const char *listen_addr, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(listen_addr, ':');
+    if (!colon) {
+        snprintf(err, errlen, "--listen '%.100s': expected HOST:PORT, e.g. 127.0.0.1:8080",
+                 listen_addr);
+        return -EINVAL;
+    }
+    size_t host_len = (size_t)(colon - listen_addr);
+    const char *h = listen_addr;
+    if (host_len >= 2 && h[0] == '[' && h[host_len - 1] == ']') {
+        h++;
+        host_len -= 2;
+    }
+    if (host_len >= sizeof host) {
+        snprintf(err, errlen, "--listen: host too long");
+        return -EINVAL;
+    }
+    memcpy(host, h, host_len);
+    host[host_len] = '\0';
+    int64_t port;
+    if (parse_i64(colon + 1, 1, 65535, &port)) {
+        snprintf(err, errlen, "--listen '%.100s': the port must be a number from 1 to 65535",
+                 listen_addr);
+        return -EINVAL;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int gai = getaddrinfo(host_len ? host : NULL, colon + 1, &hints, &res);
+    if (gai) {
+        snprintf(err, errlen, "--listen '%.100s': %s", listen_addr, gai_strerror(gai));
+        return -EINVAL;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1, rc = 0;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024) ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)) {
+        rc = -errno;
+        snprintf(err, errlen, "cannot listen on %.100s: %s", listen_addr, strerror(errno));
+        if (fd >= 0) close(fd);
+    }
+    freeaddrinfo(res);
+    return rc ? rc : fd;
+}
+
+int http_start(const char *listen_addr, struct api *api, struct http_server **out, char *err,
+               size_t errlen)
+{
+    int fd = listen_socket(listen_addr, err, errlen);
+    if (fd < 0) return fd;
+    struct http_server *server = calloc(1, sizeof *server);
+    if (!server) {
+        close(fd);
+        return -ENOMEM;
+    }
+    server->api = api;
+    /* No MHD_USE_ERROR_LOG: its messages may name client addresses, and
+     * raw IPs never reach the logs. */
+    server->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, server,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_END);
+    if (!server->daemon) {
+        snprintf(err, errlen, "libmicrohttpd could not start on %.100s", listen_addr);
+        close(fd);
+        free(server);
+        return -EIO;
+    }
+    *out = server;
+    return 0;
+}
+
+void http_stop(struct http_server *server)
+{
+    if (!server) return;
+    /* Closes the listening socket too and waits for the thread to end. */
+    MHD_stop_daemon(server->daemon);
+    free(server);
+}

@@ -1,0 +1,815 @@
+/* tally: the command line. Wires the stages together; every command is one
+ * entry of `commands` below with its flags, its help and its function.
+ *
+ * Exit status: 0 done, 1 the command failed, 2 the command line was wrong. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/base.h"
+#include "config/config.h"
+#include "http/http.h"
+#include "query/query.h"
+#include "store/store.h"
+#include "track/track.h"
+
+#define EXIT_USAGE 2
+#define MAX_VALUES SITE_MAX_URLS
+
+/* ---- flags ---- */
+
+enum opt_kind { OPT_VALUE, OPT_REPEAT, OPT_SWITCH };
+
+struct opt {
+    const char *name;  /* "--data" */
+    enum opt_kind kind;
+    const char *arg;   /* "DIR", for the help text */
+    const char *help;
+};
+
+/* What the command line gave, indexed like the command's opts. */
+struct args {
+    const struct command *cmd;
+    const char *values[16][MAX_VALUES];
+    size_t count[16];
+};
+
+struct command {
+    const char *name;    /* "site add" */
+    const char *summary;
+    const char *details; /* more help, or NULL */
+    const struct opt *opts;
+    int (*run)(const struct args *a);
+};
+
+static int opt_index(const struct command *cmd, const char *name)
+{
+    for (int i = 0; cmd->opts[i].name; i++)
+        if (strcmp(cmd->opts[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Last value given for flag name, or dflt. */
+static const char *arg_get(const struct args *a, const char *name, const char *dflt)
+{
+    int i = opt_index(a->cmd, name);
+    return i >= 0 && a->count[i] ? a->values[i][a->count[i] - 1] : dflt;
+}
+
+static bool arg_set(const struct args *a, const char *name)
+{
+    int i = opt_index(a->cmd, name);
+    return i >= 0 && a->count[i] > 0;
+}
+
+static void print_help(FILE *f, const struct command *cmd)
+{
+    fprintf(f, "usage: tally %s", cmd->name);
+    for (int i = 0; cmd->opts[i].name; i++) {
+        const struct opt *o = &cmd->opts[i];
+        if (o->kind == OPT_SWITCH) fprintf(f, " [%s]", o->name);
+        else fprintf(f, " [%s %s]%s", o->name, o->arg, o->kind == OPT_REPEAT ? "..." : "");
+    }
+    fprintf(f, "\n\n%s\n", cmd->summary);
+    if (cmd->details) fprintf(f, "\n%s\n", cmd->details);
+    fprintf(f, "\nflags:\n");
+    for (int i = 0; cmd->opts[i].name; i++) {
+        const struct opt *o = &cmd->opts[i];
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", o->name, o->kind == OPT_SWITCH ? "" : " ",
+                 o->kind == OPT_SWITCH ? "" : o->arg);
+        fprintf(f, "  %-22s %s\n", left, o->help);
+    }
+}
+
+static void usage_error(const struct command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void usage_error(const struct command *cmd, const char *fmt, ...)
+{
+    fprintf(stderr, "tally %s: ", cmd->name);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see `tally %s --help`)\n", cmd->name);
+}
+
+/* Fills a from argv; returns 0, 1 when help was asked for (printed), or
+ * EXIT_USAGE after printing what was wrong. */
+static int parse_args(const struct command *cmd, int argc, char **argv, struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            print_help(stdout, cmd);
+            return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            usage_error(cmd, "unexpected argument '%s'; every value follows its flag, "
+                             "e.g. --data DIR", arg);
+            return EXIT_USAGE;
+        }
+        char name[64];
+        const char *value = NULL;
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        snprintf(name, sizeof name, "%.*s", (int)name_len, arg);
+        int idx = opt_index(cmd, name);
+        if (idx < 0) {
+            struct buf known;
+            buf_init(&known);
+            for (int k = 0; cmd->opts[k].name; k++)
+                buf_printf(&known, "%s%s", k ? ", " : "", cmd->opts[k].name);
+            usage_error(cmd, "unknown flag '%s'; expected one of %s", name, known.data);
+            buf_free(&known);
+            return EXIT_USAGE;
+        }
+        const struct opt *o = &cmd->opts[idx];
+        if (o->kind == OPT_SWITCH) {
+            if (eq) {
+                usage_error(cmd, "%s takes no value", o->name);
+                return EXIT_USAGE;
+            }
+            a->count[idx] = 1;
+            continue;
+        }
+        if (eq) value = eq + 1;
+        else if (i + 1 < argc) value = argv[++i];
+        else {
+            usage_error(cmd, "%s: expected a value (%s)", o->name, o->arg);
+            return EXIT_USAGE;
+        }
+        if (o->kind == OPT_VALUE && a->count[idx]) {
+            usage_error(cmd, "%s was given twice; give it once", o->name);
+            return EXIT_USAGE;
+        }
+        if (a->count[idx] == MAX_VALUES) {
+            usage_error(cmd, "%s: at most %d times", o->name, MAX_VALUES);
+            return EXIT_USAGE;
+        }
+        a->values[idx][a->count[idx]++] = value;
+    }
+    return 0;
+}
+
+/* ---- shared helpers ---- */
+
+static const char *data_dir(const struct args *a) { return arg_get(a, "--data", "./data"); }
+
+static int parse_site_flag(const struct args *a, uint32_t *out)
+{
+    const char *s = arg_get(a, "--site", NULL);
+    int64_t v;
+    if (!s) {
+        usage_error(a->cmd, "--site is required: the site id (`tally site list` shows them)");
+        return EXIT_USAGE;
+    }
+    if (parse_i64(s, 1, UINT32_MAX, &v)) {
+        usage_error(a->cmd, "--site: expected a site id (a positive integer), got '%s'", s);
+        return EXIT_USAGE;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int load_site(const struct args *a, uint32_t id, struct sites **sites,
+                     const struct site **site)
+{
+    char err[512];
+    if (sites_load(data_dir(a), sites, err, sizeof err)) {
+        fprintf(stderr, "tally %s: %s\n", a->cmd->name, err);
+        return 1;
+    }
+    *site = sites_find(*sites, id);
+    if (!*site) {
+        fprintf(stderr, "tally %s: no site with id %u in %s; `tally site list --data %s` "
+                        "shows the sites\n", a->cmd->name, id, data_dir(a), data_dir(a));
+        sites_free(*sites);
+        *sites = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+/* --from/--to as local days of the site's zone. Absent flags take the
+ * given defaults. */
+static int parse_day_range(const struct args *a, int64_t dflt_from, int64_t dflt_to,
+                           int64_t *from, int64_t *to)
+{
+    const char *f = arg_get(a, "--from", NULL), *t = arg_get(a, "--to", NULL);
+    *from = dflt_from;
+    *to = dflt_to;
+    if (f && parse_date(f, from)) {
+        usage_error(a->cmd, "--from: expected a date YYYY-MM-DD, got '%s'", f);
+        return EXIT_USAGE;
+    }
+    if (t && parse_date(t, to)) {
+        usage_error(a->cmd, "--to: expected a date YYYY-MM-DD, got '%s'", t);
+        return EXIT_USAGE;
+    }
+    if (*from > *to) {
+        usage_error(a->cmd, "--from must not be after --to");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int open_store_read_only(const struct args *a, struct store **store)
+{
+    char err[512];
+    struct store_options so = {.data_dir = data_dir(a), .fsync = STORE_FSYNC_NEVER,
+                               .read_only = true};
+    int rc = store_open(&so, store, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "tally %s: cannot open the store in %s: %s\n", a->cmd->name,
+                data_dir(a), err);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- serve ---- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int cmd_serve(const struct args *a)
+{
+    const char *listen = arg_get(a, "--listen", "127.0.0.1:8080");
+    const char *fsync_text = arg_get(a, "--fsync", "interval");
+    const char *grace_text = arg_get(a, "--seal-grace", "600");
+    struct api_options opts = {.data_dir = data_dir(a)};
+    if (store_fsync_parse(fsync_text, &opts.fsync)) {
+        usage_error(a->cmd, "--fsync: expected always, interval or never, got '%s'", fsync_text);
+        return EXIT_USAGE;
+    }
+    int64_t grace;
+    if (parse_i64(grace_text, 0, 7 * 86400, &grace)) {
+        usage_error(a->cmd, "--seal-grace: expected seconds from 0 to 604800, got '%s'",
+                    grace_text);
+        return EXIT_USAGE;
+    }
+    opts.seal_grace_ms = grace * 1000;
+
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512];
+    struct api *api;
+    if (api_create(&opts, &api, err, sizeof err)) {
+        log_error("cannot start: %s", err);
+        return 1;
+    }
+    struct http_server *http;
+    if (http_start(listen, api, &http, err, sizeof err)) {
+        log_error("cannot start: %s", err);
+        api_destroy(api);
+        return 1;
+    }
+    log_info("tally serving http://%s (data %s, fsync %s); restored %" PRIu64 " hits", listen,
+             opts.data_dir, fsync_text, api_restored_hits(api));
+    while (!stop_requested) {
+        /* A signal cuts the sleep short, so shutdown starts at once. */
+        struct timespec one_second = {.tv_sec = 1};
+        nanosleep(&one_second, NULL);
+        if (!stop_requested) api_maintain(api, now_ms());
+    }
+    log_info("stopping: closing HTTP, syncing the log");
+    http_stop(http);
+    api_destroy(api);
+    log_info("stopped");
+    return 0;
+}
+
+/* ---- site ---- */
+
+static int cmd_site_add(const struct args *a)
+{
+    struct site draft = {.honour_dnt = true, .ipv4_mask_bytes = 2, .ipv6_mask_bits = 80};
+    draft.name = (char *)arg_get(a, "--name", NULL);
+    if (!draft.name) {
+        usage_error(a->cmd, "--name is required, e.g. --name \"My shop\"");
+        return EXIT_USAGE;
+    }
+    int ui = opt_index(a->cmd, "--url");
+    for (size_t i = 0; i < a->count[ui]; i++) draft.urls[draft.url_count++] = (char *)a->values[ui][i];
+    draft.timezone = (char *)arg_get(a, "--timezone", "UTC");
+    draft.currency = (char *)arg_get(a, "--currency", "USD");
+    char err[512];
+    uint32_t id;
+    int rc = sites_add(data_dir(a), &draft, &id, err, sizeof err);
+    if (rc == -EINVAL) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "tally site add: %s\n", err);
+        return 1;
+    }
+    printf("%u\n", id);
+    return 0;
+}
+
+static int cmd_site_list(const struct args *a)
+{
+    char err[512];
+    struct sites *sites;
+    if (sites_load(data_dir(a), &sites, err, sizeof err)) {
+        fprintf(stderr, "tally site list: %s\n", err);
+        return 1;
+    }
+    struct buf b;
+    buf_init(&b);
+    if (arg_set(a, "--json")) {
+        buf_putc(&b, '[');
+        for (size_t i = 0; i < sites->count; i++) {
+            const struct site *s = &sites->items[i];
+            buf_printf(&b, "%s{\"id\":%u,\"name\":", i ? "," : "", s->id);
+            buf_json_string(&b, s->name);
+            buf_puts(&b, ",\"urls\":[");
+            for (size_t u = 0; u < s->url_count; u++) {
+                if (u) buf_putc(&b, ',');
+                buf_json_string(&b, s->urls[u]);
+            }
+            buf_puts(&b, "],\"timezone\":");
+            buf_json_string(&b, s->timezone);
+            buf_puts(&b, ",\"currency\":");
+            buf_json_string(&b, s->currency);
+            buf_printf(&b, ",\"honour_dnt\":%s}", s->honour_dnt ? "true" : "false");
+        }
+        buf_puts(&b, "]\n");
+    } else if (sites->count == 0) {
+        buf_printf(&b, "no sites yet; add one with `tally site add --data %s --name NAME --url "
+                       "https://example.com`\n", data_dir(a));
+    } else {
+        buf_printf(&b, "%-4s %-24s %-20s %-8s %s\n", "ID", "NAME", "TIMEZONE", "CURRENCY",
+                   "URLS");
+        for (size_t i = 0; i < sites->count; i++) {
+            const struct site *s = &sites->items[i];
+            buf_printf(&b, "%-4u %-24s %-20s %-8s ", s->id, s->name, s->timezone, s->currency);
+            for (size_t u = 0; u < s->url_count; u++)
+                buf_printf(&b, "%s%s", u ? " " : "", s->urls[u]);
+            buf_putc(&b, '\n');
+        }
+    }
+    fputs(b.data, stdout);
+    buf_free(&b);
+    sites_free(sites);
+    return 0;
+}
+
+/* ---- token ---- */
+
+static int cmd_token_create(const struct args *a)
+{
+    uint32_t id;
+    int rc = parse_site_flag(a, &id);
+    if (rc) return rc;
+    char token[33], err[512];
+    rc = tokens_create(data_dir(a), id, token, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "tally token create: %s\n", err);
+        return rc == -ENOENT ? EXIT_USAGE : 1;
+    }
+    printf("%s\n", token);
+    return 0;
+}
+
+/* ---- check ---- */
+
+static int cmd_check(const struct args *a)
+{
+    int rc = store_check(data_dir(a), arg_set(a, "--quarantine"), stdout);
+    if (rc < 0) {
+        fprintf(stderr, "tally check: cannot check %s: %s\n", data_dir(a), strerror(-rc));
+        return 1;
+    }
+    if (rc > 0) {
+        printf("%d problem(s) found in %s%s\n", rc, data_dir(a),
+               arg_set(a, "--quarantine") ? "; corrupt files were moved to quarantine/"
+                                          : "; run with --quarantine to move corrupt files aside");
+        return 1;
+    }
+    printf("ok: every checksum in %s matches\n", data_dir(a));
+    return 0;
+}
+
+/* ---- stats ---- */
+
+static int cmd_stats(const struct args *a)
+{
+    uint32_t id;
+    int rc = parse_site_flag(a, &id);
+    if (rc) return rc;
+    struct sites *sites;
+    const struct site *site;
+    if (load_site(a, id, &sites, &site)) return 1;
+    struct tz *tz;
+    if (tz_load(site->timezone, &tz)) {
+        fprintf(stderr, "tally stats: cannot load the time zone %s\n", site->timezone);
+        sites_free(sites);
+        return 1;
+    }
+    int64_t today = tz_local_day(tz, now_ms());
+    tz_free(tz);
+    int64_t from, to;
+    rc = parse_day_range(a, today, today, &from, &to);
+    if (!rc && to - from >= 3660) {
+        usage_error(a->cmd, "--from/--to: at most 3660 days at once");
+        rc = EXIT_USAGE;
+    }
+    struct store *store = NULL;
+    if (!rc) rc = open_store_read_only(a, &store);
+    struct day_stats *days = NULL;
+    if (!rc) {
+        days = calloc((size_t)(to - from + 1), sizeof *days);
+        if (!days) abort();
+        int qrc = query_daily_stats(store, site, from, to, days);
+        if (qrc) {
+            fprintf(stderr, "tally stats: %s\n", strerror(-qrc));
+            rc = 1;
+        }
+    }
+    if (!rc) {
+        struct buf b;
+        buf_init(&b);
+        bool json = arg_set(a, "--json");
+        if (json) buf_printf(&b, "{\"site\":%u,\"days\":[", site->id);
+        else
+            buf_printf(&b, "%-10s %8s %15s %9s %8s\n", "date", "visits", "unique_visitors",
+                       "pageviews", "actions");
+        for (int64_t d = from; d <= to; d++) {
+            const struct day_stats *s = &days[d - from];
+            char date[11];
+            format_date(d, date);
+            if (json)
+                buf_printf(&b,
+                           "%s{\"date\":\"%s\",\"visits\":%" PRIu64 ",\"unique_visitors\":%" PRIu64
+                           ",\"pageviews\":%" PRIu64 ",\"actions\":%" PRIu64 "}",
+                           d > from ? "," : "", date, s->visits, s->unique_visitors,
+                           s->pageviews, s->actions);
+            else
+                buf_printf(&b, "%-10s %8" PRIu64 " %15" PRIu64 " %9" PRIu64 " %8" PRIu64 "\n",
+                           date, s->visits, s->unique_visitors, s->pageviews, s->actions);
+        }
+        if (json) buf_puts(&b, "]}\n");
+        fputs(b.data, stdout);
+        buf_free(&b);
+    }
+    free(days);
+    store_close(store);
+    sites_free(sites);
+    return rc;
+}
+
+/* ---- hits and visits: JSON lines ---- */
+
+static void json_key(struct buf *b, const char *name, bool *first)
+{
+    buf_puts(b, *first ? "{" : ",");
+    *first = false;
+    buf_json_string(b, name);
+    buf_putc(b, ':');
+}
+
+static void json_u64(struct buf *b, const char *name, uint64_t v, bool *first)
+{
+    json_key(b, name, first);
+    buf_printf(b, "%" PRIu64, v);
+}
+
+static void json_i64(struct buf *b, const char *name, int64_t v, bool *first)
+{
+    json_key(b, name, first);
+    buf_printf(b, "%" PRId64, v);
+}
+
+static void json_f64(struct buf *b, const char *name, double v, bool *first)
+{
+    json_key(b, name, first);
+    if (isnan(v)) buf_puts(b, "null");
+    else buf_printf(b, "%.17g", v);
+}
+
+static void json_str(struct buf *b, const char *name, const char *v, bool *first)
+{
+    json_key(b, name, first);
+    buf_json_string(b, v ? v : "");
+}
+
+#define HIT_JSON_U8(b, name, v, first) hit_json_small(b, name, v, first)
+#define HIT_JSON_U16(b, name, v, first) json_u64(b, name, v, first)
+#define HIT_JSON_U32(b, name, v, first) json_u64(b, name, v, first)
+#define HIT_JSON_U64(b, name, v, first) json_u64(b, name, v, first)
+#define HIT_JSON_I32(b, name, v, first) json_i64(b, name, v, first)
+#define HIT_JSON_I64(b, name, v, first) json_i64(b, name, v, first)
+#define HIT_JSON_F64(b, name, v, first) json_f64(b, name, v, first)
+#define HIT_JSON_STR(b, name, v, first) json_str(b, name, v, first)
+
+/* U8 fields are numbers, except kind, which is shown by its name. */
+static void hit_json_small(struct buf *b, const char *name, uint8_t v, bool *first)
+{
+    if (strcmp(name, "kind") == 0) json_str(b, name, hit_kind_name(v), first);
+    else json_u64(b, name, v, first);
+}
+
+static int print_hit(const struct hit *hit, void *arg)
+{
+    struct buf *b = arg;
+    bool first = true;
+#define HIT_TO_JSON(type, name) HIT_JSON_##type(b, #name, hit->name, &first);
+    HIT_FIELDS(HIT_TO_JSON)
+#undef HIT_TO_JSON
+    buf_puts(b, "}\n");
+    /* Flush now and then: an export of millions of hits streams. */
+    if (b->len > (1u << 20)) {
+        fwrite(b->data, 1, b->len, stdout);
+        buf_reset(b);
+    }
+    return 0;
+}
+
+static int print_visit(const struct visit *v, void *arg)
+{
+    struct buf *b = arg;
+    bool first = true;
+    json_u64(b, "visit_id", v->visit_id, &first);
+    json_u64(b, "visitor_id", v->visitor_id, &first);
+    json_i64(b, "first_ms", v->first_ms, &first);
+    json_i64(b, "last_ms", v->last_ms, &first);
+    json_u64(b, "hits", v->hits, &first);
+    json_u64(b, "actions", v->actions, &first);
+    json_u64(b, "pageviews", v->pageviews, &first);
+    json_str(b, "entry_url", v->entry_url, &first);
+    json_str(b, "exit_url", v->exit_url, &first);
+    json_key(b, "returning", &first);
+    buf_puts(b, v->returning ? "true" : "false");
+    json_u64(b, "visit_count", v->visit_count, &first);
+    json_i64(b, "days_since_last_visit", v->days_since_last_visit, &first);
+    json_u64(b, "referrer_type", v->referrer_type, &first);
+    json_str(b, "referrer_name", v->referrer_name, &first);
+    json_str(b, "referrer_url", v->referrer_url, &first);
+    json_str(b, "campaign_name", v->campaign_name, &first);
+    json_str(b, "campaign_source", v->campaign_source, &first);
+    json_str(b, "campaign_medium", v->campaign_medium, &first);
+    json_str(b, "campaign_keyword", v->campaign_keyword, &first);
+    json_key(b, "converted", &first);
+    buf_puts(b, v->converted ? "true" : "false");
+    json_key(b, "ordered", &first);
+    buf_puts(b, v->ordered ? "true" : "false");
+    json_f64(b, "revenue", v->revenue, &first);
+    buf_puts(b, "}\n");
+    if (b->len > (1u << 20)) {
+        fwrite(b->data, 1, b->len, stdout);
+        buf_reset(b);
+    }
+    return 0;
+}
+
+/* hits and visits share everything but the printer. */
+static int dump(const struct args *a, bool visits)
+{
+    uint32_t id;
+    int rc = parse_site_flag(a, &id);
+    if (rc) return rc;
+    struct sites *sites;
+    const struct site *site;
+    if (load_site(a, id, &sites, &site)) return 1;
+    int64_t from_day, to_day, from_ms = INT64_MIN, to_ms = INT64_MAX;
+    rc = parse_day_range(a, INT64_MIN, INT64_MAX, &from_day, &to_day);
+    struct tz *tz = NULL;
+    if (!rc && tz_load(site->timezone, &tz)) {
+        fprintf(stderr, "tally %s: cannot load the time zone %s\n", a->cmd->name,
+                site->timezone);
+        rc = 1;
+    }
+    if (!rc) {
+        if (from_day != INT64_MIN) from_ms = tz_day_start_ms(tz, from_day);
+        if (to_day != INT64_MAX) to_ms = tz_day_start_ms(tz, to_day + 1);
+    }
+    tz_free(tz);
+    struct store *store = NULL;
+    if (!rc) rc = open_store_read_only(a, &store);
+    if (!rc) {
+        struct buf b;
+        buf_init(&b);
+        int srun = visits ? query_visits(store, id, from_ms, to_ms, print_visit, &b)
+                          : store_scan(store, id, from_ms, to_ms, print_hit, &b);
+        if (b.len) fwrite(b.data, 1, b.len, stdout);
+        buf_free(&b);
+        if (srun) {
+            fprintf(stderr, "tally %s: reading the store failed: %s\n", a->cmd->name,
+                    strerror(-srun));
+            rc = 1;
+        }
+    }
+    store_close(store);
+    sites_free(sites);
+    return rc;
+}
+
+static int cmd_hits(const struct args *a) { return dump(a, false); }
+static int cmd_visits(const struct args *a) { return dump(a, true); }
+
+/* ---- the command table ----
+ * One entry per command; `help` lists them in this order. To add a command
+ * (e.g. `demo`), add its flags array and one entry here. */
+
+#define OPT_DATA {"--data", OPT_VALUE, "DIR", "data folder (default ./data)"}
+#define OPT_END {NULL, OPT_VALUE, NULL, NULL}
+
+static const struct opt serve_opts[] = {
+    OPT_DATA,
+    {"--listen", OPT_VALUE, "ADDR", "HOST:PORT to listen on (default 127.0.0.1:8080)"},
+    {"--fsync", OPT_VALUE, "POLICY", "always, interval (default) or never"},
+    {"--seal-grace", OPT_VALUE, "SECONDS", "seal a UTC day this long after it ends (default 600)"},
+    OPT_END,
+};
+static const struct opt site_add_opts[] = {
+    OPT_DATA,
+    {"--name", OPT_VALUE, "NAME", "the site's name (required)"},
+    {"--url", OPT_REPEAT, "URL", "http(s)://host[:port][/path]; repeat for aliases (one required)"},
+    {"--timezone", OPT_VALUE, "ZONE", "IANA time zone for reports (default UTC)"},
+    {"--currency", OPT_VALUE, "CODE", "ISO 4217 currency (default USD)"},
+    OPT_END,
+};
+static const struct opt site_list_opts[] = {
+    OPT_DATA,
+    {"--json", OPT_SWITCH, NULL, "print a JSON array instead of a table"},
+    OPT_END,
+};
+static const struct opt token_create_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site the token grants access to (required)"},
+    OPT_END,
+};
+static const struct opt check_opts[] = {
+    OPT_DATA,
+    {"--quarantine", OPT_SWITCH, NULL, "move corrupt files to DATA/quarantine/"},
+    OPT_END,
+};
+static const struct opt stats_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "site id (required)"},
+    {"--from", OPT_VALUE, "YYYY-MM-DD", "first local day (default today)"},
+    {"--to", OPT_VALUE, "YYYY-MM-DD", "last local day (default today)"},
+    {"--json", OPT_SWITCH, NULL, "print JSON instead of a table"},
+    OPT_END,
+};
+static const struct opt hits_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "site id (required)"},
+    {"--from", OPT_VALUE, "YYYY-MM-DD", "first local day (default: from the start)"},
+    {"--to", OPT_VALUE, "YYYY-MM-DD", "last local day (default: to the end)"},
+    {"--json", OPT_SWITCH, NULL, "JSON lines (the only format; accepted for clarity)"},
+    OPT_END,
+};
+static const struct opt visits_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "site id (required)"},
+    {"--from", OPT_VALUE, "YYYY-MM-DD", "visits starting from this local day"},
+    {"--to", OPT_VALUE, "YYYY-MM-DD", "up to this local day"},
+    OPT_END,
+};
+static const struct opt help_opts[] = {OPT_END};
+
+static const struct command commands[] = {
+    {"serve", "Runs the tracking server until SIGINT or SIGTERM.",
+     "Tracking endpoints: /matomo.php, /piwik.php and /tally (Matomo's HTTP tracking API).\n"
+     "fsync always: nothing acknowledged is lost on power failure; interval: at most one\n"
+     "second; never: the OS decides (tests). A killed process never loses acknowledged hits.",
+     serve_opts, cmd_serve},
+    {"site add", "Adds a site and prints its id.",
+     "e.g. tally site add --name \"My shop\" --url https://shop.example.com "
+     "--timezone Europe/Paris --currency EUR",
+     site_add_opts, cmd_site_add},
+    {"site list", "Lists the sites.", NULL, site_list_opts, cmd_site_list},
+    {"token create", "Creates an API token for a site and prints it (only its hash is kept).",
+     "A token lets bulk imports and SDKs set cdt (hit time) and cip (visitor IP).",
+     token_create_opts, cmd_token_create},
+    {"check", "Verifies every checksum of the store; exits 1 when a problem is found.", NULL,
+     check_opts, cmd_check},
+    {"stats", "Prints visits, unique visitors, pageviews and actions per local day.",
+     "Days are in the site's time zone. Safe to run while the server runs.", stats_opts,
+     cmd_stats},
+    {"hits", "Prints every stored hit of a site, one JSON object per line.",
+     "Every field of the hit is printed; use it for data-subject exports and checks.",
+     hits_opts, cmd_hits},
+    {"visits", "Prints the visits of a site, one JSON object per line.", NULL, visits_opts,
+     cmd_visits},
+    /* demo: the lead adds `tally demo` here. */
+    /* run is NULL: main handles help, whose arguments are command words. */
+    {"help", "Explains the commands: tally help [COMMAND].", NULL, help_opts, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "tally: privacy-first web analytics, Matomo-compatible tracking\n\n"
+               "usage: tally COMMAND [flags]\n\ncommands:\n");
+    for (const struct command *c = commands; c->name; c++)
+        fprintf(f, "  %-14s %s\n", c->name, c->summary);
+    fprintf(f, "\nEvery command takes --data DIR (default ./data). "
+               "`tally COMMAND --help` explains one.\n");
+}
+
+/* Finds the command named by argv[0] (and argv[1] for two-word names);
+ * *used says how many words it took. */
+static const struct command *find_command(int argc, char **argv, int *used)
+{
+    for (const struct command *c = commands; c->name; c++) {
+        const char *space = strchr(c->name, ' ');
+        if (!space) {
+            if (strcmp(argv[0], c->name) == 0) {
+                *used = 1;
+                return c;
+            }
+            continue;
+        }
+        size_t first_len = (size_t)(space - c->name);
+        if (strlen(argv[0]) == first_len && strncmp(argv[0], c->name, first_len) == 0 &&
+            argc > 1 && strcmp(argv[1], space + 1) == 0) {
+            *used = 2;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Says what is wrong with an unknown command: a group without its second
+ * word ("site"), or nothing like it. */
+static void unknown_command(int argc, char **argv)
+{
+    struct buf group;
+    buf_init(&group);
+    for (const struct command *c = commands; c->name; c++) {
+        const char *space = strchr(c->name, ' ');
+        if (space && strlen(argv[0]) == (size_t)(space - c->name) &&
+            strncmp(argv[0], c->name, (size_t)(space - c->name)) == 0)
+            buf_printf(&group, "%s'%s'", group.len ? ", " : "", c->name);
+    }
+    if (group.len)
+        fprintf(stderr, "tally: '%s%s%s' is not a command; expected one of %s\n", argv[0],
+                argc > 1 ? " " : "", argc > 1 ? argv[1] : "", group.data);
+    else
+        fprintf(stderr, "tally: unknown command '%s'; `tally help` lists the commands\n",
+                argv[0]);
+    buf_free(&group);
+}
+
+static int cmd_help(int help_args_count, char **help_args)
+{
+    if (help_args_count == 0) {
+        print_overview(stdout);
+        return 0;
+    }
+    int used;
+    const struct command *c = find_command(help_args_count, help_args, &used);
+    if (!c || used != help_args_count) {
+        unknown_command(help_args_count, help_args);
+        return EXIT_USAGE;
+    }
+    print_help(stdout, c);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_overview(stdout);
+        return 0;
+    }
+    int used;
+    const struct command *cmd = find_command(argc - 1, argv + 1, &used);
+    if (!cmd) {
+        unknown_command(argc - 1, argv + 1);
+        return EXIT_USAGE;
+    }
+    if (!cmd->run) return cmd_help(argc - 1 - used, argv + 1 + used);
+    struct args a;
+    int rc = parse_args(cmd, argc - 1 - used, argv + 1 + used, &a);
+    if (rc == 1) return 0;
+    if (rc) return rc;
+    return cmd->run(&a);
+}
