@@ -311,6 +311,64 @@ static void test_uadata(void)
     arena_free(&arena);
 }
 
+/* uadata is read by a hand-written scanner: exact JSON or nothing. */
+static void test_uadata_hostile(void)
+{
+    static const char sample[] =
+        "{\"fullVersionList\":[{\"brand\":\"Google\\u0020Chrome\",\"version\":\"120.0.1\"}],"
+        "\"mobile\":true,\"model\":\"SM-S918B\",\"platform\":\"Android\",\"platformVersion\":\"14\","
+        "\"extra\":{\"nested\":[1,-2.5e3,null,false,\"x\\\"y\"]}}";
+    struct arena arena;
+    arena_init(&arena, 0);
+    struct site site = test_site();
+    struct track_request req;
+
+    request_init(&req, &site, &empty_ctx);
+    req.uadata = sample;
+    enrich_hit(&req, &arena);
+    char browser[32], model[32], type[32];
+    snprintf(browser, sizeof browser, "%s", req.hit.browser);
+    snprintf(model, sizeof model, "%s", req.hit.device_model);
+    snprintf(type, sizeof type, "%s", req.hit.device_type);
+
+    /* Every truncation is malformed: nothing may be read from it, nothing
+     * may crash (this runs under ASan in make test). */
+    char cut[sizeof sample];
+    int read_from_truncated = 0;
+    for (size_t len = 0; len + 1 < sizeof sample; len++) {
+        memcpy(cut, sample, len);
+        cut[len] = '\0';
+        request_init(&req, &site, &empty_ctx);
+        req.uadata = cut;
+        enrich_hit(&req, &arena);
+        if (req.hit.browser[0] || req.hit.os[0]) read_from_truncated++;
+    }
+
+    static const char *const bad[] = {
+        "{\"brands\":[{\"brand\":\"Opera\",\"version\":\"99\"}]} trailing",
+        "{\"brands\":[{\"brand\":\"Opera\" \"version\":\"99\"}]}",
+        "{\"brands\":[{\"brand\":\"Op\\xera\"}]}",
+        "{\"mobile\":tru}",
+        "{\"platform\":\"Windows\",\"n\":01}",
+        "{\"platform\":\"Windows\",\"n\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
+        "{\"platform\":\"Windows\",}",
+    };
+    int read_from_bad = 0;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        request_init(&req, &site, &empty_ctx);
+        req.uadata = bad[i];
+        enrich_hit(&req, &arena);
+        if (req.hit.browser[0] || req.hit.os[0]) read_from_bad++;
+    }
+    arena_free(&arena);
+
+    ASSERT_EQ_STR(browser, "Chrome");
+    ASSERT_EQ_STR(model, "SM-S918B");
+    ASSERT_EQ_STR(type, "smartphone");
+    ASSERT_EQ_INT(read_from_truncated, 0);
+    ASSERT_EQ_INT(read_from_bad, 0);
+}
+
 static void test_sec_ch_ua_headers(void)
 {
     struct arena arena;
@@ -455,6 +513,7 @@ int main(void)
     TEST_RUN(test_language);
     TEST_RUN(test_user_agents);
     TEST_RUN(test_uadata);
+    TEST_RUN(test_uadata_hostile);
     TEST_RUN(test_sec_ch_ua_headers);
     TEST_RUN(test_campaigns);
     TEST_RUN(test_referrers);

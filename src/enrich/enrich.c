@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,58 +328,280 @@ static void device_from_platform(const char *platform, const char *version, int 
     if (model && *model) hint_text(model, d->device_model, sizeof d->device_model);
 }
 
+/* ---- a small JSON scanner for uadata --------------------------------------
+ * uadata arrives with most Chromium hits, so it is read by this allocation-
+ * free scanner rather than a DOM parser (which cost 4 us a hit). It accepts
+ * exactly JSON; strings are decoded into bounded buffers (longer ones are
+ * cut: we keep 40 bytes at most anyway). Nesting is capped. */
+
+#define JSON_MAX_DEPTH 16
+
+struct jscan {
+    const char *p;
+    int depth;
+};
+
+static void js_ws(struct jscan *s)
+{
+    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r') s->p++;
+}
+
+static int js_hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : -1;
+}
+
+/* A string at s->p into out (NUL-terminated, cut at outlen - 1; out may be
+ * NULL to skip). Control characters and anything beyond ASCII are dropped. */
+static bool js_string(struct jscan *s, char *out, size_t outlen)
+{
+    size_t n = 0;
+    if (*s->p != '"') return false;
+    for (const char *p = s->p + 1;; p++) {
+        unsigned char c = (unsigned char)*p;
+        int ch = c;
+        if (c == '"') {
+            if (out) out[n] = '\0';
+            s->p = p + 1;
+            return true;
+        }
+        if (c < 0x20) return false; /* includes the terminating NUL */
+        if (c == '\\') {
+            c = (unsigned char)*++p;
+            switch (c) {
+            case '"': case '\\': case '/': ch = c; break;
+            case 'b': ch = '\b'; break;
+            case 'f': ch = '\f'; break;
+            case 'n': ch = '\n'; break;
+            case 'r': ch = '\r'; break;
+            case 't': ch = '\t'; break;
+            case 'u':
+                ch = 0;
+                for (int i = 1; i <= 4; i++) {
+                    int h = js_hex(p[i]);
+                    if (h < 0) return false;
+                    ch = ch * 16 + h;
+                }
+                p += 4;
+                break;
+            default: return false;
+            }
+        }
+        /* Only printable ASCII is ever kept from client hints. */
+        if (out && ch >= 0x20 && ch < 0x7f && n + 1 < outlen) out[n++] = (char)ch;
+    }
+}
+
+static bool js_value(struct jscan *s);
+
+/* Calls on_key for each member of the object at s->p; on_key must consume
+ * the member's value. */
+typedef bool (*js_member_fn)(struct jscan *s, const char *key, void *arg);
+
+static bool js_object(struct jscan *s, js_member_fn on_key, void *arg)
+{
+    if (*s->p != '{' || ++s->depth > JSON_MAX_DEPTH) return false;
+    s->p++;
+    js_ws(s);
+    if (*s->p == '}') {
+        s->p++;
+        s->depth--;
+        return true;
+    }
+    for (;;) {
+        char key[32];
+        js_ws(s);
+        if (!js_string(s, key, sizeof key)) return false;
+        js_ws(s);
+        if (*s->p++ != ':') return false;
+        js_ws(s);
+        if (!(on_key ? on_key(s, key, arg) : js_value(s))) return false;
+        js_ws(s);
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p++ != '}') return false;
+        s->depth--;
+        return true;
+    }
+}
+
+/* Calls on_item for each element of the array at s->p. */
+typedef bool (*js_item_fn)(struct jscan *s, void *arg);
+
+static bool js_array(struct jscan *s, js_item_fn on_item, void *arg)
+{
+    if (*s->p != '[' || ++s->depth > JSON_MAX_DEPTH) return false;
+    s->p++;
+    js_ws(s);
+    if (*s->p == ']') {
+        s->p++;
+        s->depth--;
+        return true;
+    }
+    for (;;) {
+        js_ws(s);
+        if (!(on_item ? on_item(s, arg) : js_value(s))) return false;
+        js_ws(s);
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p++ != ']') return false;
+        s->depth--;
+        return true;
+    }
+}
+
+static bool js_number(struct jscan *s)
+{
+    const char *p = s->p;
+    if (*p == '-') p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (isdigit((unsigned char)*p)) p++;
+    else
+        return false;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p)) return false;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return false;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    s->p = p;
+    return true;
+}
+
+/* 1 true, 0 false, -1 null; -2 when not a literal. */
+static int js_literal(struct jscan *s)
+{
+    static const struct {
+        const char *word;
+        int value;
+    } words[] = {{"true", 1}, {"false", 0}, {"null", -1}};
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = strlen(words[i].word);
+        if (strncmp(s->p, words[i].word, len) == 0) {
+            s->p += len;
+            return words[i].value;
+        }
+    }
+    return -2;
+}
+
+static bool js_value(struct jscan *s)
+{
+    switch (*s->p) {
+    case '{': return js_object(s, NULL, NULL);
+    case '[': return js_array(s, NULL, NULL);
+    case '"': return js_string(s, NULL, 0);
+    default: return js_literal(s) != -2 || js_number(s);
+    }
+}
+
+/* What uadata says, collected before anything is applied, so a malformed
+ * document changes nothing. */
+struct uadata {
+    char brand[2][HINT_TEXT_MAX + 1];    /* [0] fullVersionList, [1] brands */
+    char version[2][12];
+    char chromium_version[2][12];
+    bool have_chromium[2];
+    int list;                            /* the list being read */
+    char item_brand[HINT_TEXT_MAX + 1], item_version[12];
+    int mobile;                          /* 1, 0, -1 unknown */
+    char platform[HINT_TEXT_MAX + 1], platform_version[HINT_TEXT_MAX + 1];
+    char model[HINT_TEXT_MAX + 1];
+};
+
+static bool ua_brand_member(struct jscan *s, const char *key, void *arg)
+{
+    struct uadata *u = arg;
+    char version[HINT_TEXT_MAX + 1];
+    if (strcmp(key, "brand") == 0 && *s->p == '"')
+        return js_string(s, u->item_brand, sizeof u->item_brand);
+    if (strcmp(key, "version") == 0 && *s->p == '"') {
+        if (!js_string(s, version, sizeof version)) return false;
+        copy_digits(version, u->item_version);
+        return true;
+    }
+    return js_value(s);
+}
+
+/* First real brand; "Chromium" only when nothing more specific is there
+ * (Chrome, Edge, Opera all list Chromium beside their own name). */
+static bool ua_brand_item(struct jscan *s, void *arg)
+{
+    struct uadata *u = arg;
+    u->item_brand[0] = u->item_version[0] = '\0';
+    if (*s->p != '{') return js_value(s);
+    if (!js_object(s, ua_brand_member, u)) return false;
+    int l = u->list;
+    if (!u->item_brand[0] || brand_is_grease(u->item_brand)) return true;
+    if (strcmp(u->item_brand, "Chromium") == 0) {
+        u->have_chromium[l] = true;
+        memcpy(u->chromium_version[l], u->item_version, sizeof u->item_version);
+    } else if (!u->brand[l][0]) {
+        memcpy(u->brand[l], u->item_brand, sizeof u->item_brand);
+        memcpy(u->version[l], u->item_version, sizeof u->item_version);
+    }
+    return true;
+}
+
+static bool ua_member(struct jscan *s, const char *key, void *arg)
+{
+    struct uadata *u = arg;
+    bool full = strcmp(key, "fullVersionList") == 0;
+    if ((full || strcmp(key, "brands") == 0) && *s->p == '[') {
+        u->list = full ? 0 : 1;
+        return js_array(s, ua_brand_item, u);
+    }
+    if (strcmp(key, "mobile") == 0 && (*s->p == 't' || *s->p == 'f')) {
+        u->mobile = js_literal(s);
+        return u->mobile >= 0;
+    }
+    if (strcmp(key, "platform") == 0 && *s->p == '"')
+        return js_string(s, u->platform, sizeof u->platform);
+    if (strcmp(key, "platformVersion") == 0 && *s->p == '"')
+        return js_string(s, u->platform_version, sizeof u->platform_version);
+    if (strcmp(key, "model") == 0 && *s->p == '"')
+        return js_string(s, u->model, sizeof u->model);
+    return js_value(s);
+}
+
 /* uadata from Matomo's JS tracker: {"fullVersionList":[{"brand":..,
  * "version":..}],"mobile":bool,"model":..,"platform":..,"platformVersion":..}.
  * Older trackers send "brands" with major versions only. */
 static void device_from_uadata(const char *uadata, struct device *d, struct arena *arena)
 {
-    if (!uadata || uadata[0] != '{') return;
-    json_error_t jerr;
-    json_t *root = json_loads(uadata, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return;
-    }
-    json_t *list = json_object_get(root, "fullVersionList");
-    if (!json_is_array(list) || json_array_size(list) == 0) list = json_object_get(root, "brands");
+    struct uadata u;
+    memset(&u, 0, sizeof u);
+    u.mobile = -1;
+    struct jscan s = {uadata, 0};
+    js_ws(&s);
+    if (!js_object(&s, ua_member, &u)) return;
+    js_ws(&s);
+    if (*s.p) return; /* trailing garbage */
 
-    /* First real brand; "Chromium" only when nothing more specific is there
-     * (Chrome, Edge, Opera all list Chromium beside their own name). */
-    const char *chosen = NULL, *chosen_version = NULL;
-    const char *chromium_version = NULL;
-    size_t i;
-    json_t *item;
-    json_array_foreach(list, i, item)
-    {
-        const char *brand = json_string_value(json_object_get(item, "brand"));
-        const char *version = json_string_value(json_object_get(item, "version"));
-        if (!brand || brand_is_grease(brand)) continue;
-        if (strcmp(brand, "Chromium") == 0) {
-            chromium_version = version ? version : "";
-            continue;
-        }
-        chosen = brand;
-        chosen_version = version;
-        break;
-    }
-    if (!chosen && chromium_version) {
-        chosen = "Chromium";
-        chosen_version = chromium_version;
-    }
+    int l = u.brand[0][0] || u.have_chromium[0] ? 0 : 1;
+    const char *chosen = u.brand[l][0] ? u.brand[l] : u.have_chromium[l] ? "Chromium" : NULL;
+    const char *version = u.brand[l][0] ? u.version[l] : u.chromium_version[l];
     if (chosen) {
         const char *name = brand_name(chosen, arena);
         if (name) {
             d->browser = name;
-            copy_digits(chosen_version, d->browser_version);
+            copy_digits(version, d->browser_version);
         }
     }
-
-    json_t *mobile = json_object_get(root, "mobile");
-    device_from_platform(json_string_value(json_object_get(root, "platform")),
-                         json_string_value(json_object_get(root, "platformVersion")),
-                         json_is_boolean(mobile) ? json_is_true(mobile) : -1,
-                         json_string_value(json_object_get(root, "model")), d);
-    json_decref(root);
+    device_from_platform(u.platform[0] ? u.platform : NULL, u.platform_version, u.mobile, u.model, d);
 }
 
 /* Structured-header string: `"Windows"` -> Windows. */
