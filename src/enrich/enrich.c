@@ -235,6 +235,8 @@ static void device_from_user_agent(const char *ua, struct device *d)
         d->os = "ChromeOS";
         d->device_type = "desktop";
     } else if (strstr(ua, "Macintosh") || strstr(ua, "Mac OS X")) {
+        /* iPadOS 13+ Safari sends this desktop user agent too; without
+         * touch information (issue 3) such iPads count as macOS desktops. */
         d->os = "macOS";
         /* Browsers froze this at 10_15_7; "10" alone would lump sixteen
          * releases together, so 10.x keeps its minor number. */
