@@ -517,11 +517,25 @@ static void json_str(struct buf *b, const char *name, const char *v, bool *first
 #define HIT_JSON_U8(b, name, v, first) hit_json_small(b, name, v, first)
 #define HIT_JSON_U16(b, name, v, first) json_u64(b, name, v, first)
 #define HIT_JSON_U32(b, name, v, first) json_u64(b, name, v, first)
-#define HIT_JSON_U64(b, name, v, first) json_u64(b, name, v, first)
+#define HIT_JSON_U64(b, name, v, first) hit_json_u64(b, name, v, first)
 #define HIT_JSON_I32(b, name, v, first) json_i64(b, name, v, first)
 #define HIT_JSON_I64(b, name, v, first) json_i64(b, name, v, first)
 #define HIT_JSON_F64(b, name, v, first) json_f64(b, name, v, first)
 #define HIT_JSON_STR(b, name, v, first) json_str(b, name, v, first)
+
+/* A visitor id is a 64-bit hash: shown as 16 hex digits (Matomo's visitorId
+ * form), since JSON readers lose precision on integers past 2^53. */
+static void json_visitor_id(struct buf *b, const char *name, uint64_t v, bool *first)
+{
+    json_key(b, name, first);
+    buf_printf(b, "\"%016" PRIx64 "\"", v);
+}
+
+static void hit_json_u64(struct buf *b, const char *name, uint64_t v, bool *first)
+{
+    if (strcmp(name, "visitor_id") == 0) json_visitor_id(b, name, v, first);
+    else json_u64(b, name, v, first);
+}
 
 /* U8 fields are numbers, except kind, which is shown by its name. */
 static void hit_json_small(struct buf *b, const char *name, uint8_t v, bool *first)
@@ -551,7 +565,7 @@ static int print_visit(const struct visit *v, void *arg)
     struct buf *b = arg;
     bool first = true;
     json_u64(b, "visit_id", v->visit_id, &first);
-    json_u64(b, "visitor_id", v->visitor_id, &first);
+    json_visitor_id(b, "visitor_id", v->visitor_id, &first);
     json_i64(b, "first_ms", v->first_ms, &first);
     json_i64(b, "last_ms", v->last_ms, &first);
     json_u64(b, "hits", v->hits, &first);
@@ -592,7 +606,9 @@ static int dump(const struct args *a, bool visits)
     struct sites *sites;
     const struct site *site;
     if (load_site(a, id, &sites, &site)) return 1;
-    int64_t from_day, to_day, from_ms = INT64_MIN, to_ms = INT64_MAX;
+    /* Without --from/--to: everything. Bounded, not INT64_MIN/MAX, because
+     * the visit query looks a day past its end. */
+    int64_t from_day, to_day, from_ms = 0, to_ms = (int64_t)1 << 52;
     rc = parse_day_range(a, INT64_MIN, INT64_MAX, &from_day, &to_day);
     struct tz *tz = NULL;
     if (!rc && tz_load(site->timezone, &tz)) {

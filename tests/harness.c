@@ -334,16 +334,14 @@ int run_tally(struct buf *out, const char *fmt, ...)
 {
     struct buf cmd;
     buf_init(&cmd);
+    char *text = NULL;
     va_list ap;
     va_start(ap, fmt);
-    char small[1];
-    int need = vsnprintf(small, sizeof small, fmt, ap);
+    int need = vasprintf(&text, fmt, ap);
     va_end(ap);
-    buf_reserve(&cmd, (size_t)need);
-    va_start(ap, fmt);
-    vsnprintf(cmd.data, (size_t)need + 1, fmt, ap);
-    va_end(ap);
-    cmd.len = (size_t)need;
+    if (need < 0) return -1;
+    buf_append(&cmd, text, (size_t)need);
+    free(text);
 
     char *argv[MAX_ARGS];
     argv[0] = (char *)tally_bin();

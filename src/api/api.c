@@ -136,7 +136,7 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     if (!rc) rc = tokens_load(opts->data_dir, &api->tokens, err, errlen);
     if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
     if (!rc) {
-        rc = store_scan(api->store, 0, INT64_MIN, INT64_MAX, api_restore_hit, api);
+        rc = store_scan(api->store, 0, 0, (int64_t)1 << 52, api_restore_hit, api);
         if (rc) snprintf(err, errlen, "cannot read the stored hits back: %s", strerror(-rc));
     }
     if (rc) {
