@@ -744,6 +744,41 @@ static void test_restart_restores_and_keeps_hits(void)
     fixture_stop(&f);
 }
 
+static void test_sites_and_tokens_reload_while_serving(void)
+{
+    static struct fixture f; /* outlives an early return: RUN cleans up */
+    ASSERT_TRUE(fixture_start(&f));
+    ASSERT_EQ_INT(req(&f, "GET", "/matomo.php?idsite=2&rec=1&send_image=0&url=https%3A%2F%2Fblog.example.org%2F",
+                      "", NULL),
+                  400);
+    struct buf out;
+    buf_init(&out);
+    ASSERT_EQ_INT(run_tally(&out, "site add --data %s --name Blog --url https://blog.example.org", f.dir), 0);
+    ASSERT_EQ_STR(out.data, "2\n");
+    buf_reset(&out);
+    ASSERT_EQ_INT(run_tally(&out, "token create --data %s --site 2", f.dir), 0);
+    char token[33];
+    ASSERT_TRUE(find_token(out.data, token));
+    buf_free(&out);
+    /* api_maintain notices both files within a second or two. */
+    char target[256];
+    snprintf(target, sizeof target,
+             "/matomo.php?idsite=2&rec=1&send_image=0&url=https%%3A%%2F%%2Fblog.example.org%%2F"
+             "&cdt=1761991200&token_auth=%s", token);
+    int status = 0;
+    for (int i = 0; i < 50 && status != 204; i++) {
+        status = req(&f, "GET", target, "", NULL);
+        if (status != 204) usleep(100 * 1000);
+    }
+    ASSERT_EQ_INT(status, 204);
+    /* The first site's token does not open the second site. */
+    snprintf(target, sizeof target,
+             "/matomo.php?idsite=2&rec=1&send_image=0&url=https%%3A%%2F%%2Fblog.example.org%%2F"
+             "&cdt=1761991200&token_auth=%s", f.token);
+    ASSERT_EQ_INT(req(&f, "GET", target, "", NULL), 400);
+    fixture_stop(&f);
+}
+
 int main(void)
 {
     RUN(test_get_answers_gif_and_stores_pageview);
@@ -764,5 +799,6 @@ int main(void)
     RUN(test_visits_are_read_back);
     RUN(test_get_site_from_id);
     RUN(test_restart_restores_and_keeps_hits);
+    RUN(test_sites_and_tokens_reload_while_serving);
     return TEST_DONE();
 }

@@ -283,7 +283,7 @@ static int request_params(struct api *api, const struct api_request *req, struct
             if (track_params_add(p, q->name, q->value ? q->value : "")) goto too_large;
         }
     }
-    if (req->body && req->body_len) {
+    if (strcmp(req->method, "POST") == 0 && req->body && req->body_len) {
         int rc = track_params_parse_query(p, req->body, req->body_len, err, errlen);
         if (rc == -ENOMEM) goto too_large;
         if (rc) return rc;
