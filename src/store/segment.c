@@ -1,0 +1,503 @@
+/* Segment files: one sealed (site, UTC day), columnar and immutable.
+ *
+ * Layout (little endian):
+ *   0   "TALLYSEG"
+ *   8   u32 format version (1)     12  u32 column count
+ *   16  u32 site                   20  u32 n (0 first seal, 1.. deltas)
+ *   24  i64 day (days since 1970-01-01, UTC)
+ *   32  u64 row count              40  u64 sealed_through_seq
+ *   48  column directory, SEG_ENTRY bytes per column:
+ *         char name[32] (NUL-padded) | u8 type | 3 zero bytes | u32 crc32c of the data
+ *         u64 offset | u64 length | 8 bytes min | 8 bytes max
+ *       (min/max as i64 for I32/I64, u64 for unsigned, f64 bits for F64
+ *        ignoring NaN; zero for STR)
+ *   then u32 crc32c of every byte before it; columns follow, 8-aligned.
+ * A numeric column is rows fixed-width values. A STR column is rows u32
+ * dictionary ids, then u32 count, count u32 offsets into the bytes that
+ * follow, and the NUL-terminated strings; id 0 is always "".
+ *
+ * Columns are matched by name, so a segment written before a field was
+ * appended to HIT_FIELDS reads that field as absent. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SEG_MAGIC "TALLYSEG"
+#define SEG_VERSION 1
+#define SEG_FIXED 48
+#define SEG_ENTRY 72
+#define SEG_NAME 32
+#define SEG_MAX_COLUMNS 4096
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* ---- building ---- */
+
+/* Interns a column's strings: open addressing over ids, strings kept once
+ * in `bytes` with their start offsets. */
+struct dict {
+    struct buf bytes;
+    uint32_t *offsets;
+    uint32_t count, cap;
+    uint32_t *slots; /* id + 1, 0 = empty */
+    uint32_t nslots;
+};
+
+static uint64_t hash_str(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+static void dict_init(struct dict *d)
+{
+    *d = (struct dict){0};
+    buf_init(&d->bytes);
+    d->nslots = 64;
+    d->slots = calloc(d->nslots, sizeof *d->slots);
+    if (!d->slots) abort();
+}
+
+static void dict_free(struct dict *d)
+{
+    buf_free(&d->bytes);
+    free(d->offsets);
+    free(d->slots);
+}
+
+static void dict_grow_slots(struct dict *d)
+{
+    uint32_t nslots = d->nslots * 2;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots) abort();
+    for (uint32_t id = 0; id < d->count; id++) {
+        const char *s = d->bytes.data + d->offsets[id];
+        uint32_t i = (uint32_t)hash_str(s, strlen(s)) & (nslots - 1);
+        while (slots[i]) i = (i + 1) & (nslots - 1);
+        slots[i] = id + 1;
+    }
+    free(d->slots);
+    d->slots = slots;
+    d->nslots = nslots;
+}
+
+/* Returns the id of s, adding it; -EFBIG when the column outgrows u32 offsets. */
+static int64_t dict_intern(struct dict *d, const char *s)
+{
+    if (s[0] == '\0') return 0; /* most optional fields are empty */
+    size_t len = strlen(s);
+    uint32_t i = (uint32_t)hash_str(s, len) & (d->nslots - 1);
+    for (; d->slots[i]; i = (i + 1) & (d->nslots - 1)) {
+        uint32_t id = d->slots[i] - 1;
+        const char *t = d->bytes.data + d->offsets[id];
+        if (strncmp(t, s, len) == 0 && t[len] == '\0') return id;
+    }
+    if (d->bytes.len + len + 1 > UINT32_MAX || d->count == UINT32_MAX - 1) return -EFBIG;
+    if (d->count == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 64;
+        uint32_t *offsets = realloc(d->offsets, d->cap * sizeof *offsets);
+        if (!offsets) abort();
+        d->offsets = offsets;
+    }
+    uint32_t id = d->count++;
+    d->offsets[id] = (uint32_t)d->bytes.len;
+    buf_append(&d->bytes, s, len + 1);
+    d->slots[i] = id + 1;
+    if (d->count * 2 > d->nslots) dict_grow_slots(d);
+    return id;
+}
+
+struct col_build {
+    unsigned char *data; /* rows * width */
+    struct dict dict;    /* STR only */
+    bool any;            /* min/max seen a value (F64: a non-NaN one) */
+    int64_t imin, imax;
+    uint64_t umin, umax;
+    double fmin, fmax;
+};
+
+static void note_signed(struct col_build *c, int64_t v)
+{
+    if (!c->any || v < c->imin) c->imin = v;
+    if (!c->any || v > c->imax) c->imax = v;
+    c->any = true;
+}
+static void note_unsigned(struct col_build *c, uint64_t v)
+{
+    if (!c->any || v < c->umin) c->umin = v;
+    if (!c->any || v > c->umax) c->umax = v;
+    c->any = true;
+}
+static void note_double(struct col_build *c, double v)
+{
+    if (isnan(v)) return;
+    if (!c->any || v < c->fmin) c->fmin = v;
+    if (!c->any || v > c->fmax) c->fmax = v;
+    c->any = true;
+}
+
+#define SET_U8(c, r, v) ((c)->data[r] = (v), note_unsigned(c, v))
+#define SET_U16(c, r, v) (store_put16((c)->data + (r) * 2, v), note_unsigned(c, v))
+#define SET_U32(c, r, v) (store_put32((c)->data + (r) * 4, v), note_unsigned(c, v))
+#define SET_U64(c, r, v) (store_put64((c)->data + (r) * 8, v), note_unsigned(c, v))
+#define SET_I32(c, r, v) (store_put32((c)->data + (r) * 4, (uint32_t)(v)), note_signed(c, v))
+#define SET_I64(c, r, v) (store_put64((c)->data + (r) * 8, (uint64_t)(v)), note_signed(c, v))
+#define SET_F64(c, r, v) (store_put64((c)->data + (r) * 8, store_f64_bits(v)), note_double(c, v))
+
+static int set_str(struct col_build *c, size_t row, const char *s)
+{
+    int64_t id = dict_intern(&c->dict, s);
+    if (id < 0) return (int)id;
+    store_put32(c->data + row * 4, (uint32_t)id);
+    return 0;
+}
+
+static void put_minmax(unsigned char *e, uint8_t type, const struct col_build *c)
+{
+    uint64_t lo = 0, hi = 0;
+    switch (type) {
+    case STORE_T_I32:
+    case STORE_T_I64:
+        lo = (uint64_t)c->imin;
+        hi = (uint64_t)c->imax;
+        break;
+    case STORE_T_F64:
+        lo = store_f64_bits(c->any ? c->fmin : NAN);
+        hi = store_f64_bits(c->any ? c->fmax : NAN);
+        break;
+    case STORE_T_STR:
+        break;
+    default:
+        lo = c->umin;
+        hi = c->umax;
+    }
+    store_put64(e, lo);
+    store_put64(e + 8, hi);
+}
+
+int segment_build(uint32_t site, int64_t day, uint32_t n, uint64_t sealed_through_seq,
+                  const char *arena, size_t arena_len, const uint64_t *offsets, size_t count,
+                  struct buf *out)
+{
+    struct col_build *cols = calloc(STORE_FIELD_COUNT, sizeof *cols);
+    if (!cols) abort();
+    int rc = 0;
+    for (size_t f = 0; f < STORE_FIELD_COUNT; f++) {
+        cols[f].data = malloc(count * store_fields[f].width + 1);
+        if (!cols[f].data) abort();
+        if (store_fields[f].type == STORE_T_STR) {
+            dict_init(&cols[f].dict);
+            buf_append(&cols[f].dict.bytes, "", 1); /* id 0 is "" */
+            cols[f].dict.offsets = malloc(64 * sizeof *cols[f].dict.offsets);
+            if (!cols[f].dict.offsets) abort();
+            cols[f].dict.offsets[0] = 0;
+            cols[f].dict.count = 1;
+            cols[f].dict.cap = 64;
+        }
+    }
+
+    for (size_t r = 0; r < count && rc == 0; r++) {
+        size_t end = r + 1 < count ? offsets[r + 1] : arena_len;
+        struct hit hit;
+        if (store_hit_decode(arena + offsets[r], end - offsets[r], &hit)) {
+            rc = -EINVAL;
+            break;
+        }
+#define SEG_SET_U8(name) SET_U8(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET_U16(name) SET_U16(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET_U32(name) SET_U32(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET_U64(name) SET_U64(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET_I32(name) SET_I32(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET_I64(name) SET_I64(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET_F64(name) SET_F64(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET_STR(name)                                                                  \
+    if (rc == 0) rc = set_str(&cols[STORE_F_##name], r, hit.name);
+#define SEG_SET(type, name) SEG_SET_##type(name)
+        HIT_FIELDS(SEG_SET)
+    }
+
+    if (rc == 0) {
+        size_t header = SEG_FIXED + (size_t)STORE_FIELD_COUNT * SEG_ENTRY;
+        size_t pos = align8(header + 4);
+        size_t col_off[STORE_FIELD_COUNT], col_len[STORE_FIELD_COUNT];
+        for (size_t f = 0; f < STORE_FIELD_COUNT; f++) {
+            col_off[f] = pos;
+            col_len[f] = count * store_fields[f].width;
+            if (store_fields[f].type == STORE_T_STR)
+                col_len[f] += 4 + 4 * (size_t)cols[f].dict.count + cols[f].dict.bytes.len;
+            pos = align8(pos + col_len[f]);
+        }
+        buf_reserve(out, pos);
+        unsigned char *base = (unsigned char *)out->data + out->len;
+        memset(base, 0, pos);
+        memcpy(base, SEG_MAGIC, 8);
+        store_put32(base + 8, SEG_VERSION);
+        store_put32(base + 12, STORE_FIELD_COUNT);
+        store_put32(base + 16, site);
+        store_put32(base + 20, n);
+        store_put64(base + 24, (uint64_t)day);
+        store_put64(base + 32, count);
+        store_put64(base + 40, sealed_through_seq);
+        for (size_t f = 0; f < STORE_FIELD_COUNT; f++) {
+            unsigned char *c = base + col_off[f];
+            size_t rows_len = count * store_fields[f].width;
+            memcpy(c, cols[f].data, rows_len);
+            if (store_fields[f].type == STORE_T_STR) {
+                const struct dict *d = &cols[f].dict;
+                store_put32(c + rows_len, d->count);
+                for (uint32_t i = 0; i < d->count; i++)
+                    store_put32(c + rows_len + 4 + 4 * (size_t)i, d->offsets[i]);
+                memcpy(c + rows_len + 4 + 4 * (size_t)d->count, d->bytes.data, d->bytes.len);
+            }
+            unsigned char *e = base + SEG_FIXED + f * SEG_ENTRY;
+            snprintf((char *)e, SEG_NAME, "%s", store_fields[f].name);
+            e[32] = store_fields[f].type;
+            store_put32(e + 36, crc32c(0, c, col_len[f]));
+            store_put64(e + 40, col_off[f]);
+            store_put64(e + 48, col_len[f]);
+            put_minmax(e + 56, store_fields[f].type, &cols[f]);
+        }
+        store_put32(base + header, crc32c(0, base, header));
+        out->len += pos;
+        out->data[out->len] = '\0';
+    }
+
+    for (size_t f = 0; f < STORE_FIELD_COUNT; f++) {
+        free(cols[f].data);
+        if (store_fields[f].type == STORE_T_STR) dict_free(&cols[f].dict);
+    }
+    free(cols);
+    return rc;
+}
+
+/* ---- opening and verifying ---- */
+
+/* Checks a STR column's dictionary so that every id read later names a
+ * NUL-terminated string inside the mapping. */
+static int verify_dict(struct seg_column *c, uint64_t rows, char *why, size_t whylen,
+                       const char *name)
+{
+    uint64_t ids_len = rows * 4;
+    if (c->len < ids_len + 4) {
+        snprintf(why, whylen, "column %s is too short for %llu rows", name,
+                 (unsigned long long)rows);
+        return -EBADMSG;
+    }
+    uint32_t count = store_le32(c->data + ids_len);
+    uint64_t rest = c->len - ids_len - 4;
+    if (count == 0 || count > rest / 4 || rest - 4 * (uint64_t)count == 0) {
+        snprintf(why, whylen, "column %s has a dictionary of impossible size", name);
+        return -EBADMSG;
+    }
+    const unsigned char *offs = c->data + ids_len + 4;
+    const char *bytes = (const char *)offs + 4 * (uint64_t)count;
+    uint64_t bytes_len = rest - 4 * (uint64_t)count;
+    if (store_le32(offs) != 0 || bytes[0] != '\0' || bytes[bytes_len - 1] != '\0') {
+        snprintf(why, whylen, "column %s has a malformed dictionary", name);
+        return -EBADMSG;
+    }
+    uint32_t prev = 0;
+    for (uint32_t i = 1; i < count; i++) {
+        uint32_t o = store_le32(offs + 4 * (uint64_t)i);
+        /* Strictly increasing and the previous string ends before this one. */
+        if (o <= prev || o >= bytes_len || bytes[o - 1] != '\0') {
+            snprintf(why, whylen, "column %s has a malformed dictionary offset %u", name, i);
+            return -EBADMSG;
+        }
+        prev = o;
+    }
+    for (uint64_t r = 0; r < rows; r++) {
+        if (store_le32(c->data + r * 4) >= count) {
+            snprintf(why, whylen, "column %s row %llu names a missing dictionary entry", name,
+                     (unsigned long long)r);
+            return -EBADMSG;
+        }
+    }
+    c->dict_offsets = offs;
+    c->dict_count = count;
+    c->dict_bytes = bytes;
+    return 0;
+}
+
+static int verify(struct segment *seg, uint32_t site, int64_t day, uint32_t n, char *why,
+                  size_t whylen)
+{
+    const unsigned char *m = seg->map;
+    size_t size = seg->map_len;
+    if (size < SEG_FIXED + 4 || memcmp(m, SEG_MAGIC, 8) != 0) {
+        snprintf(why, whylen, "not a segment file (bad magic or too short)");
+        return -EBADMSG;
+    }
+    uint32_t version = store_le32(m + 8);
+    if (version != SEG_VERSION) {
+        snprintf(why, whylen, "unsupported segment format version %u (this build reads %d)",
+                 version, SEG_VERSION);
+        return -EBADMSG;
+    }
+    uint32_t ncols = store_le32(m + 12);
+    if (ncols > SEG_MAX_COLUMNS || SEG_FIXED + (size_t)ncols * SEG_ENTRY + 4 > size) {
+        snprintf(why, whylen, "column directory runs past the end of the file");
+        return -EBADMSG;
+    }
+    size_t header = SEG_FIXED + (size_t)ncols * SEG_ENTRY;
+    if (crc32c(0, m, header) != store_le32(m + header)) {
+        snprintf(why, whylen, "header checksum mismatch");
+        return -EBADMSG;
+    }
+    seg->site = store_le32(m + 16);
+    seg->n = store_le32(m + 20);
+    seg->day = (int64_t)store_le64(m + 24);
+    seg->rows = store_le64(m + 32);
+    seg->sealed_through_seq = store_le64(m + 40);
+    if (seg->site != site || seg->day != day || seg->n != n) {
+        snprintf(why, whylen, "header names site %u day %lld part %u, not what its file name says",
+                 seg->site, (long long)seg->day, seg->n);
+        return -EBADMSG;
+    }
+    if (seg->rows > size) {
+        snprintf(why, whylen, "impossible row count %llu", (unsigned long long)seg->rows);
+        return -EBADMSG;
+    }
+    for (uint32_t i = 0; i < ncols; i++) {
+        const unsigned char *e = m + SEG_FIXED + (size_t)i * SEG_ENTRY;
+        char name[SEG_NAME];
+        memcpy(name, e, SEG_NAME);
+        if (name[SEG_NAME - 1] != '\0') {
+            snprintf(why, whylen, "column %u has an unterminated name", i);
+            return -EBADMSG;
+        }
+        uint8_t type = e[32];
+        uint64_t off = store_le64(e + 40), len = store_le64(e + 48);
+        if (off < header + 4 || off > size || len > size - off) {
+            snprintf(why, whylen, "column %s lies outside the file", name);
+            return -EBADMSG;
+        }
+        if (crc32c(0, m + off, len) != store_le32(e + 36)) {
+            snprintf(why, whylen, "column %s checksum mismatch", name);
+            return -EBADMSG;
+        }
+        size_t f = 0;
+        while (f < STORE_FIELD_COUNT && strcmp(store_fields[f].name, name) != 0) f++;
+        if (f == STORE_FIELD_COUNT) continue; /* written by a newer build: not ours to read */
+        struct seg_column *c = &seg->cols[f];
+        if (c->data) {
+            snprintf(why, whylen, "column %s appears twice", name);
+            return -EBADMSG;
+        }
+        if (type != store_fields[f].type) {
+            snprintf(why, whylen, "column %s has type %u, expected %u", name, type,
+                     store_fields[f].type);
+            return -EBADMSG;
+        }
+        c->data = m + off;
+        c->len = len;
+        if (type == STORE_T_STR) {
+            int rc = verify_dict(c, seg->rows, why, whylen, name);
+            if (rc) return rc;
+        } else if (len != seg->rows * store_fields[f].width) {
+            snprintf(why, whylen, "column %s holds %llu bytes, not %llu rows", name,
+                     (unsigned long long)len, (unsigned long long)seg->rows);
+            return -EBADMSG;
+        }
+    }
+    const struct seg_column *cs = &seg->cols[STORE_F_seq], *csite = &seg->cols[STORE_F_site_id],
+                            *ct = &seg->cols[STORE_F_time_ms];
+    if (!cs->data || !csite->data || !ct->data) {
+        snprintf(why, whylen, "seq, site_id or time_ms column missing");
+        return -EBADMSG;
+    }
+    /* The store files rows by these three; a file that lies about them
+     * would serve hits under the wrong site or day, or replay duplicates. */
+    for (uint64_t r = 0; r < seg->rows; r++) {
+        int64_t t = (int64_t)store_le64(ct->data + r * 8);
+        if (store_le32(csite->data + r * 4) != site || store_le64(cs->data + r * 8) > seg->sealed_through_seq ||
+            t < 0 || store_day_of(t) != day) {
+            snprintf(why, whylen, "row %llu does not belong to this site, day or seal",
+                     (unsigned long long)r);
+            return -EBADMSG;
+        }
+    }
+    return 0;
+}
+
+int segment_open(const char *path, uint32_t site, int64_t day, uint32_t n, struct segment *seg,
+                 char *why, size_t whylen)
+{
+    *seg = (struct segment){0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int rc = -errno;
+        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+        return rc;
+    }
+    struct stat st;
+    if (fstat(fd, &st)) {
+        int rc = -errno;
+        snprintf(why, whylen, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if (st.st_size < SEG_FIXED + 4) {
+        close(fd);
+        snprintf(why, whylen, "not a segment file (%lld bytes)", (long long)st.st_size);
+        return -EBADMSG;
+    }
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    int saved = errno;
+    close(fd);
+    if (map == MAP_FAILED) {
+        snprintf(why, whylen, "cannot mmap: %s", strerror(saved));
+        return -saved;
+    }
+    seg->map = map;
+    seg->map_len = (size_t)st.st_size;
+    int rc = verify(seg, site, day, n, why, whylen);
+    if (rc) segment_close(seg);
+    return rc;
+}
+
+void segment_close(struct segment *seg)
+{
+    if (seg->map) munmap(seg->map, seg->map_len);
+    *seg = (struct segment){0};
+}
+
+static inline const char *seg_str(const struct seg_column *c, uint64_t row)
+{
+    uint32_t id = store_le32(c->data + row * 4);
+    return c->dict_bytes + store_le32(c->dict_offsets + 4 * (uint64_t)id);
+}
+
+int64_t segment_time_ms(const struct segment *seg, uint64_t row)
+{
+    return (int64_t)store_le64(seg->cols[STORE_F_time_ms].data + row * 8);
+}
+
+void segment_row(const struct segment *seg, uint64_t row, struct hit *hit)
+{
+    hit_clear(hit);
+    const struct seg_column *c;
+#define ROW_U8(name) hit->name = c->data[row];
+#define ROW_U16(name) hit->name = store_le16(c->data + row * 2);
+#define ROW_U32(name) hit->name = store_le32(c->data + row * 4);
+#define ROW_I32(name) hit->name = (int32_t)store_le32(c->data + row * 4);
+#define ROW_U64(name) hit->name = store_le64(c->data + row * 8);
+#define ROW_I64(name) hit->name = (int64_t)store_le64(c->data + row * 8);
+#define ROW_F64(name) hit->name = store_bits_f64(store_le64(c->data + row * 8));
+#define ROW_STR(name) hit->name = seg_str(c, row);
+#define ROW_GET(type, name)                                                                \
+    c = &seg->cols[STORE_F_##name];                                                        \
+    if (c->data) {                                                                         \
+        ROW_##type(name)                                                                   \
+    }
+    HIT_FIELDS(ROW_GET)
+}
