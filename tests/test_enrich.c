@@ -293,6 +293,18 @@ static void test_uadata(void)
     ASSERT_EQ_STR(req.hit.os, "Linux");
     ASSERT_EQ_STR(req.hit.device_type, "desktop");
 
+    /* Hints without a usable OS version: the user agent's version of the
+     * same OS stays (platformVersion 0.x covers Windows 7, 8 and 8.1). */
+    request_init(&req, &site, &empty_ctx);
+    req.user_agent = "Mozilla/5.0 (Windows NT 6.3; Win64; x64) AppleWebKit/537.36 (KHTML, like "
+                     "Gecko) Chrome/109.0.0.0 Safari/537.36";
+    req.uadata = "{\"fullVersionList\":[{\"brand\":\"Google Chrome\",\"version\":\"109.0.5414.120\"}],"
+                 "\"mobile\":false,\"platform\":\"Windows\",\"platformVersion\":\"0.3.0\"}";
+    enrich_hit(&req, &arena);
+    ASSERT_EQ_STR(req.hit.browser_version, "109");
+    ASSERT_EQ_STR(req.hit.os, "Windows");
+    ASSERT_EQ_STR(req.hit.os_version, "8.1");
+
     /* Broken JSON changes nothing the user agent said. */
     request_init(&req, &site, &empty_ctx);
     req.user_agent = ua_cases[1].ua;

@@ -682,14 +682,31 @@ static const char *arena_or_empty(struct arena *arena, const char *s)
 
 static void enrich_device(struct track_request *req, struct arena *arena)
 {
-    struct device d = {0};
-    /* The user agent gives a baseline; client hints, where present, are
-     * more precise (Windows 11, real Android versions and models) and win. */
-    device_from_user_agent(req->user_agent, &d);
+    struct device hints = {0}, d = {0};
+    /* Client hints, where present, are more precise than the user agent
+     * (Windows 11, real Android versions and models) and win; the user agent
+     * fills what they leave out, and is not read at all when they are
+     * complete (the common case with Matomo's tracker on Chromium). */
     if (req->uadata && req->uadata[0] == '{')
-        device_from_uadata(req->uadata, &d, arena);
+        device_from_uadata(req->uadata, &hints, arena);
     else if (req->ctx && req->ctx->sec_ch_ua && req->ctx->sec_ch_ua[0])
-        device_from_headers(req->ctx, &d, arena);
+        device_from_headers(req->ctx, &hints, arena);
+    if (!hints.browser || !hints.os || !hints.os_version[0] || !hints.device_type)
+        device_from_user_agent(req->user_agent, &d);
+
+    if (hints.browser) {
+        d.browser = hints.browser;
+        memcpy(d.browser_version, hints.browser_version, sizeof d.browser_version);
+    }
+    if (hints.os) {
+        /* A platform without its version keeps the user agent's version
+         * of the same OS. */
+        if (hints.os_version[0] || !d.os || strcmp(d.os, hints.os) != 0)
+            memcpy(d.os_version, hints.os_version, sizeof d.os_version);
+        d.os = hints.os;
+    }
+    if (hints.device_type) d.device_type = hints.device_type;
+    if (hints.device_model[0]) memcpy(d.device_model, hints.device_model, sizeof d.device_model);
 
     req->hit.browser = d.browser ? d.browser : "";
     req->hit.browser_version = d.browser ? arena_or_empty(arena, d.browser_version) : "";
@@ -742,6 +759,11 @@ static bool enrich_campaign(struct track_request *req, struct arena *arena)
     if (!q) return false;
     q++;
     size_t len = strcspn(q, "#");
+    /* Most page URLs carry no campaign: every name parameter contains one
+     * of these (also when its '_' is percent-encoded), so the others are
+     * not parsed at all. */
+    if (!memmem(q, len, "campaign", 8) && !memmem(q, len, "cpn", 3) && !memmem(q, len, "rcn", 3))
+        return false;
 
     struct track_params params;
     char err[128];
