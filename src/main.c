@@ -278,9 +278,15 @@ static int cmd_serve(const struct args *a)
         return 1;
     }
     struct http_server *http;
-    if (http_start(listen, api, &http, err, sizeof err)) {
-        log_error("cannot start: %s", err);
+    int rc = http_start(listen, api, &http, err, sizeof err);
+    if (rc) {
         api_destroy(api);
+        /* -EINVAL: the address itself is malformed, a usage error. */
+        if (rc == -EINVAL) {
+            usage_error(a->cmd, "%s", err);
+            return EXIT_USAGE;
+        }
+        log_error("cannot start: %s", err);
         return 1;
     }
     log_info("tally serving http://%s (data %s, fsync %s); restored %" PRIu64 " hits", listen,

@@ -61,8 +61,10 @@ static void test_wrong_commands_and_flags(void)
 
     ASSERT_EQ_INT(TALLY("serve --data %s --fsync sometimes", dir), 2);
     ASSERT_CONTAINS(out.data, "--fsync: expected always, interval or never, got 'sometimes'");
-    ASSERT_EQ_INT(TALLY("serve --data %s --listen nowhere", dir), 1);
-    ASSERT_CONTAINS(out.data, "expected HOST:PORT");
+    ASSERT_EQ_INT(TALLY("serve --data %s --listen nowhere", dir), 2);
+    ASSERT_CONTAINS(out.data, "--listen 'nowhere': expected HOST:PORT, e.g. 127.0.0.1:8080");
+    ASSERT_EQ_INT(TALLY("serve --data %s --listen 127.0.0.1:99999", dir), 2);
+    ASSERT_CONTAINS(out.data, "the port must be a number from 1 to 65535");
     ASSERT_EQ_INT(TALLY("site list --data %s --colour", dir), 2);
     ASSERT_CONTAINS(out.data, "unknown flag '--colour'; expected one of --data, --json");
     ASSERT_EQ_INT(TALLY("site list --data"), 2);
@@ -182,7 +184,14 @@ static void test_check_and_stats_on_a_healthy_store(void)
                           "", NULL, 0, &r);
     int status = r.status;
     http_reply_free(&r);
+    /* A second server on the same port says why it cannot start. */
+    char other[256];
+    harness_tmpdir(other);
+    int busy = TALLY("serve --data %s --listen 127.0.0.1:%d", other, s.port);
+    harness_rmtree(other);
     server_stop(&s);
+    ASSERT_EQ_INT(busy, 1);
+    ASSERT_CONTAINS(out.data, "Address already in use");
     ASSERT_EQ_INT(rc, 0);
     ASSERT_EQ_INT(status, 204);
 
