@@ -523,6 +523,68 @@ static void test_flipped_byte_quarantines_the_tail(void)
     rm_tmp();
 }
 
+/* Records whose checksum is right but whose payload is not a hit (a
+ * crafted or buggy file), and a log of pure noise: quarantined, no crash. */
+static void test_hostile_log_records(void)
+{
+    make_tmp();
+    struct store *st = open_store(false, NULL);
+    ASSERT_TRUE(st);
+    ASSERT_EQ_INT(append_samples(st, 1, T(DAY0, 0), 3, 0), 0);
+    store_close(st);
+
+    char path[600];
+    snprintf(path, sizeof path, "%s/wal/00000050.log", tmp_dir);
+    unsigned char rec[8 + 40];
+    memset(rec, 0xff, sizeof rec);
+    rec[8] = 1; /* version 1, then an absurd field count and lengths */
+    uint32_t len = 40, crc = crc32c(0, rec + 8, 40);
+    for (int i = 0; i < 4; i++) rec[i] = (unsigned char)(len >> (8 * i));
+    for (int i = 0; i < 4; i++) rec[4 + i] = (unsigned char)(crc >> (8 * i));
+    ASSERT_EQ_INT(file_write_atomic(path, rec, sizeof rec, 0644), 0);
+
+    /* A valid record of a hit without a site. */
+    struct hit h;
+    hit_clear(&h);
+    h.time_ms = T(DAY0, 1);
+    struct buf b;
+    buf_init(&b);
+    buf_append(&b, "12345678", 8);
+    store_hit_encode(&h, &b);
+    uint32_t plen = (uint32_t)b.len - 8, pcrc = crc32c(0, b.data + 8, plen);
+    for (int i = 0; i < 4; i++) b.data[i] = (char)(plen >> (8 * i));
+    for (int i = 0; i < 4; i++) b.data[4 + i] = (char)(pcrc >> (8 * i));
+    snprintf(path, sizeof path, "%s/wal/00000051.log", tmp_dir);
+    ASSERT_EQ_INT(file_write_atomic(path, b.data, b.len, 0644), 0);
+    buf_free(&b);
+
+    unsigned char noise[70000];
+    srand(11);
+    for (size_t i = 0; i < sizeof noise; i++) noise[i] = (unsigned char)rand();
+    snprintf(path, sizeof path, "%s/wal/00000052.log", tmp_dir);
+    ASSERT_EQ_INT(file_write_atomic(path, noise, sizeof noise, 0644), 0);
+
+    FILE *out = tmpfile();
+    ASSERT_EQ_INT(store_check(tmp_dir, false, out), 3);
+    fclose(out);
+    st = open_store(false, NULL);
+    ASSERT_TRUE(st);
+    ASSERT_EQ_U64(store_hit_count(st), 3);
+    ASSERT_EQ_INT(file_size(path), 0);
+    ASSERT_EQ_INT(count_files("quarantine", ""), 3);
+    ASSERT_TRUE(find_file("quarantine", "00000052.log.tail-0", path));
+    ASSERT_EQ_INT(file_size(path), sizeof noise);
+    struct sample s;
+    sample(&s, 1, T(DAY0, 9), 9);
+    ASSERT_EQ_INT(store_append(st, &s.hit, 1), 0);
+    ASSERT_EQ_U64(s.hit.seq, 4);
+    store_close(st);
+    out = tmpfile();
+    ASSERT_EQ_INT(store_check(tmp_dir, false, out), 0);
+    fclose(out);
+    rm_tmp();
+}
+
 /* ---- sealing ---- */
 
 static void test_seal_then_reopen_serves_segment(void)
@@ -970,6 +1032,7 @@ int main(void)
     TEST_RUN(test_append_close_reopen_identical);
     TEST_RUN(test_torn_tail_truncated_and_appends_continue);
     TEST_RUN(test_flipped_byte_quarantines_the_tail);
+    TEST_RUN(test_hostile_log_records);
     TEST_RUN(test_seal_then_reopen_serves_segment);
     TEST_RUN(test_crash_between_rename_and_log_removal);
     TEST_RUN(test_late_hit_makes_delta_segment);

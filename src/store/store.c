@@ -554,8 +554,14 @@ static int load_segment(void *arg, const char *path, uint32_t site, int64_t day,
         return 0;
     }
     free(seg);
+    if (rc != -EBADMSG) {
+        /* Not a verdict on the file (no memory, too many maps...): serving
+         * the store without it would give wrong numbers. */
+        log_error("%s: %s", path, why);
+        return rc;
+    }
     if (s->read_only) {
-        log_error("%s: %s; skipped (run `tally check` to quarantine it)", path, why);
+        log_error("%s: %s; skipped (run `tally check --quarantine` to move it aside)", path, why);
         return 0;
     }
     char moved[PATH_MAX], name[PATH_MAX], date[11];
@@ -670,6 +676,10 @@ int store_open(const struct store_options *opts, struct store **out, char *err, 
                 goto fail;
             }
         }
+        if ((rc = fsync_path(s->dir))) {
+            snprintf(err, errlen, "cannot sync %s: %s", s->dir, strerror(-rc));
+            goto fail;
+        }
         if ((rc = take_writer_lock(s, err, errlen))) goto fail;
         if ((rc = path_fmt(path, "%s/seal.lock", s->dir))) goto fail;
         s->seal_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, FILE_MODE);
@@ -684,7 +694,9 @@ int store_open(const struct store_options *opts, struct store **out, char *err, 
      * hits from one to the other between the two listings. */
     seal_lock(s->seal_fd, s->read_only ? LOCK_SH : LOCK_EX);
     rc = walk_segments(s->dir, !s->read_only, load_segment, s);
-    if (rc) snprintf(err, errlen, "cannot read %s/seg: %s", s->dir, strerror(-rc));
+    if (rc)
+        snprintf(err, errlen, "cannot read the segments under %s/seg: %s (see the error above)",
+                 s->dir, strerror(-rc));
     else {
         if (s->nsegs) qsort(s->segs, s->nsegs, sizeof *s->segs, seg_cmp);
         rc = replay_logs(s, err, errlen);
@@ -836,6 +848,12 @@ static int seal_table(struct store *s, struct day_table *t, char *err, size_t er
     if (rc == 0) rc = path_fmt(path, "%s/%s.%" PRIu32 ".seg", sdir, date, t->next_n);
     if (rc == 0 && (rc = mkdir_p(sdir, 0750)))
         snprintf(err, errlen, "cannot create %s: %s", sdir, strerror(-rc));
+    if (rc) return rc;
+    /* The site folder's own name must be durable before any log holding
+     * its hits can be removed. */
+    char segdir[PATH_MAX];
+    if ((rc = path_fmt(segdir, "%s/seg", s->dir)) == 0 && (rc = fsync_path(segdir)))
+        snprintf(err, errlen, "cannot sync %s: %s", segdir, strerror(-rc));
     if (rc) return rc;
 
     struct buf file;
@@ -1019,12 +1037,13 @@ static int check_segment(void *arg, const char *path, uint32_t site, int64_t day
     struct check_ctx *c = arg;
     struct segment seg;
     char why[256];
-    if (segment_open(path, site, day, n, &seg, why, sizeof why) == 0) {
+    int vrc = segment_open(path, site, day, n, &seg, why, sizeof why);
+    if (vrc == 0) {
         segment_close(&seg);
         return 0;
     }
     c->problems++;
-    if (!c->quarantine) {
+    if (!c->quarantine || vrc != -EBADMSG) {
         fprintf(c->out, "%s: %s\n", path, why);
         return 0;
     }

@@ -54,7 +54,9 @@ void store_close(struct store *store);
 
 /* Assigns seq to each hit, encodes all of them, writes them to the log in
  * one write(), honours the fsync policy, then adds them to memory tables.
- * Returns 0 only when every hit is in the log: the caller may acknowledge. */
+ * Returns 0 only when every hit is in the log: the caller may acknowledge.
+ * -EINVAL, nothing written, when a hit has site_id 0 or a time_ms outside
+ * 1970-01-01 .. 9999-12-31; -EROFS on a read-only store. */
 int store_append(struct store *store, struct hit *hits, size_t count);
 /* fdatasync the log if anything was appended since the last sync. */
 int store_sync(struct store *store);
@@ -64,8 +66,9 @@ int store_seal(struct store *store, int64_t now_ms, char *err, size_t errlen);
 
 /* Calls fn for every stored hit of site_id (0 = every site) with
  * from_ms <= time_ms < to_ms: sealed days first, then memory, each in append
- * order. The hit and its strings are valid only during the call. A non-zero
- * return from fn stops the scan and is returned. */
+ * order. The hit and its strings are valid only during the call, and fn
+ * must not call into the store. A non-zero return from fn stops the scan
+ * and is returned. */
 typedef int (*store_hit_fn)(const struct hit *hit, void *arg);
 int store_scan(struct store *store, uint32_t site_id, int64_t from_ms, int64_t to_ms,
                store_hit_fn fn, void *arg);
