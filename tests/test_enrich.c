@@ -20,10 +20,15 @@ static struct site test_site(void)
     return site;
 }
 
-static struct track_context empty_ctx = {
-    .ip = "", .user_agent = "", .accept_language = "", .sec_ch_ua = "", .sec_ch_ua_mobile = "",
-    .sec_ch_ua_platform = "", .sec_ch_ua_platform_version = "", .sec_ch_ua_model = "",
-    .token_auth = ""};
+static struct track_context empty_ctx = {.ip = "",
+                                         .user_agent = "",
+                                         .accept_language = "",
+                                         .sec_ch_ua = "",
+                                         .sec_ch_ua_mobile = "",
+                                         .sec_ch_ua_platform = "",
+                                         .sec_ch_ua_platform_version = "",
+                                         .sec_ch_ua_model = "",
+                                         .token_auth = ""};
 
 static void request_init(struct track_request *req, const struct site *site,
                          const struct track_context *ctx)
@@ -159,9 +164,9 @@ static void test_language(void)
         if (strcmp(req.hit.language, cases[i].language) != 0 ||
             strcmp(req.hit.locale, cases[i].locale) != 0) {
             arena_free(&arena);
-            TEST_FAIL_("lang=\"%s\" Accept-Language \"%s\": got %s/%s, want %s/%s",
-                       cases[i].param, cases[i].header, req.hit.language, req.hit.locale,
-                       cases[i].language, cases[i].locale);
+            TEST_FAIL_("lang=\"%s\" Accept-Language \"%s\": got %s/%s, want %s/%s", cases[i].param,
+                       cases[i].header, req.hit.language, req.hit.locale, cases[i].language,
+                       cases[i].locale);
         }
     }
     arena_free(&arena);
@@ -210,8 +215,8 @@ static const struct ua_case ua_cases[] = {
      "Chrome", "120", "iOS", "17", "smartphone"},
     {"Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0", "Firefox", "121",
      "Android", "14", "smartphone"},
-    {"Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko", "", "", "Windows",
-     "7", "desktop"},
+    {"Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko", "", "", "Windows", "7",
+     "desktop"},
     {"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 (KHTML, like Gecko) "
      "Version/17.2 Safari/605.1.15",
      "Safari", "17", "macOS", "14", "desktop"},
@@ -298,8 +303,9 @@ static void test_uadata(void)
     request_init(&req, &site, &empty_ctx);
     req.user_agent = "Mozilla/5.0 (Windows NT 6.3; Win64; x64) AppleWebKit/537.36 (KHTML, like "
                      "Gecko) Chrome/109.0.0.0 Safari/537.36";
-    req.uadata = "{\"fullVersionList\":[{\"brand\":\"Google Chrome\",\"version\":\"109.0.5414.120\"}],"
-                 "\"mobile\":false,\"platform\":\"Windows\",\"platformVersion\":\"0.3.0\"}";
+    req.uadata =
+        "{\"fullVersionList\":[{\"brand\":\"Google Chrome\",\"version\":\"109.0.5414.120\"}],"
+        "\"mobile\":false,\"platform\":\"Windows\",\"platformVersion\":\"0.3.0\"}";
     enrich_hit(&req, &arena);
     ASSERT_EQ_STR(req.hit.browser_version, "109");
     ASSERT_EQ_STR(req.hit.os, "Windows");
@@ -328,7 +334,8 @@ static void test_uadata_hostile(void)
 {
     static const char sample[] =
         "{\"fullVersionList\":[{\"brand\":\"Google\\u0020Chrome\",\"version\":\"120.0.1\"}],"
-        "\"mobile\":true,\"model\":\"SM-S918B\",\"platform\":\"Android\",\"platformVersion\":\"14\","
+        "\"mobile\":true,\"model\":\"SM-S918B\",\"platform\":\"Android\",\"platformVersion\":"
+        "\"14\","
         "\"extra\":{\"nested\":[1,-2.5e3,null,false,\"x\\\"y\"]}}";
     struct arena arena;
     arena_init(&arena, 0);

@@ -152,8 +152,8 @@ static int fixture_open(struct fixture *f)
 {
     char err[256];
     if (harness_tmpdir(f->dir) != 0) return -1;
-    struct store_options opts = {.data_dir = f->dir, .fsync = STORE_FSYNC_NEVER,
-                                 .seal_grace_ms = 365 * MS_PER_DAY};
+    struct store_options opts = {
+        .data_dir = f->dir, .fsync = STORE_FSYNC_NEVER, .seal_grace_ms = 365 * MS_PER_DAY};
     int rc = store_open(&opts, &f->store, err, sizeof err);
     if (rc != 0) printf("# store_open: %s\n", err);
     return rc;
@@ -206,18 +206,22 @@ static int load_fixture(struct fixture *f)
     n++;
     hits[n++] = make_hit(1, utc(2026, 3, 28, 10, 5, 0), HIT_PAGEVIEW, A, 1, 0, "https://ex.com/a2");
     hits[n++] = make_hit(1, utc(2026, 3, 28, 10, 6, 0), HIT_EVENT, A, 1, 0, "https://ex.com/a2");
-    hits[n] = make_hit(1, utc(2026, 3, 28, 10, 7, 0), HIT_ECOMMERCE_ORDER, A, 1, 0, "https://ex.com/a2");
+    hits[n] =
+        make_hit(1, utc(2026, 3, 28, 10, 7, 0), HIT_ECOMMERCE_ORDER, A, 1, 0, "https://ex.com/a2");
     hits[n++].revenue = 25.0;
     hits[n] = make_hit(1, utc(2026, 3, 28, 22, 30, 0), HIT_PAGEVIEW, B, 2, VS, "https://ex.com/b1");
     hits[n].referrer_type = REFERRER_WEBSITE;
     hits[n].referrer_name = "news.ycombinator.com";
     hits[n].referrer_url = "https://news.ycombinator.com/item?id=1";
     n++;
-    hits[n++] = make_hit(1, utc(2026, 3, 28, 23, 10, 0), HIT_PAGEVIEW, B, 2, 0, "https://ex.com/b2");
+    hits[n++] =
+        make_hit(1, utc(2026, 3, 28, 23, 10, 0), HIT_PAGEVIEW, B, 2, 0, "https://ex.com/b2");
     for (int i = 0; i < 3; i++) {
         hits[n] = make_hit(1, utc(2026, 3, 29, 21, 30 + 5 * i, 0),
-                           i == 0 ? HIT_PAGEVIEW : i == 1 ? HIT_HEARTBEAT : HIT_GOAL, A, 3,
-                           (i == 0 ? VS : 0) | HIT_FLAG_RETURNING, "https://ex.com/a3");
+                           i == 0   ? HIT_PAGEVIEW
+                           : i == 1 ? HIT_HEARTBEAT
+                                    : HIT_GOAL,
+                           A, 3, (i == 0 ? VS : 0) | HIT_FLAG_RETURNING, "https://ex.com/a3");
         hits[n].visit_count = 2;
         hits[n].days_since_last_visit = 1;
         hits[n].days_since_first_visit = 1;
@@ -227,8 +231,10 @@ static int load_fixture(struct fixture *f)
         }
         n++;
     }
-    hits[n++] = make_hit(1, utc(2026, 3, 29, 22, 0, 0), HIT_PAGEVIEW, C, 4, VS, "https://ex.com/c1");
-    hits[n++] = make_hit(1, utc(2026, 3, 27, 22, 59, 0), HIT_PAGEVIEW, C, 5, VS, "https://ex.com/x");
+    hits[n++] =
+        make_hit(1, utc(2026, 3, 29, 22, 0, 0), HIT_PAGEVIEW, C, 4, VS, "https://ex.com/c1");
+    hits[n++] =
+        make_hit(1, utc(2026, 3, 27, 22, 59, 0), HIT_PAGEVIEW, C, 5, VS, "https://ex.com/x");
     hits[n++] = make_hit(1, utc(2026, 3, 30, 22, 0, 0), HIT_PAGEVIEW, C, 6, VS, "https://ex.com/y");
     hits[n++] = make_hit(2, utc(2026, 3, 29, 12, 0, 0), HIT_PAGEVIEW, A, 7, VS, "https://other/");
     return store_append(f->store, hits, n);
@@ -287,8 +293,8 @@ static void test_daily_stats_exact_uniques(void)
     size_t n = 0;
     for (uint64_t v = 1; v <= 10000; v++)
         for (int k = 0; k < 3; k++)
-            hits[n++] = make_hit(1, utc(2026, 6, 1, 8, (int)(v % 60), k), HIT_PAGEVIEW, v * 7919,
-                                 v, k == 0 ? VS : 0, "https://ex.com/");
+            hits[n++] = make_hit(1, utc(2026, 6, 1, 8, (int)(v % 60), k), HIT_PAGEVIEW, v * 7919, v,
+                                 k == 0 ? VS : 0, "https://ex.com/");
     int rc_append = store_append(f.store, hits, n);
     struct site site = paris_site();
     struct day_stats out;

@@ -77,8 +77,8 @@ static void test_timeout_30_minutes(void)
     struct session *s = open_session();
     ASSERT_TRUE(s != NULL);
     struct hit a = hit_at(s, t0(), VISITOR);
-    struct hit b = hit_at(s, t0() + 30 * MIN_MS, VISITOR);             /* 30:00 later: joins */
-    struct hit c = hit_at(s, t0() + 60 * MIN_MS + 1000, VISITOR);      /* 30:01 after b */
+    struct hit b = hit_at(s, t0() + 30 * MIN_MS, VISITOR);        /* 30:00 later: joins */
+    struct hit c = hit_at(s, t0() + 60 * MIN_MS + 1000, VISITOR); /* 30:01 after b */
     close_session(s);
 
     ASSERT_EQ_U64(a.visitor_id, 0x0123456789abcdefULL);
@@ -162,10 +162,10 @@ static void test_external_referrer(void)
 {
     struct session *s = open_session();
     ASSERT_TRUE(s != NULL);
-    struct hit a = hit_at(s, t0(), VISITOR);                                    /* direct */
+    struct hit a = hit_at(s, t0(), VISITOR);                                   /* direct */
     struct hit b = referred_hit(s, t0() + MIN_MS, "news.ycombinator.com");     /* new visit */
     struct hit c = referred_hit(s, t0() + 2 * MIN_MS, "news.ycombinator.com"); /* landing events */
-    struct hit d = hit_at(s, t0() + 3 * MIN_MS, VISITOR);                       /* internal */
+    struct hit d = hit_at(s, t0() + 3 * MIN_MS, VISITOR);                      /* internal */
     struct hit e = referred_hit(s, t0() + 4 * MIN_MS, "www.reddit.com");
     struct hit f = campaign_hit(s, t0() + 5 * MIN_MS, "spring", "");
     struct hit g = referred_hit(s, t0() + 6 * MIN_MS, "www.reddit.com");
@@ -365,12 +365,15 @@ static void test_restore(void)
     stored[n++] = hit_at(live, day0 + 8 * HOUR_MS + 5 * MIN_MS, VISITOR);
     stored[n++] = campaign_hit(live, day0 + 2 * MS_PER_DAY + 9 * HOUR_MS, "spring", "mail");
     stored[n++] = hit_at(live, day0 + 2 * MS_PER_DAY + 9 * HOUR_MS + 10 * MIN_MS, VISITOR);
-    stored[n++] = hit_at(live, day0 + 2 * MS_PER_DAY + 9 * HOUR_MS + 20 * MIN_MS, "1111111111111111");
-    stored[n++] = hit_at(live, day0 + 2 * MS_PER_DAY + 9 * HOUR_MS + 21 * MIN_MS, "2222222222222222");
+    stored[n++] =
+        hit_at(live, day0 + 2 * MS_PER_DAY + 9 * HOUR_MS + 20 * MIN_MS, "1111111111111111");
+    stored[n++] =
+        hit_at(live, day0 + 2 * MS_PER_DAY + 9 * HOUR_MS + 21 * MIN_MS, "2222222222222222");
 
     struct session *restored = open_session();
     ASSERT_TRUE(restored != NULL);
-    for (size_t i = n; i-- > 0;) session_restore(restored, &stored[i]);
+    for (size_t i = n; i-- > 0;)
+        session_restore(restored, &stored[i]);
 
     struct hit next_live[4], next_restored[4];
     int64_t base = day0 + 2 * MS_PER_DAY + 9 * HOUR_MS;

@@ -74,14 +74,17 @@ static bool parse_language(const char *s, char tag[LANG_TAG_MAX + 1], size_t *pr
         const char *semi = memchr(s, ';', (size_t)(end - s));
         const char *tag_end = semi ? semi : end;
         const char *p = s;
-        while (p < tag_end && (*p == ' ' || *p == '\t')) p++;
-        while (tag_end > p && (tag_end[-1] == ' ' || tag_end[-1] == '\t')) tag_end--;
+        while (p < tag_end && (*p == ' ' || *p == '\t'))
+            p++;
+        while (tag_end > p && (tag_end[-1] == ' ' || tag_end[-1] == '\t'))
+            tag_end--;
 
         bool refused = false;
         if (semi) {
             /* q=0 means "not acceptable". */
             const char *q = semi + 1;
-            while (q < end && *q == ' ') q++;
+            while (q < end && *q == ' ')
+                q++;
             if (end - q >= 3 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
                 const char *v = q + 2;
                 bool nonzero = false;
@@ -126,8 +129,8 @@ static void enrich_language(struct track_request *req, struct arena *arena)
     const char *header = req->ctx ? req->ctx->accept_language : NULL;
 
     /* lang= (set by the tracker or an SDK) wins over the header. */
-    bool found = parse_language(req->hit.language, tag, &primary) ||
-                 parse_language(header, tag, &primary);
+    bool found =
+        parse_language(req->hit.language, tag, &primary) || parse_language(header, tag, &primary);
     if (!found) {
         req->hit.language = "";
         req->hit.locale = "";
@@ -187,10 +190,17 @@ static void device_from_user_agent(const char *ua, struct device *d)
         const char *marker;
         const char *name;
     } browsers[] = {
-        {"EdgA/", "Edge"},     {"EdgiOS/", "Edge"},  {"Edg/", "Edge"},
-        {"Edge/", "Edge"},     {"OPR/", "Opera"},    {"OPiOS/", "Opera"},
-        {"SamsungBrowser/", "Samsung Internet"},     {"FxiOS/", "Firefox"},
-        {"Firefox/", "Firefox"}, {"CriOS/", "Chrome"}, {"Chrome/", "Chrome"},
+        {"EdgA/", "Edge"},
+        {"EdgiOS/", "Edge"},
+        {"Edg/", "Edge"},
+        {"Edge/", "Edge"},
+        {"OPR/", "Opera"},
+        {"OPiOS/", "Opera"},
+        {"SamsungBrowser/", "Samsung Internet"},
+        {"FxiOS/", "Firefox"},
+        {"Firefox/", "Firefox"},
+        {"CriOS/", "Chrome"},
+        {"Chrome/", "Chrome"},
     };
     for (size_t i = 0; i < sizeof browsers / sizeof browsers[0]; i++) {
         if (strstr(ua, browsers[i].marker)) {
@@ -223,8 +233,10 @@ static void device_from_user_agent(const char *ua, struct device *d)
         d->os = "Windows";
         static const struct {
             const char *nt, *name;
-        } versions[] = {{"Windows NT 10.0", "10"}, {"Windows NT 6.3", "8.1"},
-                        {"Windows NT 6.2", "8"},   {"Windows NT 6.1", "7"}};
+        } versions[] = {{"Windows NT 10.0", "10"},
+                        {"Windows NT 6.3", "8.1"},
+                        {"Windows NT 6.2", "8"},
+                        {"Windows NT 6.1", "7"}};
         for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)
             if (strstr(ua, versions[i].nt)) {
                 snprintf(d->os_version, sizeof d->os_version, "%s", versions[i].name);
@@ -272,10 +284,16 @@ static const char *brand_name(const char *brand, struct arena *arena)
     static const struct {
         const char *brand, *name;
     } known[] = {
-        {"Google Chrome", "Chrome"}, {"Microsoft Edge", "Edge"}, {"Opera", "Opera"},
-        {"Opera GX", "Opera"},       {"Brave", "Brave"},         {"Chromium", "Chromium"},
-        {"Samsung Internet", "Samsung Internet"},                {"YaBrowser", "Yandex Browser"},
-        {"Yandex", "Yandex Browser"}, {"Vivaldi", "Vivaldi"},
+        {"Google Chrome", "Chrome"},
+        {"Microsoft Edge", "Edge"},
+        {"Opera", "Opera"},
+        {"Opera GX", "Opera"},
+        {"Brave", "Brave"},
+        {"Chromium", "Chromium"},
+        {"Samsung Internet", "Samsung Internet"},
+        {"YaBrowser", "Yandex Browser"},
+        {"Yandex", "Yandex Browser"},
+        {"Vivaldi", "Vivaldi"},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(brand, known[i].brand) == 0) return known[i].name;
@@ -303,7 +321,7 @@ static void device_from_platform(const char *platform, const char *version, int 
 {
     static const struct {
         const char *platform, *os;
-    } platforms[] = {{"Windows", "Windows"}, {"macOS", "macOS"},       {"Android", "Android"},
+    } platforms[] = {{"Windows", "Windows"}, {"macOS", "macOS"},        {"Android", "Android"},
                      {"Linux", "Linux"},     {"Chrome OS", "ChromeOS"}, {"Chromium OS", "ChromeOS"},
                      {"iOS", "iOS"}};
     const char *os = NULL;
@@ -318,7 +336,10 @@ static void device_from_platform(const char *platform, const char *version, int 
             /* Sec-CH-UA-Platform-Version: 13 and above is Windows 11,
              * 1..10 is Windows 10, 0 is 7/8/8.1 (not told apart). */
             int v = atoi(major);
-            snprintf(d->os_version, sizeof d->os_version, "%s", v >= 13 ? "11" : v >= 1 ? "10" : "");
+            snprintf(d->os_version, sizeof d->os_version, "%s",
+                     v >= 13  ? "11"
+                     : v >= 1 ? "10"
+                              : "");
         } else if (major[0]) {
             snprintf(d->os_version, sizeof d->os_version, "%s", major);
         }
@@ -345,15 +366,16 @@ struct jscan {
 
 static void js_ws(struct jscan *s)
 {
-    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r') s->p++;
+    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')
+        s->p++;
 }
 
 static int js_hex(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-           : -1;
+                                  : -1;
 }
 
 /* A string at s->p into out (NUL-terminated, cut at outlen - 1; out may be
@@ -374,12 +396,26 @@ static bool js_string(struct jscan *s, char *out, size_t outlen)
         if (c == '\\') {
             c = (unsigned char)*++p;
             switch (c) {
-            case '"': case '\\': case '/': ch = c; break;
-            case 'b': ch = '\b'; break;
-            case 'f': ch = '\f'; break;
-            case 'n': ch = '\n'; break;
-            case 'r': ch = '\r'; break;
-            case 't': ch = '\t'; break;
+            case '"':
+            case '\\':
+            case '/':
+                ch = c;
+                break;
+            case 'b':
+                ch = '\b';
+                break;
+            case 'f':
+                ch = '\f';
+                break;
+            case 'n':
+                ch = '\n';
+                break;
+            case 'r':
+                ch = '\r';
+                break;
+            case 't':
+                ch = '\t';
+                break;
             case 'u':
                 ch = 0;
                 for (int i = 1; i <= 4; i++) {
@@ -389,7 +425,8 @@ static bool js_string(struct jscan *s, char *out, size_t outlen)
                 }
                 p += 4;
                 break;
-            default: return false;
+            default:
+                return false;
             }
         }
         /* Only printable ASCII is ever kept from client hints. */
@@ -466,18 +503,21 @@ static bool js_number(struct jscan *s)
     if (*p == '0')
         p++;
     else if (*p >= '1' && *p <= '9')
-        while (isdigit((unsigned char)*p)) p++;
+        while (isdigit((unsigned char)*p))
+            p++;
     else
         return false;
     if (*p == '.') {
         if (!isdigit((unsigned char)*++p)) return false;
-        while (isdigit((unsigned char)*p)) p++;
+        while (isdigit((unsigned char)*p))
+            p++;
     }
     if (*p == 'e' || *p == 'E') {
         p++;
         if (*p == '+' || *p == '-') p++;
         if (!isdigit((unsigned char)*p)) return false;
-        while (isdigit((unsigned char)*p)) p++;
+        while (isdigit((unsigned char)*p))
+            p++;
     }
     s->p = p;
     return true;
@@ -503,23 +543,27 @@ static int js_literal(struct jscan *s)
 static bool js_value(struct jscan *s)
 {
     switch (*s->p) {
-    case '{': return js_object(s, NULL, NULL);
-    case '[': return js_array(s, NULL, NULL);
-    case '"': return js_string(s, NULL, 0);
-    default: return js_literal(s) != -2 || js_number(s);
+    case '{':
+        return js_object(s, NULL, NULL);
+    case '[':
+        return js_array(s, NULL, NULL);
+    case '"':
+        return js_string(s, NULL, 0);
+    default:
+        return js_literal(s) != -2 || js_number(s);
     }
 }
 
 /* What uadata says, collected before anything is applied, so a malformed
  * document changes nothing. */
 struct uadata {
-    char brand[2][HINT_TEXT_MAX + 1];    /* [0] fullVersionList, [1] brands */
+    char brand[2][HINT_TEXT_MAX + 1]; /* [0] fullVersionList, [1] brands */
     char version[2][12];
     char chromium_version[2][12];
     bool have_chromium[2];
-    int list;                            /* the list being read */
+    int list; /* the list being read */
     char item_brand[HINT_TEXT_MAX + 1], item_version[12];
-    int mobile;                          /* 1, 0, -1 unknown */
+    int mobile; /* 1, 0, -1 unknown */
     char platform[HINT_TEXT_MAX + 1], platform_version[HINT_TEXT_MAX + 1];
     char model[HINT_TEXT_MAX + 1];
 };
@@ -574,8 +618,7 @@ static bool ua_member(struct jscan *s, const char *key, void *arg)
         return js_string(s, u->platform, sizeof u->platform);
     if (strcmp(key, "platformVersion") == 0 && *s->p == '"')
         return js_string(s, u->platform_version, sizeof u->platform_version);
-    if (strcmp(key, "model") == 0 && *s->p == '"')
-        return js_string(s, u->model, sizeof u->model);
+    if (strcmp(key, "model") == 0 && *s->p == '"') return js_string(s, u->model, sizeof u->model);
     return js_value(s);
 }
 
@@ -603,7 +646,8 @@ static void device_from_uadata(const char *uadata, struct device *d, struct aren
             copy_digits(version, d->browser_version);
         }
     }
-    device_from_platform(u.platform[0] ? u.platform : NULL, u.platform_version, u.mobile, u.model, d);
+    device_from_platform(u.platform[0] ? u.platform : NULL, u.platform_version, u.mobile, u.model,
+                         d);
 }
 
 /* Structured-header string: `"Windows"` -> Windows. */
@@ -611,10 +655,12 @@ static void unquote(const char *s, char *out, size_t outlen)
 {
     out[0] = '\0';
     if (!s) return;
-    while (*s == ' ') s++;
+    while (*s == ' ')
+        s++;
     if (*s == '"') s++;
     size_t n = 0;
-    while (*s && *s != '"' && n + 1 < outlen) out[n++] = *s++;
+    while (*s && *s != '"' && n + 1 < outlen)
+        out[n++] = *s++;
     out[n] = '\0';
 }
 
@@ -719,10 +765,11 @@ static void enrich_device(struct track_request *req, struct arena *arena)
 /* ---- acquisition: campaign, referrer ----------------------------------- */
 
 /* Parameter names per campaign field, in priority order. */
-static const char *const campaign_names[] = {"mtm_campaign", "mtm_cpn", "utm_campaign", "pk_campaign",
-                                             "pk_cpn", "matomo_campaign", "_rcn", NULL};
-static const char *const campaign_keywords[] = {"mtm_kwd", "mtm_keyword", "utm_term", "pk_kwd",
-                                                "pk_keyword", "matomo_kwd", "_rck", NULL};
+static const char *const campaign_names[] = {"mtm_campaign", "mtm_cpn", "utm_campaign",
+                                             "pk_campaign",  "pk_cpn",  "matomo_campaign",
+                                             "_rcn",         NULL};
+static const char *const campaign_keywords[] = {"mtm_kwd",    "mtm_keyword", "utm_term", "pk_kwd",
+                                                "pk_keyword", "matomo_kwd",  "_rck",     NULL};
 static const char *const campaign_sources[] = {"mtm_source", "utm_source", "pk_source",
                                                "matomo_source", NULL};
 static const char *const campaign_mediums[] = {"mtm_medium", "utm_medium", "pk_medium",
@@ -746,7 +793,8 @@ static const char *lower_copy(struct arena *arena, const char *s)
     if (!*s) return "";
     char *copy = arena_strdup(arena, s);
     if (!copy) return "";
-    for (char *p = copy; *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = copy; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     return copy;
 }
 
@@ -807,9 +855,11 @@ static bool url_host(const char *url, char *out, size_t outlen)
         const char *colon = memchr(p, ':', auth_len);
         if (colon) host_len = (size_t)(colon - p);
     }
-    while (host_len > 0 && p[host_len - 1] == '.') host_len--; /* "example.com." */
+    while (host_len > 0 && p[host_len - 1] == '.')
+        host_len--; /* "example.com." */
     if (host_len == 0 || host_len >= outlen) return false;
-    for (size_t i = 0; i < host_len; i++) out[i] = (char)tolower((unsigned char)p[i]);
+    for (size_t i = 0; i < host_len; i++)
+        out[i] = (char)tolower((unsigned char)p[i]);
     out[host_len] = '\0';
     return true;
 }

@@ -58,7 +58,8 @@ static int pair_set_add(struct pair_set *s, uint32_t day, uint64_t id)
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->keys[i]) continue;
             size_t j = mix64(s->keys[i] ^ ((uint64_t)s->days[i] << 32)) & (bigger.cap - 1);
-            while (bigger.keys[j]) j = (j + 1) & (bigger.cap - 1);
+            while (bigger.keys[j])
+                j = (j + 1) & (bigger.cap - 1);
             bigger.keys[j] = s->keys[i];
             bigger.days[j] = s->days[i];
         }
@@ -96,7 +97,8 @@ static int stats_hit(const struct hit *hit, void *arg)
         s->cached_day = tz_local_day(s->tz, t);
         s->cached_start = tz_day_start_ms(s->tz, s->cached_day);
         s->cached_end = tz_day_start_ms(s->tz, s->cached_day + 1);
-        if (t < s->cached_start || t >= s->cached_end) s->cached_end = s->cached_start; /* no cache */
+        if (t < s->cached_start || t >= s->cached_end)
+            s->cached_end = s->cached_start; /* no cache */
     }
     int64_t i = s->cached_day - s->from_day;
     if (i < 0 || i >= s->day_count) return 0;
@@ -120,8 +122,12 @@ int query_daily_stats(struct store *store, const struct site *site, int64_t from
     int rc = tz_load(site->timezone, &tz);
     if (rc < 0) return rc;
 
-    struct stats_scan s = {.tz = tz, .from_day = from_day, .day_count = to_day - from_day + 1,
-                           .out = out, .cached_start = 0, .cached_end = 0};
+    struct stats_scan s = {.tz = tz,
+                           .from_day = from_day,
+                           .day_count = to_day - from_day + 1,
+                           .out = out,
+                           .cached_start = 0,
+                           .cached_end = 0};
     for (int64_t i = 0; i < s.day_count; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].day = from_day + i;
@@ -139,16 +145,16 @@ int query_daily_stats(struct store *store, const struct site *site, int64_t from
 
 struct visit_acc {
     struct visit v;
-    bool started;             /* its VISIT_START hit was seen */
+    bool started; /* its VISIT_START hit was seen */
     int64_t entry_ms, exit_ms;
     uint64_t entry_seq, exit_seq;
 };
 
 struct visits_scan {
-    struct arena arena;       /* the visits' strings */
+    struct arena arena; /* the visits' strings */
     struct visit_acc *items;
     size_t count, cap;
-    size_t *index;            /* open addressing on visit_id: item index + 1, 0 = empty */
+    size_t *index; /* open addressing on visit_id: item index + 1, 0 = empty */
     size_t index_cap;
 };
 
@@ -173,7 +179,8 @@ static int visits_grow(struct visits_scan *s)
         if (!index) return -ENOMEM;
         for (size_t i = 0; i < s->count; i++) {
             size_t j = mix64(s->items[i].v.visit_id) & (cap - 1);
-            while (index[j]) j = (j + 1) & (cap - 1);
+            while (index[j])
+                j = (j + 1) & (cap - 1);
             index[j] = i + 1;
         }
         free(s->index);
@@ -281,7 +288,8 @@ int query_visits(struct store *store, uint32_t site_id, int64_t from_ms, int64_t
                 s.items[kept++] = s.items[i];
         }
         if (kept) qsort(s.items, kept, sizeof *s.items, visit_order);
-        for (size_t i = 0; i < kept && rc == 0; i++) rc = fn(&s.items[i].v, arg);
+        for (size_t i = 0; i < kept && rc == 0; i++)
+            rc = fn(&s.items[i].v, arg);
     }
     free(s.items);
     free(s.index);

@@ -27,11 +27,11 @@ struct tz {
     int64_t *trans;     /* transition instants, UTC seconds, ascending */
     uint8_t *trans_idx; /* local time type after each transition */
     size_t trans_count;
-    int32_t *type_off;  /* utoff per local time type, seconds */
+    int32_t *type_off; /* utoff per local time type, seconds */
     size_t type_count;
     /* footer rule */
     bool has_rule;
-    bool rule_dst;      /* false: a fixed offset (std_off) */
+    bool rule_dst; /* false: a fixed offset (std_off) */
     int32_t std_off, dst_off;
     struct tz_rule_date start, end;
 };
@@ -51,11 +51,13 @@ static int64_t be64s(const unsigned char *p)
 static const char *posix_name(const char *p)
 {
     if (*p == '<') {
-        while (*p && *p != '>') p++;
+        while (*p && *p != '>')
+            p++;
         return *p == '>' ? p + 1 : NULL;
     }
     const char *start = p;
-    while (isalpha((unsigned char)*p)) p++;
+    while (isalpha((unsigned char)*p))
+        p++;
     return p - start >= 3 ? p : NULL;
 }
 
@@ -68,7 +70,8 @@ static const char *posix_time(const char *p, int64_t *out)
     int64_t parts[3] = {0, 0, 0};
     for (int i = 0; i < 3; i++) {
         if (!isdigit((unsigned char)*p)) return NULL;
-        while (isdigit((unsigned char)*p)) parts[i] = parts[i] * 10 + (*p++ - '0');
+        while (isdigit((unsigned char)*p))
+            parts[i] = parts[i] * 10 + (*p++ - '0');
         if (parts[i] > 167) return NULL;
         if (*p != ':' || i == 2) break;
         p++;
@@ -141,8 +144,10 @@ static int64_t rule_local_s(const struct tz_rule_date *d, int year)
         int first_wday = (int)(((first % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
         int64_t mday = 1 + (d->weekday - first_wday + 7) % 7 + (int64_t)(d->week - 1) * 7;
         int next_month = d->month == 12 ? 1 : d->month + 1;
-        int64_t month_len = days_from_civil(d->month == 12 ? year + 1 : year, next_month, 1) - first;
-        while (mday > month_len) mday -= 7; /* week 5 means "last" */
+        int64_t month_len =
+            days_from_civil(d->month == 12 ? year + 1 : year, next_month, 1) - first;
+        while (mday > month_len)
+            mday -= 7; /* week 5 means "last" */
         day = first + mday - 1;
     } else if (d->kind == 'J') {
         /* J1..J365 never count Feb 29. */
@@ -280,7 +285,7 @@ int64_t tz_offset_ms(const struct tz *tz, int64_t utc_ms)
         return (int64_t)tz->type_off[tz->trans_idx[tz->trans_count - 1]] * 1000;
     }
     if (t < tz->trans[0]) return (int64_t)tz->type_off[0] * 1000; /* RFC 8536: type 0 */
-    size_t lo = 0, hi = tz->trans_count - 1; /* trans[lo] <= t < trans[hi] */
+    size_t lo = 0, hi = tz->trans_count - 1;                      /* trans[lo] <= t < trans[hi] */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
         if (tz->trans[mid] <= t)

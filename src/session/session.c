@@ -22,11 +22,11 @@
 #define NO_TIME INT64_MIN
 
 struct visitor_slot {
-    uint64_t visitor_id;       /* 0 = empty slot */
+    uint64_t visitor_id; /* 0 = empty slot */
     uint32_t site_id;
-    uint32_t visit_count;      /* visits of this visitor so far */
-    uint64_t visit_id;         /* current (latest) visit */
-    int64_t visit_start;       /* its first and last hit times */
+    uint32_t visit_count; /* visits of this visitor so far */
+    uint64_t visit_id;    /* current (latest) visit */
+    int64_t visit_start;  /* its first and last hit times */
     int64_t visit_last;
     int64_t first_visit_start; /* of the visitor's first visit */
     int64_t prev_visit_last;   /* last hit of the visit before the current one */
@@ -42,7 +42,7 @@ struct session {
     int64_t salt_day;
     uint64_t next_visit_id;
     struct visitor_slot *slots;
-    size_t cap;  /* power of two */
+    size_t cap; /* power of two */
     size_t used;
 };
 
@@ -76,7 +76,8 @@ static struct visitor_slot *slot_get(struct session *s, uint32_t site_id, uint64
         for (size_t i = 0; i < old_cap; i++) {
             if (!old[i].visitor_id) continue;
             size_t j = slot_index(s, old[i].site_id, old[i].visitor_id);
-            while (s->slots[j].visitor_id) j = (j + 1) & (s->cap - 1);
+            while (s->slots[j].visitor_id)
+                j = (j + 1) & (s->cap - 1);
             s->slots[j] = old[i];
         }
         free(old);
@@ -113,7 +114,8 @@ static int salt_rotate(struct session *s, int64_t day)
     unsigned char fresh[SALT_BYTES];
     randombytes_buf(fresh, sizeof fresh);
     memcpy(file, fresh, SALT_BYTES);
-    for (int i = 0; i < 8; i++) file[SALT_BYTES + i] = (unsigned char)((uint64_t)day >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        file[SALT_BYTES + i] = (unsigned char)((uint64_t)day >> (8 * i));
     int rc = file_write_atomic(s->salt_path, file, sizeof file, 0600);
     sodium_memzero(file, sizeof file);
     if (rc < 0) {
@@ -156,12 +158,14 @@ int session_create(const char *data_dir, struct session **out, char *err, size_t
     if (rc == 0 && b.len == SALT_FILE_BYTES) {
         memcpy(s->salt, b.data, SALT_BYTES);
         uint64_t day = 0;
-        for (int i = 0; i < 8; i++) day |= (uint64_t)(unsigned char)b.data[SALT_BYTES + i] << (8 * i);
+        for (int i = 0; i < 8; i++)
+            day |= (uint64_t)(unsigned char)b.data[SALT_BYTES + i] << (8 * i);
         s->salt_day = (int64_t)day;
     } else if (rc == 0 || rc == -ENOENT) {
         /* Missing, or not something we wrote: a new salt only costs
          * cookieless visitors their continuity for today. */
-        if (rc == 0) log_warn("%s has an unexpected size; replacing it with a new salt", s->salt_path);
+        if (rc == 0)
+            log_warn("%s has an unexpected size; replacing it with a new salt", s->salt_path);
         s->salt_day = NO_TIME;
     } else {
         snprintf(err, errlen, "cannot read %s: %s; check the data folder's permissions",
@@ -205,10 +209,10 @@ static bool parse_hex64(const char *s, uint64_t *out)
     size_t n = 0;
     for (; s && s[n]; n++) {
         char c = s[n];
-        int d = c >= '0' && c <= '9' ? c - '0'
+        int d = c >= '0' && c <= '9'   ? c - '0'
                 : c >= 'a' && c <= 'f' ? c - 'a' + 10
                 : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                : -1;
+                                       : -1;
         if (d < 0 || n >= 16) return false;
         v = v << 4 | (uint64_t)d;
     }
@@ -220,7 +224,8 @@ static bool parse_hex64(const char *s, uint64_t *out)
 static uint64_t be64(const unsigned char b[8])
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | b[i];
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
     return v ? v : 1; /* 0 marks "no visitor" */
 }
 
@@ -228,7 +233,7 @@ static void assign_visitor(struct session *s, struct track_request *req)
 {
     struct hit *h = &req->hit;
     unsigned char digest[8];
-    h->flags &= (uint16_t)~(HIT_FLAG_ID_COOKIELESS | HIT_FLAG_ID_USER);
+    h->flags &= (uint16_t) ~(HIT_FLAG_ID_COOKIELESS | HIT_FLAG_ID_USER);
 
     if (parse_hex64(req->forced_visitor_hex, &h->visitor_id)) return;
     if (h->user_id && h->user_id[0]) {
@@ -244,7 +249,8 @@ static void assign_visitor(struct session *s, struct track_request *req)
 
     crypto_generichash_state st;
     unsigned char site[4];
-    for (int i = 0; i < 4; i++) site[i] = (unsigned char)(h->site_id >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        site[i] = (unsigned char)(h->site_id >> (8 * i));
     const char *ip = h->ip_anon ? h->ip_anon : "";
     const char *ua = req->user_agent ? req->user_agent : "";
     crypto_generichash_init(&st, s->salt, SALT_BYTES, sizeof digest);
@@ -323,7 +329,7 @@ int session_assign(struct session *session, struct track_request *req, int64_t n
         }
     }
     assign_visitor(session, req);
-    h->flags &= (uint16_t)~(HIT_FLAG_VISIT_START | HIT_FLAG_RETURNING);
+    h->flags &= (uint16_t) ~(HIT_FLAG_VISIT_START | HIT_FLAG_RETURNING);
 
     struct visitor_slot *v = slot_get(session, h->site_id, h->visitor_id);
     int64_t t = h->time_ms;
@@ -346,7 +352,8 @@ int session_assign(struct session *session, struct track_request *req, int64_t n
              * best we know (exact for in-order streams, approximate here). */
             h->visit_id = session->next_visit_id++;
             h->visit_count = ++v->visit_count;
-            h->days_since_last_visit = v->prev_visit_last < t ? whole_days(v->prev_visit_last, t) : -1;
+            h->days_since_last_visit =
+                v->prev_visit_last < t ? whole_days(v->prev_visit_last, t) : -1;
             if (v->first_visit_start > t) v->first_visit_start = t;
             h->days_since_first_visit = whole_days(v->first_visit_start, t);
             h->flags |= HIT_FLAG_VISIT_START;
@@ -392,7 +399,8 @@ void session_restore(struct session *session, const struct hit *h)
     }
     if (v->visit_id == 0 || t > v->visit_last) {
         /* This hit's visit is newer: it becomes the current one. */
-        if (v->visit_id != 0 && v->visit_last > v->prev_visit_last) v->prev_visit_last = v->visit_last;
+        if (v->visit_id != 0 && v->visit_last > v->prev_visit_last)
+            v->prev_visit_last = v->visit_last;
         v->visit_id = h->visit_id;
         v->visit_start = v->visit_last = t;
         v->acq_key = key;
