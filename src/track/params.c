@@ -94,25 +94,39 @@ static void describe(char *out, size_t outlen, const char *name)
     snprintf(out, outlen, "parameter '%s'", safe);
 }
 
-/* Decodes src[0..len) into dst (at least len+1 bytes), NUL-terminated.
- * `name` is the decoded name when decoding its value, NULL when decoding
- * the name itself; it only serves the error message. */
-static int percent_decode(const char *src, size_t len, char *dst, size_t *dst_len,
-                          const char *name, char *err, size_t errlen)
+/* Bytes that end a plain run while decoding: '&' ends a pair, '=' ends a
+ * name, '%' and '+' are decoded, NUL is refused. */
+static const bool decode_special[256] = {['\0'] = true, ['&'] = true, ['='] = true,
+                                         ['%'] = true, ['+'] = true};
+
+/* Decodes from *sp up to `end`, a '&', or (for a name) a '=', into *op,
+ * NUL-terminated; both pointers are advanced. `name` is the decoded name
+ * when decoding its value, NULL when decoding the name itself; it only
+ * serves the error message. */
+static int decode_part(const char **sp, const char *end, char **op, const char *name, char *err,
+                       size_t errlen)
 {
+    const unsigned char *s = (const unsigned char *)*sp, *e = (const unsigned char *)end;
+    char *o = *op;
     char what[96];
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)src[i];
-        if (c == '+') {
+    for (;;) {
+        /* Most of a tracking query is plain bytes: copy them in a tight loop. */
+        while (s < e && !decode_special[*s]) *o++ = (char)*s++;
+        if (s == e || *s == '&') break;
+        unsigned char c = *s;
+        if (c == '=') {
+            if (!name) break;
+            s++;
+        } else if (c == '+') {
             c = ' ';
+            s++;
         } else if (c == '%') {
-            int hi = i + 1 < len ? hex_digit((unsigned char)src[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_digit((unsigned char)src[i + 2]) : -1;
+            int hi = e - s > 1 ? hex_digit(s[1]) : -1;
+            int lo = e - s > 2 ? hex_digit(s[2]) : -1;
             if (hi < 0 || lo < 0) {
                 char esc[8];
-                size_t esc_len = len - i < 3 ? len - i : 3;
-                track_safe_text(esc, sizeof esc, src + i, esc_len);
+                size_t esc_len = e - s < 3 ? (size_t)(e - s) : 3;
+                track_safe_text(esc, sizeof esc, (const char *)s, esc_len);
                 describe(what, sizeof what, name);
                 snprintf(err, errlen,
                          "%s has a malformed percent escape \"%s\": a '%%' must be followed by "
@@ -121,17 +135,18 @@ static int percent_decode(const char *src, size_t len, char *dst, size_t *dst_le
                 return -EINVAL;
             }
             c = (unsigned char)(hi << 4 | lo);
-            i += 2;
+            s += 3;
         }
         if (c == '\0') {
             describe(what, sizeof what, name);
             snprintf(err, errlen, "%s contains a NUL byte (%%00), which no text may hold", what);
             return -EINVAL;
         }
-        dst[n++] = (char)c;
+        *o++ = (char)c;
     }
-    dst[n] = '\0';
-    *dst_len = n;
+    *o++ = '\0';
+    *sp = (const char *)s;
+    *op = o;
     return 0;
 }
 
@@ -162,27 +177,19 @@ int track_params_parse_query(struct track_params *p, const char *query, size_t l
     char *out = arena_alloc(p->arena, (size_t)(end - s) + 1);
     if (!out) return track_err_nomem(err, errlen);
     while (s < end) {
-        const char *amp = memchr(s, '&', (size_t)(end - s));
-        const char *seg_end = amp ? amp : end;
-        const char *eq = memchr(s, '=', (size_t)(seg_end - s));
-        const char *name_end = eq ? eq : seg_end;
         char *name = out;
-        size_t n;
-        int rc = percent_decode(s, (size_t)(name_end - s), name, &n, NULL, err, errlen);
+        int rc = decode_part(&s, end, &out, NULL, err, errlen);
         if (rc) return rc;
-        out += n + 1;
         const char *value = "";
-        if (eq) {
-            char *v = out;
-            rc = percent_decode(eq + 1, (size_t)(seg_end - eq - 1), v, &n, name, err, errlen);
+        if (s < end && *s == '=') {
+            s++;
+            value = out;
+            rc = decode_part(&s, end, &out, name, err, errlen);
             if (rc) return rc;
-            out += n + 1;
-            value = v;
         }
         /* "&&" and "=x" carry nothing a tracker could mean. */
         if (*name && params_push(p, name, value)) return track_err_nomem(err, errlen);
-        if (!amp) break;
-        s = amp + 1;
+        if (s < end) s++; /* the '&' */
     }
     return 0;
 }
