@@ -64,7 +64,7 @@ static int send_hit(struct stream *s, int i)
                      (unsigned)(i % 97) * 2654435761u + 1, i, i);
     if (s->past_base_s)
         snprintf(target + n, sizeof target - (size_t)n, "&cdt=%lld&token_auth=%s",
-                 (long long)(s->past_base_s + i * 60), s->token);
+                 (long long)(s->past_base_s + i * 240), s->token);
     struct http_reply reply;
     if (http_request(s->server.port, "GET", target, "", NULL, 0, &reply)) return -1;
     int status = reply.status;
@@ -131,10 +131,11 @@ static void stream_with_kills(struct stream *s, int kills)
         bool killing = round < kills;
         if (killing) pthread_create(&thread, NULL, kill_later, &k);
         while (sent < HITS) {
+            /* No retries: a hit whose answer was lost may or may not be
+             * stored, and must not be stored twice. */
             int status = send_hit(s, sent);
-            if (status < 0) break; /* the server is gone; this hit was not acknowledged */
-            s->acked[sent] = status >= 200 && status < 300;
-            sent++;
+            s->acked[sent++] = status >= 200 && status < 300;
+            if (status < 0) break; /* the server is gone */
         }
         if (killing) {
             pthread_join(thread, NULL);
@@ -180,8 +181,8 @@ static void test_sigkill_mid_stream_loses_no_acknowledged_hit(void)
 static void test_sigkill_while_sealing_loses_no_acknowledged_hit(void)
 {
     static struct stream s;
-    /* Hits spread one minute apart from ten days ago: each closed day is
-     * sealed (and later re-sealed as a delta) while the stream goes on. */
+    /* Hits four minutes apart from ten days ago to yesterday: each closed
+     * day is sealed (then gets delta segments) while the stream goes on. */
     ASSERT_TRUE(setup(&s, (int64_t)time(NULL) - 10 * 86400));
     stream_with_kills(&s, 3);
     /* Let the last maintenance pass seal what it can, then check again
@@ -197,7 +198,7 @@ static void test_sigkill_while_sealing_loses_no_acknowledged_hit(void)
     check_exactly_once(&s);
     int segments = count_segments(dir);
     printf("# %d segment files\n", segments);
-    ASSERT_TRUE(segments >= 10);
+    ASSERT_TRUE(segments >= 8);
     struct buf out;
     buf_init(&out);
     ASSERT_EQ_INT(run_tally(&out, "check --data %s", dir), 0);
