@@ -291,11 +291,13 @@ static int cmd_serve(const struct args *a)
     }
     log_info("tally serving http://%s (data %s, fsync %s); restored %" PRIu64 " hits", listen,
              opts.data_dir, fsync_text, api_restored_hits(api));
+    /* Maintenance runs at once (days that closed while the server was down
+     * are sealed now), then once a second. */
     while (!stop_requested) {
+        api_maintain(api, now_ms());
         /* A signal cuts the sleep short, so shutdown starts at once. */
         struct timespec one_second = {.tv_sec = 1};
         nanosleep(&one_second, NULL);
-        if (!stop_requested) api_maintain(api, now_ms());
     }
     log_info("stopping: closing HTTP, syncing the log");
     http_stop(http);
