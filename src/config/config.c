@@ -90,7 +90,7 @@ static int config_json_read(const char *path, json_t **out, char *err, size_t er
     return 0;
 }
 
-static int config_json_write(const char *path, json_t *root, char *err, size_t errlen)
+static int config_json_write(const char *path, json_t *root, int mode, char *err, size_t errlen)
 {
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text) abort();
@@ -101,7 +101,7 @@ static int config_json_write(const char *path, json_t *root, char *err, size_t e
     buf_append(&b, text, len);
     buf_putc(&b, '\n');
     free(text);
-    int rc = file_write_atomic(path, b.data, b.len, 0644);
+    int rc = file_write_atomic(path, b.data, b.len, mode);
     buf_free(&b);
     if (rc) snprintf(err, errlen, "cannot write %s: %s", path, strerror(-rc));
     return rc;
@@ -484,7 +484,7 @@ int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out, 
             json_t *root = json_pack("{s:o}", "sites", arr);
             char path[PATH_MAX];
             config_path(path, sizeof path, data_dir, "sites.json");
-            rc = config_json_write(path, root, err, errlen);
+            rc = config_json_write(path, root, 0644, err, errlen);
             json_decref(root);
             if (!rc) *id_out = valid.id;
         }
@@ -634,7 +634,8 @@ int tokens_create(const char *data_dir, uint32_t site_id, char token_out[33], ch
             json_array_append_new(arr, json_pack("{s:I, s:s, s:I}", "site", (json_int_t)site_id,
                                                  "hash", hash_hex, "created_ms",
                                                  (json_int_t)now_ms()));
-            rc = config_json_write(path, root, err, errlen);
+            /* Hashes only, but nobody else needs to read them. */
+            rc = config_json_write(path, root, 0600, err, errlen);
             sodium_memzero(raw, sizeof raw);
             if (rc) sodium_memzero(token_out, 33);
         }
