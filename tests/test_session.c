@@ -406,6 +406,92 @@ static void test_restore(void)
     ASSERT_EQ_U64(next_live[3].visit_id, 6);
 }
 
+/* The same property on a random stream: 50 visitors, gaps from seconds to
+ * days, campaigns, referrers and new_visit mixed in; restored from the
+ * stored hits shuffled, then both sessions get the same continuation. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static struct hit random_hit(struct session *s, int64_t t, unsigned visitor, unsigned pick)
+{
+    static const char *const hosts[] = {"news.ycombinator.com", "www.reddit.com"};
+    static const char *const names[] = {"spring", "autumn"};
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016x", visitor + 1);
+    struct track_request req;
+    req_init(&req, t, hex);
+    if (pick % 7 == 1) {
+        req.hit.referrer_type = REFERRER_WEBSITE;
+        req.hit.referrer_name = hosts[pick / 7 % 2];
+    } else if (pick % 7 == 2) {
+        req.hit.referrer_type = REFERRER_CAMPAIGN;
+        req.hit.campaign_name = req.hit.referrer_name = names[pick / 7 % 2];
+    } else if (pick % 7 == 3 && pick % 3 == 0) {
+        req.hit.flags = HIT_FLAG_NEW_VISIT;
+    }
+    struct hit h = assign(s, &req);
+    return h;
+}
+
+static void test_restore_random(void)
+{
+    enum { VISITORS = 50, HITS = 3000, MORE = 1000 };
+    static struct hit stored[HITS];
+    struct session *live = open_session();
+    ASSERT_TRUE(live != NULL);
+    char live_dir[64];
+    strcpy(live_dir, tmpdir);
+
+    int64_t clock[VISITORS];
+    for (int i = 0; i < VISITORS; i++)
+        clock[i] = t0();
+    for (int i = 0; i < HITS; i++) {
+        unsigned v = (unsigned)(rng() % VISITORS);
+        /* gaps: mostly minutes, sometimes 29-31 minutes, sometimes days */
+        uint64_t r = rng() % 100;
+        clock[v] += r < 70   ? (int64_t)(rng() % (10 * MIN_MS))
+                    : r < 90 ? 29 * MIN_MS + (int64_t)(rng() % (2 * MIN_MS))
+                             : (int64_t)(rng() % (5 * MS_PER_DAY));
+        stored[i] = random_hit(live, clock[v], v, (unsigned)rng());
+    }
+    struct session *restored = open_session();
+    ASSERT_TRUE(restored != NULL);
+    for (int i = HITS - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)(rng() % (uint64_t)(i + 1));
+        struct hit tmp = stored[i];
+        stored[i] = stored[j];
+        stored[j] = tmp;
+    }
+    for (int i = 0; i < HITS; i++)
+        session_restore(restored, &stored[i]);
+
+    int mismatches = 0, visit_starts = 0;
+    for (int i = 0; i < MORE; i++) {
+        unsigned v = (unsigned)(rng() % VISITORS);
+        clock[v] += (int64_t)(rng() % (40 * MIN_MS));
+        unsigned pick = (unsigned)rng();
+        struct hit a = random_hit(live, clock[v], v, pick);
+        struct hit b = random_hit(restored, clock[v], v, pick);
+        if (a.visit_id != b.visit_id || a.visit_count != b.visit_count ||
+            a.days_since_last_visit != b.days_since_last_visit ||
+            a.days_since_first_visit != b.days_since_first_visit || a.flags != b.flags)
+            mismatches++;
+        if (a.flags & HIT_FLAG_VISIT_START) visit_starts++;
+    }
+    close_session(restored);
+    strcpy(tmpdir, live_dir);
+    close_session(live);
+    ASSERT_EQ_INT(mismatches, 0);
+    /* The continuation exercised both joining and splitting. */
+    ASSERT_TRUE(visit_starts > 100 && visit_starts < 900);
+}
+
 /* Many visitors: the map grows and still finds every one. */
 static void test_many_visitors(void)
 {
@@ -436,6 +522,7 @@ int main(void)
     TEST_RUN(test_visit_history);
     TEST_RUN(test_out_of_order);
     TEST_RUN(test_restore);
+    TEST_RUN(test_restore_random);
     TEST_RUN(test_many_visitors);
     return TEST_DONE();
 }
