@@ -766,7 +766,12 @@ static int log_rotate(struct store *s, int64_t day)
         char wal[PATH_MAX];
         int rc = path_fmt(wal, "%s/wal", s->dir);
         if (rc == 0) rc = fsync_path(wal);
-        if (rc) return rc;
+        if (rc) {
+            /* Not durable: retire it (empty, removed by the next seal). */
+            close(s->log_fd);
+            s->log_fd = -1;
+            return rc;
+        }
     }
     return 0;
 }
