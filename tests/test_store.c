@@ -412,6 +412,32 @@ static void test_append_close_reopen_identical(void)
     rm_tmp();
 }
 
+/* The sync policies only change when data reaches the disk, never what
+ * is stored. */
+static void test_fsync_policies(void)
+{
+    make_tmp();
+    enum store_fsync policies[] = {STORE_FSYNC_ALWAYS, STORE_FSYNC_INTERVAL, STORE_FSYNC_NEVER};
+    for (int p = 0; p < 3; p++) {
+        struct store_options o = {.data_dir = tmp_dir, .fsync = policies[p],
+                                  .seal_grace_ms = 3600 * 1000};
+        struct store *st = NULL;
+        char err[256];
+        ASSERT_EQ_INT(store_open(&o, &st, err, sizeof err), 0);
+        ASSERT_EQ_INT(append_samples(st, 1, T(DAY0, p * 100000), 20, p * 20), 0);
+        ASSERT_EQ_INT(store_sync(st), 0);
+        ASSERT_EQ_INT(store_sync(st), 0);
+        ASSERT_EQ_U64(store_hit_count(st), (uint64_t)(p + 1) * 20);
+        store_close(st);
+    }
+    struct store *st = open_store(true, NULL);
+    ASSERT_TRUE(st);
+    ASSERT_EQ_U64(store_hit_count(st), 60);
+    ASSERT_EQ_INT(count_files("wal", ".log"), 3); /* one per writer open */
+    store_close(st);
+    rm_tmp();
+}
+
 static void test_torn_tail_truncated_and_appends_continue(void)
 {
     make_tmp();
@@ -680,10 +706,23 @@ static void test_crash_between_rename_and_log_removal(void)
     ASSERT_EQ_INT(count_files("wal", ".log"), 0);
     store_close(st);
     ASSERT_EQ_INT(rename(aside, log), 0); /* the unlink never reached the disk */
+    /* And a temp file of a seal interrupted before its rename. */
+    char tmp_seg[600];
+    snprintf(tmp_seg, sizeof tmp_seg, "%s/seg/1/2026-01-14.0.seg.tmp.999", tmp_dir);
+    ASSERT_EQ_INT(file_write_atomic(tmp_seg, "half a segment", 14, 0644), 0);
+    FILE *out = tmpfile();
+    ASSERT_EQ_INT(store_check(tmp_dir, false, out), 0); /* neither is damage */
+    fclose(out);
+    st = open_store(true, NULL);
+    ASSERT_TRUE(st);
+    ASSERT_EQ_U64(store_hit_count(st), 40);
+    store_close(st);
+    ASSERT_EQ_INT(file_size(tmp_seg), 14);
 
     st = open_store(false, NULL);
     ASSERT_TRUE(st);
     ASSERT_EQ_U64(store_hit_count(st), 40);
+    ASSERT_EQ_INT(file_size(tmp_seg), -1); /* the writer cleans up */
     struct collect *c = calloc(1, sizeof *c);
     store_scan(st, 0, 0, INT64_MAX, collect_fn, c);
     ASSERT_EQ_INT(c->n, 40);
@@ -1030,6 +1069,7 @@ int main(void)
     TEST_RUN(test_codec_rejects_truncated_and_garbage);
     TEST_RUN(test_codec_old_and_new_records);
     TEST_RUN(test_append_close_reopen_identical);
+    TEST_RUN(test_fsync_policies);
     TEST_RUN(test_torn_tail_truncated_and_appends_continue);
     TEST_RUN(test_flipped_byte_quarantines_the_tail);
     TEST_RUN(test_hostile_log_records);
