@@ -711,6 +711,10 @@ static void test_bulk_refusals(void)
     ASSERT_TRUE(bulk == NULL);
     ASSERT_CONTAINS(err, "the bulk request is not valid JSON: ");
     ASSERT_CONTAINS(err, "(line 2, column 8)");
+    /* jansson quotes what it choked on: only printable ASCII gets through. */
+    ASSERT_EQ_INT(bulk_open("{\"requests\":[\"\xc3\xa9\x01\"]}", &bulk), -EINVAL);
+    ASSERT_CONTAINS(err, "not valid JSON");
+    for (const char *c = err; *c; c++) ASSERT_TRUE(*c >= 0x20 && *c < 0x7f);
     ASSERT_EQ_INT(bulk_open("{\"requests\":[]} x", &bulk), -EINVAL);
     ASSERT_CONTAINS(err, "not valid JSON");
     ASSERT_EQ_INT(bulk_open("[\"?idsite=1\"]", &bulk), -EINVAL);

@@ -38,6 +38,7 @@ int track_bulk_open(const char *body, size_t len, struct track_bulk **out, char 
     json_error_t jerr;
     json_t *root = json_loadb(body, len, 0, &jerr);
     if (!root) {
+        track_tame(jerr.text);
         snprintf(err, errlen, "the bulk request is not valid JSON: %s (line %d, column %d)",
                  jerr.text, jerr.line, jerr.column);
         return -EINVAL;

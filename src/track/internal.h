@@ -12,6 +12,10 @@
  * hostile name or value cannot smuggle control bytes into a reply or a log. */
 void track_safe_text(char *out, size_t outlen, const char *s, size_t len);
 
+/* Replaces, in place, every byte of s that is not printable ASCII with
+ * '?': jansson's messages quote the input they choked on. */
+void track_tame(char *s);
+
 /* Writes "not enough memory for this request" style reasons and returns
  * -ENOMEM: the request is too large for the caller's arena. */
 int track_err_nomem(char *err, size_t errlen);

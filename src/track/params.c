@@ -29,6 +29,12 @@ void track_safe_text(char *out, size_t outlen, const char *s, size_t len)
     out[n] = '\0';
 }
 
+void track_tame(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) *s = '?';
+}
+
 int track_err_nomem(char *err, size_t errlen)
 {
     snprintf(err, errlen, "the request is too large to process; send fewer or shorter parameters");

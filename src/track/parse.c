@@ -377,6 +377,7 @@ static int parse_items(const char *text, struct arena *arena, const char **out, 
     json_t *root = json_loads(text, 0, &jerr);
     json_t *norm = NULL;
     if (!root) {
+        track_tame(jerr.text);
         snprintf(why, sizeof why, "it is not valid JSON (%s at column %d)", jerr.text,
                  jerr.column);
         goto fail;
