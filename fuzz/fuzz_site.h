@@ -25,10 +25,17 @@ static void fuzz_parse(const struct track_params *params, struct arena *arena)
 {
     for (int trusted = 0; trusted < 2; trusted++) {
         struct track_context ctx = {
-            .ip = "198.51.100.7", .user_agent = "FuzzAgent/1.0", .accept_language = "",
-            .sec_ch_ua = "", .sec_ch_ua_mobile = "", .sec_ch_ua_platform = "",
-            .sec_ch_ua_platform_version = "", .sec_ch_ua_model = "",
-            .now_ms = 1767225600000LL, .token_auth = "", .trusted = trusted == 1,
+            .ip = "198.51.100.7",
+            .user_agent = "FuzzAgent/1.0",
+            .accept_language = "",
+            .sec_ch_ua = "",
+            .sec_ch_ua_mobile = "",
+            .sec_ch_ua_platform = "",
+            .sec_ch_ua_platform_version = "",
+            .sec_ch_ua_model = "",
+            .now_ms = 1767225600000LL,
+            .token_auth = "",
+            .trusted = trusted == 1,
         };
         struct track_request req;
         char err[512];
@@ -39,7 +46,7 @@ static void fuzz_parse(const struct track_params *params, struct arena *arena)
         const struct hit *h = &req.hit;
         if (h->site_id != 1 || h->kind < HIT_PAGEVIEW || h->kind >= HIT_KIND_COUNT)
             __builtin_trap();
-        /* Every string is set and can be read to its end. */
+            /* Every string is set and can be read to its end. */
 #define FUZZ_TOUCH_U8(name)
 #define FUZZ_TOUCH_U16(name)
 #define FUZZ_TOUCH_U32(name)
@@ -47,11 +54,13 @@ static void fuzz_parse(const struct track_params *params, struct arena *arena)
 #define FUZZ_TOUCH_I32(name)
 #define FUZZ_TOUCH_I64(name)
 #define FUZZ_TOUCH_F64(name)
-#define FUZZ_TOUCH_STR(name) if (!h->name || strlen(h->name) > (1u << 24)) __builtin_trap();
+#define FUZZ_TOUCH_STR(name)                                                                       \
+    if (!h->name || strlen(h->name) > (1u << 24)) __builtin_trap();
 #define FUZZ_TOUCH(type, name) FUZZ_TOUCH_##type(name)
         HIT_FIELDS(FUZZ_TOUCH)
-        if (strlen(req.ip) + strlen(req.user_agent) + strlen(req.uadata) +
-                strlen(req.visitor_hex) + strlen(req.forced_visitor_hex) > (1u << 26))
+        if (strlen(req.ip) + strlen(req.user_agent) + strlen(req.uadata) + strlen(req.visitor_hex) +
+                strlen(req.forced_visitor_hex) >
+            (1u << 26))
             __builtin_trap();
     }
 }

@@ -16,11 +16,23 @@
 #define BASE "idsite=1&rec=1&"
 
 static struct site site_items[2] = {
-    {.id = 1, .name = "Shop", .urls = {"https://shop.example.com"}, .url_count = 1,
-     .timezone = "UTC", .currency = "EUR", .honour_dnt = true, .ipv4_mask_bytes = 2,
+    {.id = 1,
+     .name = "Shop",
+     .urls = {"https://shop.example.com"},
+     .url_count = 1,
+     .timezone = "UTC",
+     .currency = "EUR",
+     .honour_dnt = true,
+     .ipv4_mask_bytes = 2,
      .ipv6_mask_bits = 80},
-    {.id = 2, .name = "Blog", .urls = {"https://blog.example.com"}, .url_count = 1,
-     .timezone = "UTC", .currency = "EUR", .honour_dnt = false, .ipv4_mask_bytes = 2,
+    {.id = 2,
+     .name = "Blog",
+     .urls = {"https://blog.example.com"},
+     .url_count = 1,
+     .timezone = "UTC",
+     .currency = "EUR",
+     .honour_dnt = false,
+     .ipv4_mask_bytes = 2,
      .ipv6_mask_bits = 80},
 };
 static const struct sites sites = {.items = site_items, .count = 2};
@@ -32,9 +44,15 @@ static struct track_request req;
 static struct track_context context(void)
 {
     return (struct track_context){
-        .ip = "198.51.100.23", .user_agent = "HeaderAgent/1.0", .accept_language = "de-AT",
-        .sec_ch_ua = "", .sec_ch_ua_mobile = "", .sec_ch_ua_platform = "",
-        .sec_ch_ua_platform_version = "", .sec_ch_ua_model = "", .now_ms = NOW_MS,
+        .ip = "198.51.100.23",
+        .user_agent = "HeaderAgent/1.0",
+        .accept_language = "de-AT",
+        .sec_ch_ua = "",
+        .sec_ch_ua_mobile = "",
+        .sec_ch_ua_platform = "",
+        .sec_ch_ua_platform_version = "",
+        .sec_ch_ua_model = "",
+        .now_ms = NOW_MS,
         .token_auth = "",
     };
 }
@@ -132,9 +150,9 @@ static void test_params_malformed_escapes(void)
         arena_reset(&arena);
         track_params_init(&p, &arena);
         err[0] = '\0';
-        ASSERT_EQ_INT(track_params_parse_query(&p, cases[i].query, strlen(cases[i].query), err,
-                                               sizeof err),
-                      -EINVAL);
+        ASSERT_EQ_INT(
+            track_params_parse_query(&p, cases[i].query, strlen(cases[i].query), err, sizeof err),
+            -EINVAL);
         ASSERT_CONTAINS(err, cases[i].reason);
     }
     /* A raw NUL inside the given length is refused as well. */
@@ -166,7 +184,8 @@ static void test_params_arena_limit(void)
     arena_reset(&small);
     track_params_init(&p, &small);
     int rc = 0;
-    for (int i = 0; i < 100 && !rc; i++) rc = track_params_add(&p, "name", "value");
+    for (int i = 0; i < 100 && !rc; i++)
+        rc = track_params_add(&p, "name", "value");
     ASSERT_EQ_INT(rc, -ENOMEM);
     arena_free(&small);
 }
@@ -177,7 +196,8 @@ static void test_params_add_copies(void)
     arena_reset(&arena);
     track_params_init(&p, &arena);
     char name[8] = "idsite", value[8] = "5";
-    for (int i = 0; i < 200; i++) ASSERT_EQ_INT(track_params_add(&p, "n", "v"), 0);
+    for (int i = 0; i < 200; i++)
+        ASSERT_EQ_INT(track_params_add(&p, "n", "v"), 0);
     ASSERT_EQ_INT(track_params_add(&p, name, value), 0);
     name[0] = 'X';
     value[0] = '9';
@@ -190,9 +210,10 @@ static void test_params_add_copies(void)
 
 static void test_pageview_fields(void)
 {
-    ASSERT_EQ_INT(parse(BASE "url=https%3A%2F%2Fshop.example.com%2Fa%3Fb%3D1&action_name=A+%26+B"
-                             "&urlref=https%3A%2F%2Fwww.google.com%2F&pv_id=a1B2c3&uid=u%40x.org"
-                             "&lang=de-AT&_id=0123456789abcDEF&uadata=%7B%7D&r=12345&cs=windows-1252"),
+    ASSERT_EQ_INT(parse(BASE
+                        "url=https%3A%2F%2Fshop.example.com%2Fa%3Fb%3D1&action_name=A+%26+B"
+                        "&urlref=https%3A%2F%2Fwww.google.com%2F&pv_id=a1B2c3&uid=u%40x.org"
+                        "&lang=de-AT&_id=0123456789abcDEF&uadata=%7B%7D&r=12345&cs=windows-1252"),
                   TRACK_OK);
     const struct hit *h = &req.hit;
     ASSERT_EQ_INT(h->kind, HIT_PAGEVIEW);
@@ -296,8 +317,9 @@ static void test_outlink_download_search_content(void)
     ASSERT_EQ_INT(parse(BASE "search=x"), TRACK_OK);
     ASSERT_EQ_INT(req.hit.search_count, -1);
     ASSERT_EQ_STR(req.hit.search_category, "");
-    ASSERT_EQ_INT(parse(BASE "c_n=Banner&c_p=%2Fa.png&c_t=https%3A%2F%2Fs.example%2Fsale&c_i=click"),
-                  TRACK_OK);
+    ASSERT_EQ_INT(
+        parse(BASE "c_n=Banner&c_p=%2Fa.png&c_t=https%3A%2F%2Fs.example%2Fsale&c_i=click"),
+        TRACK_OK);
     ASSERT_EQ_INT(req.hit.kind, HIT_CONTENT_INTERACTION);
     ASSERT_EQ_STR(req.hit.content_name, "Banner");
     ASSERT_EQ_STR(req.hit.content_piece, "/a.png");
@@ -343,11 +365,13 @@ static void test_items_normalised(void)
 {
     /* Missing slots take Matomo's defaults; numeric strings become numbers;
      * an integer SKU becomes text; 19.99 keeps its short form. */
-    ASSERT_EQ_INT(parse(BASE "idgoal=0&ec_items=" "%5B%5B%22A%22%5D%2C%5B7%2Cnull%2Cnull%2C%2219.99"
+    ASSERT_EQ_INT(parse(BASE "idgoal=0&ec_items="
+                             "%5B%5B%22A%22%5D%2C%5B7%2Cnull%2Cnull%2C%2219.99"
                              "%22%2C%223%22%5D%2C%5B%22B%22%2C%22%C3%A9%22%2C%5B%5D%2C19.99%5D%5D"),
                   TRACK_OK);
-    ASSERT_EQ_STR(req.hit.items,
-                  "[[\"A\",\"\",\"\",0,1],[\"7\",\"\",\"\",19.99,3.0],[\"B\",\"\xc3\xa9\",[],19.99,1]]");
+    ASSERT_EQ_STR(
+        req.hit.items,
+        "[[\"A\",\"\",\"\",0,1],[\"7\",\"\",\"\",19.99,3.0],[\"B\",\"\xc3\xa9\",[],19.99,1]]");
     ASSERT_EQ_INT(parse(BASE "idgoal=0&ec_items=%5B%5D"), TRACK_OK);
     ASSERT_EQ_STR(req.hit.items, "[]");
 }
@@ -561,7 +585,8 @@ static void test_hostile_values_in_reasons(void)
     memset(q + len, 'z', 100);
     q[len + 100] = '\0';
     ASSERT_EQ_INT(parse(q), TRACK_INVALID);
-    ASSERT_CONTAINS(err, "not 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...'");
+    ASSERT_CONTAINS(err,
+                    "not 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...'");
 }
 
 static void test_value_length_limit(void)
@@ -610,8 +635,8 @@ static void test_trusted_cdt_and_cip(void)
         {BASE "url=u&cdt=1767226201", "cdt '1767226201' is more than 10 minutes in the future"},
         {BASE "url=u&cdt=2026-01-01+00:10:01", "is more than 10 minutes in the future"},
         {BASE "url=u&cdt=99999999999999999999", "more than 10 minutes in the future"},
-        {BASE "url=u&cdt=yesterday",
-         "cdt must be a UNIX timestamp in seconds or 'YYYY-MM-DD HH:MM:SS' in UTC, not 'yesterday'"},
+        {BASE "url=u&cdt=yesterday", "cdt must be a UNIX timestamp in seconds or 'YYYY-MM-DD "
+                                     "HH:MM:SS' in UTC, not 'yesterday'"},
         {BASE "url=u&cdt=-5", "cdt must be a UNIX timestamp"},
         {BASE "url=u&cdt=2025-02-30+10:00:00", "cdt must be a UNIX timestamp"},
         {BASE "url=u&cdt=2025-01-01+24:00:00", "cdt must be a UNIX timestamp"},
@@ -631,9 +656,14 @@ static void test_tokens(void)
 {
     char dir[256], token1[33], token2[33];
     ASSERT_EQ_INT(harness_tmpdir(dir), 0);
-    struct site draft = {.name = "Shop", .urls = {"https://shop.example.com"}, .url_count = 1,
-                         .timezone = "UTC", .currency = "EUR", .honour_dnt = true,
-                         .ipv4_mask_bytes = 2, .ipv6_mask_bits = 80};
+    struct site draft = {.name = "Shop",
+                         .urls = {"https://shop.example.com"},
+                         .url_count = 1,
+                         .timezone = "UTC",
+                         .currency = "EUR",
+                         .honour_dnt = true,
+                         .ipv4_mask_bytes = 2,
+                         .ipv6_mask_bits = 80};
     uint32_t id1, id2;
     struct tokens *tokens = NULL;
     int ok = sites_add(dir, &draft, &id1, err, sizeof err) == 0 &&
@@ -714,7 +744,8 @@ static void test_bulk_refusals(void)
     /* jansson quotes what it choked on: only printable ASCII gets through. */
     ASSERT_EQ_INT(bulk_open("{\"requests\":[\"\xc3\xa9\x01\"]}", &bulk), -EINVAL);
     ASSERT_CONTAINS(err, "not valid JSON");
-    for (const char *c = err; *c; c++) ASSERT_TRUE(*c >= 0x20 && *c < 0x7f);
+    for (const char *c = err; *c; c++)
+        ASSERT_TRUE(*c >= 0x20 && *c < 0x7f);
     ASSERT_EQ_INT(bulk_open("{\"requests\":[]} x", &bulk), -EINVAL);
     ASSERT_CONTAINS(err, "not valid JSON");
     ASSERT_EQ_INT(bulk_open("[\"?idsite=1\"]", &bulk), -EINVAL);
@@ -729,7 +760,8 @@ static void test_bulk_refusals(void)
     struct buf b;
     buf_init(&b);
     buf_puts(&b, "{\"requests\":[");
-    for (int i = 0; i < 10001; i++) buf_puts(&b, i ? ",1" : "1");
+    for (int i = 0; i < 10001; i++)
+        buf_puts(&b, i ? ",1" : "1");
     buf_puts(&b, "]}");
     int rc = bulk_open(b.data, &bulk);
     buf_free(&b);
@@ -757,8 +789,8 @@ static void test_bulk_items(void)
 
     struct track_params p;
     int rc[8];
-    const char *url0 = NULL, *ping2 = NULL, *cdt3 = NULL, *rec3 = NULL, *bots3 = NULL,
-               *url3 = NULL, *rev3 = NULL, *h3 = NULL;
+    const char *url0 = NULL, *ping2 = NULL, *cdt3 = NULL, *rec3 = NULL, *bots3 = NULL, *url3 = NULL,
+               *rev3 = NULL, *h3 = NULL;
     bool action3 = true;
     size_t count1 = 0, count3 = 0;
     char reasons[8][512];
@@ -813,11 +845,12 @@ static void test_bulk_items(void)
 static void test_bulk_object_to_hit(void)
 {
     struct track_bulk *bulk;
-    ASSERT_EQ_INT(bulk_open("{\"requests\":[{\"idsite\":1,\"rec\":1,\"url\":\"https://s.example/a\","
-                            "\"cdt\":1767225000,\"cip\":\"198.51.100.201\",\"idgoal\":2,"
-                            "\"revenue\":1.5}]}",
-                            &bulk),
-                  0);
+    ASSERT_EQ_INT(
+        bulk_open("{\"requests\":[{\"idsite\":1,\"rec\":1,\"url\":\"https://s.example/a\","
+                  "\"cdt\":1767225000,\"cip\":\"198.51.100.201\",\"idgoal\":2,"
+                  "\"revenue\":1.5}]}",
+                  &bulk),
+        0);
     ASSERT_EQ_STR(track_bulk_token(bulk), "");
     arena_reset(&arena);
     struct track_params p;
@@ -861,15 +894,26 @@ static void test_hit_clear_and_names(void)
     ASSERT_EQ_STR(h.campaign_id, "");
     ASSERT_EQ_INT(h.screen_width, 0);
 
-    static const char *const names[] = {
-        "unknown", "pageview", "custom_action", "event", "outlink", "download", "site_search",
-        "content_impression", "content_interaction", "goal", "ecommerce_order", "cart_update",
-        "heartbeat"};
-    for (int k = 0; k < HIT_KIND_COUNT; k++) ASSERT_EQ_STR(hit_kind_name(k), names[k]);
+    static const char *const names[] = {"unknown",
+                                        "pageview",
+                                        "custom_action",
+                                        "event",
+                                        "outlink",
+                                        "download",
+                                        "site_search",
+                                        "content_impression",
+                                        "content_interaction",
+                                        "goal",
+                                        "ecommerce_order",
+                                        "cart_update",
+                                        "heartbeat"};
+    for (int k = 0; k < HIT_KIND_COUNT; k++)
+        ASSERT_EQ_STR(hit_kind_name(k), names[k]);
     ASSERT_EQ_STR(hit_kind_name(HIT_KIND_COUNT), "unknown");
     ASSERT_EQ_STR(hit_kind_name(-1), "unknown");
     int actions = 0;
-    for (int k = 0; k <= HIT_KIND_COUNT; k++) actions += hit_kind_is_action(k);
+    for (int k = 0; k <= HIT_KIND_COUNT; k++)
+        actions += hit_kind_is_action(k);
     ASSERT_EQ_INT(actions, 6);
     ASSERT_TRUE(hit_kind_is_action(HIT_PAGEVIEW) && hit_kind_is_action(HIT_EVENT) &&
                 hit_kind_is_action(HIT_OUTLINK) && hit_kind_is_action(HIT_DOWNLOAD) &&

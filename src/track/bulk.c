@@ -17,7 +17,7 @@
 
 struct track_bulk {
     json_t *root;
-    json_t *requests; /* borrowed from root */
+    json_t *requests;  /* borrowed from root */
     const char *token; /* borrowed from root, "" when absent */
 };
 
@@ -31,8 +31,7 @@ bool track_body_is_json(const char *body, size_t len)
     return false;
 }
 
-int track_bulk_open(const char *body, size_t len, struct track_bulk **out, char *err,
-                    size_t errlen)
+int track_bulk_open(const char *body, size_t len, struct track_bulk **out, char *err, size_t errlen)
 {
     *out = NULL;
     json_error_t jerr;
@@ -82,9 +81,15 @@ void track_bulk_free(struct track_bulk *bulk)
     free(bulk);
 }
 
-size_t track_bulk_count(const struct track_bulk *bulk) { return json_array_size(bulk->requests); }
+size_t track_bulk_count(const struct track_bulk *bulk)
+{
+    return json_array_size(bulk->requests);
+}
 
-const char *track_bulk_token(const struct track_bulk *bulk) { return bulk->token; }
+const char *track_bulk_token(const struct track_bulk *bulk)
+{
+    return bulk->token;
+}
 
 /* The shortest text that reads back as the same double: 1.5 stays "1.5",
  * a cdt of 1700000000.123 is not stretched to 17 digits. */
@@ -104,17 +109,20 @@ int track_bulk_item(const struct track_bulk *bulk, size_t i, struct track_params
         return track_params_parse_query(p, json_string_value(item), json_string_length(item), err,
                                         errlen);
     if (!json_is_object(item)) {
-        snprintf(err, errlen,
-                 "request %zu is neither a query string nor an object of parameters", i);
+        snprintf(err, errlen, "request %zu is neither a query string nor an object of parameters",
+                 i);
         return -EINVAL;
     }
     const char *key;
     json_t *value;
-    json_object_foreach(item, key, value) {
+    json_object_foreach(item, key, value)
+    {
         char text[40];
         const char *v;
         switch (json_typeof(value)) {
-        case JSON_STRING: v = json_string_value(value); break;
+        case JSON_STRING:
+            v = json_string_value(value);
+            break;
         case JSON_INTEGER:
             snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
             v = text;
@@ -123,9 +131,14 @@ int track_bulk_item(const struct track_bulk *bulk, size_t i, struct track_params
             format_real(json_real_value(value), text);
             v = text;
             break;
-        case JSON_TRUE: v = "1"; break;
-        case JSON_FALSE: v = "0"; break;
-        case JSON_NULL: continue; /* as if it was not sent */
+        case JSON_TRUE:
+            v = "1";
+            break;
+        case JSON_FALSE:
+            v = "0";
+            break;
+        case JSON_NULL:
+            continue; /* as if it was not sent */
         default: {
             char safe[72];
             track_safe_text(safe, sizeof safe, key, strlen(key));

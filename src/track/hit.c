@@ -22,19 +22,32 @@ void hit_clear(struct hit *hit)
 const char *hit_kind_name(int kind)
 {
     switch (kind) {
-    case HIT_PAGEVIEW: return "pageview";
-    case HIT_CUSTOM_ACTION: return "custom_action";
-    case HIT_EVENT: return "event";
-    case HIT_OUTLINK: return "outlink";
-    case HIT_DOWNLOAD: return "download";
-    case HIT_SITE_SEARCH: return "site_search";
-    case HIT_CONTENT_IMPRESSION: return "content_impression";
-    case HIT_CONTENT_INTERACTION: return "content_interaction";
-    case HIT_GOAL: return "goal";
-    case HIT_ECOMMERCE_ORDER: return "ecommerce_order";
-    case HIT_CART_UPDATE: return "cart_update";
-    case HIT_HEARTBEAT: return "heartbeat";
-    default: return "unknown";
+    case HIT_PAGEVIEW:
+        return "pageview";
+    case HIT_CUSTOM_ACTION:
+        return "custom_action";
+    case HIT_EVENT:
+        return "event";
+    case HIT_OUTLINK:
+        return "outlink";
+    case HIT_DOWNLOAD:
+        return "download";
+    case HIT_SITE_SEARCH:
+        return "site_search";
+    case HIT_CONTENT_IMPRESSION:
+        return "content_impression";
+    case HIT_CONTENT_INTERACTION:
+        return "content_interaction";
+    case HIT_GOAL:
+        return "goal";
+    case HIT_ECOMMERCE_ORDER:
+        return "ecommerce_order";
+    case HIT_CART_UPDATE:
+        return "cart_update";
+    case HIT_HEARTBEAT:
+        return "heartbeat";
+    default:
+        return "unknown";
     }
 }
 

@@ -102,8 +102,8 @@ static void describe(char *out, size_t outlen, const char *name)
 
 /* Bytes that end a plain run while decoding: '&' ends a pair, '=' ends a
  * name, '%' and '+' are decoded, NUL is refused. */
-static const bool decode_special[256] = {['\0'] = true, ['&'] = true, ['='] = true,
-                                         ['%'] = true, ['+'] = true};
+static const bool decode_special[256] = {
+    ['\0'] = true, ['&'] = true, ['='] = true, ['%'] = true, ['+'] = true};
 
 /* Decodes from *sp up to `end`, a '&', or (for a name) a '=', into *op,
  * NUL-terminated; both pointers are advanced. `name` is the decoded name
@@ -117,7 +117,8 @@ static int decode_part(const char **sp, const char *end, char **op, const char *
     char what[96];
     for (;;) {
         /* Most of a tracking query is plain bytes: copy them in a tight loop. */
-        while (s < e && !decode_special[*s]) *o++ = (char)*s++;
+        while (s < e && !decode_special[*s])
+            *o++ = (char)*s++;
         if (s == e || *s == '&') break;
         unsigned char c = *s;
         if (c == '=') {

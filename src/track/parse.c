@@ -20,22 +20,27 @@
 
 #define PF_COUNT 6
 #define CDT_FUTURE_SLACK_MS (10 * 60 * 1000)
-#define DIMENSION_MAX 999
 
 struct raw {
-    const char *idsite, *rec, *url, *action_name, *urlref, *pv_id, *ping, *idgoal, *ec_id,
-        *revenue, *ec_items, *ec_st, *ec_tx, *ec_sh, *ec_dt, *e_c, *e_a, *e_n, *e_v, *c_n, *c_p,
-        *c_t, *c_i, *link, *download, *search, *search_cat, *search_count, *ca, *pks, *pkn, *pkc,
-        *pkp, *res, *h, *m, *s, *pf[PF_COUNT], *uid, *lang, *new_visit, *bots, *id, *cid, *ua,
-        *uadata, *send_image, *cdt, *cip, *token_auth;
+    const char *idsite, *rec, *url, *action_name, *urlref, *pv_id, *ping, *idgoal, *ec_id, *revenue,
+        *ec_items, *ec_st, *ec_tx, *ec_sh, *ec_dt, *e_c, *e_a, *e_n, *e_v, *c_n, *c_p, *c_t, *c_i,
+        *link, *download, *search, *search_cat, *search_count, *ca, *pks, *pkn, *pkc, *pkp, *res,
+        *h, *m, *s, *pf[PF_COUNT], *uid, *lang, *new_visit, *bots, *id, *cid, *ua, *uadata,
+        *send_image, *cdt, *cip, *token_auth;
     size_t dimension_count;
 };
 
 static const char *const pf_names[PF_COUNT] = {"pf_net", "pf_srv", "pf_tfr",
                                                "pf_dm1", "pf_dm2", "pf_onl"};
 
-static bool present(const char *v) { return v && *v; }
-static bool is_one(const char *v) { return v && v[0] == '1' && v[1] == '\0'; }
+static bool present(const char *v)
+{
+    return v && *v;
+}
+static bool is_one(const char *v)
+{
+    return v && v[0] == '1' && v[1] == '\0';
+}
 
 /* "dimension7" -> 7; 0 when name is not dimension1..dimension999. */
 static int dimension_number(const char *name)
@@ -58,11 +63,16 @@ static void classify(struct raw *r, const char *name, size_t nlen, const char *v
 #define IS(lit) (nlen == sizeof(lit) - 1 && memcmp(name, lit, sizeof(lit) - 1) == 0)
     switch (name[0]) {
     case '_':
-        if (IS("_id")) r->id = v;
-        else if (IS("_pks")) r->pks = v;
-        else if (IS("_pkn")) r->pkn = v;
-        else if (IS("_pkc")) r->pkc = v;
-        else if (IS("_pkp")) r->pkp = v;
+        if (IS("_id"))
+            r->id = v;
+        else if (IS("_pks"))
+            r->pks = v;
+        else if (IS("_pkn"))
+            r->pkn = v;
+        else if (IS("_pkc"))
+            r->pkc = v;
+        else if (IS("_pkp"))
+            r->pkp = v;
         break;
     case 'a':
         if (IS("action_name")) r->action_name = v;
@@ -73,47 +83,81 @@ static void classify(struct raw *r, const char *name, size_t nlen, const char *v
     case 'c':
         if (name[1] == '_' && name[2] && !name[3]) {
             switch (name[2]) {
-            case 'n': r->c_n = v; break;
-            case 'p': r->c_p = v; break;
-            case 't': r->c_t = v; break;
-            case 'i': r->c_i = v; break;
-            default: break;
+            case 'n':
+                r->c_n = v;
+                break;
+            case 'p':
+                r->c_p = v;
+                break;
+            case 't':
+                r->c_t = v;
+                break;
+            case 'i':
+                r->c_i = v;
+                break;
+            default:
+                break;
             }
-        } else if (IS("ca")) r->ca = v;
-        else if (IS("cdt")) r->cdt = v;
-        else if (IS("cip")) r->cip = v;
-        else if (IS("cid")) r->cid = v;
+        } else if (IS("ca"))
+            r->ca = v;
+        else if (IS("cdt"))
+            r->cdt = v;
+        else if (IS("cip"))
+            r->cip = v;
+        else if (IS("cid"))
+            r->cid = v;
         break;
     case 'd':
-        if (IS("download")) r->download = v;
-        else if (dimension_number(name)) r->dimension_count++;
+        if (IS("download"))
+            r->download = v;
+        else if (dimension_number(name))
+            r->dimension_count++;
         break;
     case 'e':
         if (name[1] == '_' && name[2] && !name[3]) {
             switch (name[2]) {
-            case 'c': r->e_c = v; break;
-            case 'a': r->e_a = v; break;
-            case 'n': r->e_n = v; break;
-            case 'v': r->e_v = v; break;
-            default: break;
+            case 'c':
+                r->e_c = v;
+                break;
+            case 'a':
+                r->e_a = v;
+                break;
+            case 'n':
+                r->e_n = v;
+                break;
+            case 'v':
+                r->e_v = v;
+                break;
+            default:
+                break;
             }
-        } else if (IS("ec_id")) r->ec_id = v;
-        else if (IS("ec_items")) r->ec_items = v;
-        else if (IS("ec_st")) r->ec_st = v;
-        else if (IS("ec_tx")) r->ec_tx = v;
-        else if (IS("ec_sh")) r->ec_sh = v;
-        else if (IS("ec_dt")) r->ec_dt = v;
+        } else if (IS("ec_id"))
+            r->ec_id = v;
+        else if (IS("ec_items"))
+            r->ec_items = v;
+        else if (IS("ec_st"))
+            r->ec_st = v;
+        else if (IS("ec_tx"))
+            r->ec_tx = v;
+        else if (IS("ec_sh"))
+            r->ec_sh = v;
+        else if (IS("ec_dt"))
+            r->ec_dt = v;
         break;
     case 'h':
         if (!name[1]) r->h = v;
         break;
     case 'i':
-        if (IS("idsite")) r->idsite = v;
-        else if (IS("idgoal")) r->idgoal = v;
+        if (IS("idsite"))
+            r->idsite = v;
+        else if (IS("idgoal"))
+            r->idgoal = v;
         break;
     case 'l':
-        if (IS("link")) r->link = v;
-        else if (IS("lang")) r->lang = v;
+        if (IS("link"))
+            r->link = v;
+        else if (IS("lang"))
+            r->lang = v;
         break;
     case 'm':
         if (!name[1]) r->m = v;
@@ -122,34 +166,49 @@ static void classify(struct raw *r, const char *name, size_t nlen, const char *v
         if (IS("new_visit")) r->new_visit = v;
         break;
     case 'p':
-        if (IS("pv_id")) r->pv_id = v;
-        else if (IS("ping")) r->ping = v;
+        if (IS("pv_id"))
+            r->pv_id = v;
+        else if (IS("ping"))
+            r->ping = v;
         else if (name[1] == 'f' && name[2] == '_') {
             for (int i = 0; i < PF_COUNT; i++)
                 if (nlen == 6 && memcmp(name, pf_names[i], 6) == 0) r->pf[i] = v;
         }
         break;
     case 'r':
-        if (IS("rec")) r->rec = v;
-        else if (IS("res")) r->res = v;
-        else if (IS("revenue")) r->revenue = v;
+        if (IS("rec"))
+            r->rec = v;
+        else if (IS("res"))
+            r->res = v;
+        else if (IS("revenue"))
+            r->revenue = v;
         break;
     case 's':
-        if (!name[1]) r->s = v;
-        else if (IS("search")) r->search = v;
-        else if (IS("search_cat")) r->search_cat = v;
-        else if (IS("search_count")) r->search_count = v;
-        else if (IS("send_image")) r->send_image = v;
+        if (!name[1])
+            r->s = v;
+        else if (IS("search"))
+            r->search = v;
+        else if (IS("search_cat"))
+            r->search_cat = v;
+        else if (IS("search_count"))
+            r->search_count = v;
+        else if (IS("send_image"))
+            r->send_image = v;
         break;
     case 't':
         if (IS("token_auth")) r->token_auth = v;
         break;
     case 'u':
-        if (IS("url")) r->url = v;
-        else if (IS("urlref")) r->urlref = v;
-        else if (IS("uid")) r->uid = v;
-        else if (IS("ua")) r->ua = v;
-        else if (IS("uadata")) r->uadata = v;
+        if (IS("url"))
+            r->url = v;
+        else if (IS("urlref"))
+            r->urlref = v;
+        else if (IS("uid"))
+            r->uid = v;
+        else if (IS("ua"))
+            r->ua = v;
+        else if (IS("uadata"))
+            r->uadata = v;
         break;
     default:
         break;
@@ -199,8 +258,7 @@ static int number_f64(const char *v, const char *name, double *out, char *err, s
 {
     if (!present(v)) return 0;
     if (parse_f64(v, out))
-        return invalid(err, errlen, "%s must be a number like 12.5, not '%s'", name,
-                       quote(v).text);
+        return invalid(err, errlen, "%s must be a number like 12.5, not '%s'", name, quote(v).text);
     return 0;
 }
 
@@ -256,8 +314,7 @@ static int parse_cdt(const char *v, int64_t now, int64_t *ms, char *err, size_t 
     int hh, mm, ss;
     char date[11];
     if (strlen(v) == 19 && (v[10] == ' ' || v[10] == 'T') && v[13] == ':' && v[16] == ':' &&
-        two_digits(v + 11, 23, &hh) && two_digits(v + 14, 59, &mm) &&
-        two_digits(v + 17, 59, &ss)) {
+        two_digits(v + 11, 23, &hh) && two_digits(v + 14, 59, &mm) && two_digits(v + 17, 59, &ss)) {
         memcpy(date, v, 10);
         date[10] = '\0';
         if (parse_date(date, &day) == 0 && day >= 0) {
@@ -378,8 +435,7 @@ static int parse_items(const char *text, struct arena *arena, const char **out, 
     json_t *norm = NULL;
     if (!root) {
         track_tame(jerr.text);
-        snprintf(why, sizeof why, "it is not valid JSON (%s at column %d)", jerr.text,
-                 jerr.column);
+        snprintf(why, sizeof why, "it is not valid JSON (%s at column %d)", jerr.text, jerr.column);
         goto fail;
     }
     if (!json_is_array(root)) {
@@ -407,8 +463,8 @@ fail:
 
 /* _pkc is a category or a JSON array of up to five: an array of strings is
  * kept in compact form, anything else as the text it is. */
-static int parse_product_category(const char *v, struct arena *arena, const char **out,
-                                  char *err, size_t errlen)
+static int parse_product_category(const char *v, struct arena *arena, const char **out, char *err,
+                                  size_t errlen)
 {
     *out = v;
     if (v[0] != '[') return 0;
@@ -445,10 +501,14 @@ static size_t json_escaped_len(const char *v)
 {
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\') n += 2;
-        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&' || *p == '\'') n += 6;
-        else if (*p == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) n += 6, p += 2;
-        else n++;
+        if (*p == '"' || *p == '\\')
+            n += 2;
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&' || *p == '\'')
+            n += 6;
+        else if (*p == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+            n += 6, p += 2;
+        else
+            n++;
     }
     return n;
 }
@@ -534,7 +594,10 @@ static int decide_kind(const struct raw *r, int32_t goal_id, char *err, size_t e
     return HIT_PAGEVIEW;
 }
 
-static const char *or_empty(const char *v) { return v ? v : ""; }
+static const char *or_empty(const char *v)
+{
+    return v ? v : "";
+}
 
 /* cdt and cip rewrite history and identity: only a token for this site (the
  * item's own or the bulk request's) or an in-process caller may send them. */
@@ -591,8 +654,13 @@ int track_parse(const struct track_params *params, const struct track_context *c
         classify(&r, name, nlen, value);
     }
 
-    *out = (struct track_request){.ctx = ctx, .ip = "", .user_agent = "", .uadata = "",
-                                  .visitor_hex = "", .forced_visitor_hex = "", .send_image = true};
+    *out = (struct track_request){.ctx = ctx,
+                                  .ip = "",
+                                  .user_agent = "",
+                                  .uadata = "",
+                                  .visitor_hex = "",
+                                  .forced_visitor_hex = "",
+                                  .send_image = true};
     struct hit *h = &out->hit;
     hit_clear(h);
 
@@ -607,7 +675,8 @@ int track_parse(const struct track_params *params, const struct track_context *c
         return invalid(err, errlen,
                        "idsite %lld is not a known site; `tally site list` shows the sites",
                        (long long)id);
-    if (!is_one(r.rec)) return invalid(err, errlen, "rec=1 is missing: Matomo trackers always send it");
+    if (!is_one(r.rec))
+        return invalid(err, errlen, "rec=1 is missing: Matomo trackers always send it");
 
     /* Strict numbers first: a malformed one invalidates the hit whatever
      * its kind. */
@@ -683,8 +752,12 @@ int track_parse(const struct track_params *params, const struct track_context *c
         h->content_target = or_empty(r.c_t);
         h->content_interaction = or_empty(r.c_i);
         break;
-    case HIT_OUTLINK: h->target_url = r.link; break;
-    case HIT_DOWNLOAD: h->target_url = r.download; break;
+    case HIT_OUTLINK:
+        h->target_url = r.link;
+        break;
+    case HIT_DOWNLOAD:
+        h->target_url = r.download;
+        break;
     case HIT_SITE_SEARCH:
         h->search_keyword = r.search;
         h->search_category = or_empty(r.search_cat);
