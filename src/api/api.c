@@ -168,31 +168,14 @@ uint64_t api_restored_hits(const struct api *api) { return api->restored; }
 
 /* ---- the pipeline ---- */
 
-static int params_check_utf8(const struct track_params *p, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < p->count; i++) {
-        const char *name = p->items[i].name, *value = p->items[i].value ? p->items[i].value : "";
-        if (!utf8_valid(name, strlen(name))) {
-            snprintf(err, errlen, "a parameter name is not valid UTF-8");
-            return TRACK_INVALID;
-        }
-        if (!utf8_valid(value, strlen(value))) {
-            snprintf(err, errlen, "parameter '%.64s' is not valid UTF-8", name);
-            return TRACK_INVALID;
-        }
-    }
-    return 0;
-}
-
 /* Parse, enrich and sessionize one hit, without storing it. Lock held. */
 static int api_prepare(struct api *api, const struct track_params *params,
                        const struct track_context *ctx, struct track_request *req, bool *dropped,
                        char *err, size_t errlen)
 {
     *dropped = false;
-    int rc = params_check_utf8(params, err, errlen);
-    if (rc) return rc;
-    rc = track_parse(params, ctx, api->sites, api->tokens, &api->arena, req, err, errlen);
+    /* track_parse also refuses values that are not UTF-8. */
+    int rc = track_parse(params, ctx, api->sites, api->tokens, &api->arena, req, err, errlen);
     if (rc) return rc;
     if (req->dropped_for_privacy) {
         *dropped = true;

@@ -89,6 +89,9 @@ static enum MHD_Result queue(struct MHD_Connection *con, int status, const char 
     if (!r) return MHD_NO;
     if (content_type && len) MHD_add_response_header(r, "Content-Type", content_type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    /* Error texts may quote what the client sent: never let a browser
+     * sniff them into HTML. */
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (allow_origin && *allow_origin) {
         MHD_add_response_header(r, "Access-Control-Allow-Origin", allow_origin);
         MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
