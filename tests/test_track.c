@@ -450,6 +450,20 @@ static void test_dimensions(void)
     ASSERT_EQ_STR(req.hit.dimensions, "{\"5\":\"\\u2028\\u0001\"}");
 }
 
+/* Thousands of repeats cost a sort, not a quadratic scan; the last wins. */
+static void test_many_dimensions(void)
+{
+    struct buf q;
+    buf_init(&q);
+    buf_puts(&q, BASE "url=u");
+    for (int i = 0; i < 20000; i++)
+        buf_printf(&q, "&dimension%d=v%d", 999 - i % 3, i);
+    int rc = parse(q.data);
+    buf_free(&q);
+    ASSERT_EQ_INT(rc, TRACK_OK);
+    ASSERT_EQ_STR(req.hit.dimensions, "{\"997\":\"v19997\",\"998\":\"v19999\",\"999\":\"v19998\"}");
+}
+
 static void test_lenient_numbers(void)
 {
     ASSERT_EQ_INT(parse(BASE "url=u&res=1920x1080&h=13&m=5&s=7&pf_net=10&pf_srv=20&pf_tfr=30"
@@ -940,6 +954,7 @@ int main(void)
     TEST_RUN(test_items_refused);
     TEST_RUN(test_product_view);
     TEST_RUN(test_dimensions);
+    TEST_RUN(test_many_dimensions);
     TEST_RUN(test_lenient_numbers);
     TEST_RUN(test_visitor_context);
     TEST_RUN(test_do_not_track);
