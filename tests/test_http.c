@@ -515,6 +515,48 @@ static void test_keep_alive_stays_on(void)
     fixture_stop(&f);
 }
 
+/* A chunked body has no Content-Length to refuse up front: the server
+ * reads and drops it once it passes 8 MiB, then answers 413 at the end. */
+static void test_chunked_body_too_large(void)
+{
+    static struct fixture f; /* outlives an early return: RUN cleans up */
+    ASSERT_TRUE(fixture_start(&f));
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f.server.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ASSERT_EQ_INT(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    static const char head[] = "POST /matomo.php HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Type: application/x-www-form-urlencoded\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n";
+    ASSERT_EQ_INT(send(fd, head, strlen(head), MSG_NOSIGNAL), (long long)strlen(head));
+    static char chunk[65536 + 16];
+    int n = snprintf(chunk, 16, "%x\r\n", 65536);
+    memset(chunk + n, 'a', 65536);
+    memcpy(chunk + n + 65536, "\r\n", 2);
+    size_t chunk_len = (size_t)n + 65536 + 2;
+    /* 9 MiB in 64 KiB chunks, then the last chunk. */
+    bool sent = true;
+    for (int i = 0; i < 144 && sent; i++) {
+        size_t off = 0;
+        while (off < chunk_len && sent) {
+            ssize_t w = send(fd, chunk + off, chunk_len - off, MSG_NOSIGNAL);
+            sent = w > 0;
+            if (sent) off += (size_t)w;
+        }
+    }
+    ASSERT_TRUE(sent);
+    ASSERT_EQ_INT(send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL), 5);
+    struct buf reply;
+    buf_init(&reply);
+    int status = read_one_response(fd, &reply);
+    buf_free(&reply);
+    close(fd);
+    ASSERT_EQ_INT(status, 413);
+    ASSERT_EQ_INT(req(&f, "GET", HIT "after", "", NULL), 204);
+    ASSERT_EQ_U64(stored_count(&f), 1);
+    fixture_stop(&f);
+}
+
 /* ---- privacy drops ---- */
 
 static void test_dnt_and_gpc_are_honoured(void)
@@ -793,6 +835,7 @@ int main(void)
     RUN(test_visitor_context_fields);
     RUN(test_cors_headers_and_preflight);
     RUN(test_keep_alive_stays_on);
+    RUN(test_chunked_body_too_large);
     RUN(test_dnt_and_gpc_are_honoured);
     RUN(test_bad_requests_are_refused_and_nothing_stored);
     RUN(test_token_with_cdt_lands_in_its_day);
