@@ -888,6 +888,154 @@ static void test_corrupt_segment_quarantined(void)
     rm_tmp();
 }
 
+/* A hostile segment whose checksums are all correct (anyone can compute
+ * CRC32C) but whose structure lies: every lie is refused, none crashes.
+ * Offsets follow the layout documented at the top of src/store/segment.c. */
+#define SEG_FIXED 48
+#define SEG_ENTRY 72
+
+static uint32_t rd32(const char *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static void wr32(char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
+}
+static uint64_t rd64(const char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static void wr64(char *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static char *seg_entry(struct buf *f, const char *name)
+{
+    uint32_t ncols = rd32(f->data + 12);
+    for (uint32_t i = 0; i < ncols && i < 4096; i++) {
+        char *e = f->data + SEG_FIXED + (size_t)i * SEG_ENTRY;
+        if (strcmp(e, name) == 0) return e;
+    }
+    return NULL;
+}
+
+/* Recomputes every checksum that can be, as a forger would. */
+static void seg_reseal(struct buf *f)
+{
+    uint32_t ncols = rd32(f->data + 12);
+    if (ncols > 4096 || SEG_FIXED + (size_t)ncols * SEG_ENTRY + 4 > f->len) return;
+    for (uint32_t i = 0; i < ncols; i++) {
+        char *e = f->data + SEG_FIXED + (size_t)i * SEG_ENTRY;
+        uint64_t off = rd64(e + 40), len = rd64(e + 48);
+        if (off <= f->len && len <= f->len - off) wr32(e + 36, crc32c(0, f->data + off, len));
+    }
+    size_t header = SEG_FIXED + (size_t)ncols * SEG_ENTRY;
+    wr32(f->data + header, crc32c(0, f->data, header));
+}
+
+enum lie {
+    LIE_NONE, LIE_OFFSET_PAST_END, LIE_SHORT_STR_COLUMN, LIE_DICT_COUNT, LIE_DICT_ID,
+    LIE_DICT_OFFSET, LIE_DICT_NO_NUL, LIE_ROWS, LIE_NCOLS, LIE_SITE_VALUE, LIE_TIME_VALUE,
+    LIE_SEQ_VALUE, LIE_TYPE, LIE_DUP_NAME, LIE_VERSION, LIE_HEADER_DAY, LIE_UNKNOWN_COLUMN,
+    LIE_COUNT
+};
+
+static void seg_lie(struct buf *f, enum lie lie)
+{
+    char *url = seg_entry(f, "url");
+    uint64_t rows = rd64(f->data + 32);
+    char *col = f->data + rd64(url + 40);
+    uint64_t ids = rows * 4;
+    uint32_t count = rd32(col + ids);
+    char *bytes = col + ids + 4 + 4 * (uint64_t)count;
+    switch (lie) {
+    case LIE_NONE: break;
+    case LIE_OFFSET_PAST_END: wr64(url + 40, f->len - 4); break;
+    case LIE_SHORT_STR_COLUMN: wr64(url + 48, ids); break;
+    case LIE_DICT_COUNT: wr32(col + ids, 0xfffffff0u); break;
+    case LIE_DICT_ID: wr32(col + 4, count); break; /* row 1 names entry `count` */
+    case LIE_DICT_OFFSET: wr32(col + ids + 8, 0x7fffffff); break;
+    case LIE_DICT_NO_NUL: memset(bytes, 'A', rd64(url + 48) - (uint64_t)(bytes - col)); break;
+    case LIE_ROWS: wr64(f->data + 32, rows + 1); break;
+    case LIE_NCOLS: wr32(f->data + 12, 5000); break;
+    case LIE_SITE_VALUE: wr32(f->data + rd64(seg_entry(f, "site_id") + 40) + 8, 2); break;
+    case LIE_TIME_VALUE:
+        wr64(f->data + rd64(seg_entry(f, "time_ms") + 40), (uint64_t)T(DAY0 + 1, 0));
+        break;
+    case LIE_SEQ_VALUE: wr64(f->data + rd64(seg_entry(f, "seq") + 40), 1000000); break;
+    case LIE_TYPE: url[32] = 3; break;
+    case LIE_DUP_NAME: snprintf(seg_entry(f, "action_name"), 32, "url"); break;
+    case LIE_VERSION: wr32(f->data + 8, 2); break;
+    case LIE_HEADER_DAY: wr64(f->data + 24, (uint64_t)DAY0 + 1); break;
+    case LIE_UNKNOWN_COLUMN: snprintf(seg_entry(f, "pv_id"), 32, "a_future_field"); break;
+    case LIE_COUNT: break;
+    }
+    seg_reseal(f);
+}
+
+static int pv_id_nonempty(const struct hit *hit, void *arg)
+{
+    *(int *)arg += hit->pv_id[0] != '\0';
+    return 0;
+}
+
+static void test_hostile_segment_with_valid_checksums(void)
+{
+    make_tmp();
+    struct store *st = open_store(false, NULL);
+    ASSERT_TRUE(st);
+    for (int i = 0; i < 12; i++) {
+        struct sample s;
+        sample(&s, 1, T(DAY0, i), i);
+        s.hit.pv_id = "abc123";
+        ASSERT_EQ_INT(store_append(st, &s.hit, 1), 0);
+    }
+    char err[256];
+    ASSERT_EQ_INT(store_seal(st, now_ms(), err, sizeof err), 0);
+    store_close(st);
+    char seg[512];
+    ASSERT_TRUE(find_file("seg/1", ".0.seg", seg));
+    struct buf pristine;
+    buf_init(&pristine);
+    ASSERT_EQ_INT(file_read_all(seg, &pristine), 0);
+
+    log_set_level((enum log_level)(LOG_ERROR + 1));
+    for (int lie = 0; lie < LIE_COUNT; lie++) {
+        struct buf f;
+        buf_init(&f);
+        buf_append(&f, pristine.data, pristine.len);
+        seg_lie(&f, (enum lie)lie);
+        ASSERT_EQ_INT(file_write_atomic(seg, f.data, f.len, 0644), 0);
+        buf_free(&f);
+        st = open_store(true, NULL);
+        ASSERT_TRUE(st);
+        uint64_t expect = lie == LIE_NONE || lie == LIE_UNKNOWN_COLUMN ? 12 : 0;
+        if (store_hit_count(st) != expect)
+            TEST_FAIL_("lie %d: %llu hits served, expected %llu", lie,
+                       (unsigned long long)store_hit_count(st), (unsigned long long)expect);
+        int with_pv_id = 0;
+        store_scan(st, 0, 0, INT64_MAX, pv_id_nonempty, &with_pv_id);
+        /* A column this build does not know is skipped; the field it
+         * replaced reads as absent. */
+        ASSERT_EQ_INT(with_pv_id, lie == LIE_NONE ? 12 : 0);
+        store_close(st);
+        /* Refused for the lie itself, not for a checksum. */
+        FILE *out = tmpfile();
+        ASSERT_EQ_INT(store_check(tmp_dir, false, out), expect ? 0 : 1);
+        char line[512] = "";
+        rewind(out);
+        if (!fgets(line, sizeof line, out)) line[0] = '\0';
+        fclose(out);
+        if (lie == LIE_NCOLS || lie == LIE_OFFSET_PAST_END) ASSERT_NOT_CONTAINS(line, "mismatch");
+        else if (!expect) ASSERT_NOT_CONTAINS(line, "checksum");
+        if (!expect) printf("# lie %d: %s", lie, strstr(line, ": ") ? strstr(line, ": ") + 2 : line);
+    }
+    log_set_level(LOG_WARN);
+    buf_free(&pristine);
+    rm_tmp();
+}
+
 /* ---- locking ---- */
 
 static void test_second_writer_busy(void)
@@ -1077,6 +1225,7 @@ int main(void)
     TEST_RUN(test_crash_between_rename_and_log_removal);
     TEST_RUN(test_late_hit_makes_delta_segment);
     TEST_RUN(test_corrupt_segment_quarantined);
+    TEST_RUN(test_hostile_segment_with_valid_checksums);
     TEST_RUN(test_second_writer_busy);
     TEST_RUN(test_scan_filters_exact);
     TEST_RUN(test_scan_stops_on_nonzero);
