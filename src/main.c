@@ -28,9 +28,9 @@
 enum opt_kind { OPT_VALUE, OPT_REPEAT, OPT_SWITCH };
 
 struct opt {
-    const char *name;  /* "--data" */
+    const char *name; /* "--data" */
     enum opt_kind kind;
-    const char *arg;   /* "DIR", for the help text */
+    const char *arg; /* "DIR", for the help text */
     const char *help;
 };
 
@@ -42,7 +42,7 @@ struct args {
 };
 
 struct command {
-    const char *name;    /* "site add" */
+    const char *name; /* "site add" */
     const char *summary;
     const char *details; /* more help, or NULL */
     const struct opt *opts;
@@ -74,8 +74,10 @@ static void print_help(FILE *f, const struct command *cmd)
     fprintf(f, "usage: tally %s", cmd->name);
     for (int i = 0; cmd->opts[i].name; i++) {
         const struct opt *o = &cmd->opts[i];
-        if (o->kind == OPT_SWITCH) fprintf(f, " [%s]", o->name);
-        else fprintf(f, " [%s %s]%s", o->name, o->arg, o->kind == OPT_REPEAT ? "..." : "");
+        if (o->kind == OPT_SWITCH)
+            fprintf(f, " [%s]", o->name);
+        else
+            fprintf(f, " [%s %s]%s", o->name, o->arg, o->kind == OPT_REPEAT ? "..." : "");
     }
     fprintf(f, "\n\n%s\n", cmd->summary);
     if (cmd->details) fprintf(f, "\n%s\n", cmd->details);
@@ -114,8 +116,10 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct a
             return 1;
         }
         if (strncmp(arg, "--", 2) != 0) {
-            usage_error(cmd, "unexpected argument '%s'; every value follows its flag, "
-                             "e.g. --data DIR", arg);
+            usage_error(cmd,
+                        "unexpected argument '%s'; every value follows its flag, "
+                        "e.g. --data DIR",
+                        arg);
             return EXIT_USAGE;
         }
         char name[64];
@@ -142,8 +146,10 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct a
             a->count[idx] = 1;
             continue;
         }
-        if (eq) value = eq + 1;
-        else if (i + 1 < argc) value = argv[++i];
+        if (eq)
+            value = eq + 1;
+        else if (i + 1 < argc)
+            value = argv[++i];
         else {
             usage_error(cmd, "%s: expected a value (%s)", o->name, o->arg);
             return EXIT_USAGE;
@@ -163,7 +169,10 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct a
 
 /* ---- shared helpers ---- */
 
-static const char *data_dir(const struct args *a) { return arg_get(a, "--data", "./data"); }
+static const char *data_dir(const struct args *a)
+{
+    return arg_get(a, "--data", "./data");
+}
 
 static int parse_site_flag(const struct args *a, uint32_t *out)
 {
@@ -191,8 +200,10 @@ static int load_site(const struct args *a, uint32_t id, struct sites **sites,
     }
     *site = sites_find(*sites, id);
     if (!*site) {
-        fprintf(stderr, "tally %s: no site with id %u in %s; `tally site list --data %s` "
-                        "shows the sites\n", a->cmd->name, id, data_dir(a), data_dir(a));
+        fprintf(stderr,
+                "tally %s: no site with id %u in %s; `tally site list --data %s` "
+                "shows the sites\n",
+                a->cmd->name, id, data_dir(a), data_dir(a));
         sites_free(*sites);
         *sites = NULL;
         return 1;
@@ -202,8 +213,8 @@ static int load_site(const struct args *a, uint32_t id, struct sites **sites,
 
 /* --from/--to as local days of the site's zone. Absent flags take the
  * given defaults. */
-static int parse_day_range(const struct args *a, int64_t dflt_from, int64_t dflt_to,
-                           int64_t *from, int64_t *to)
+static int parse_day_range(const struct args *a, int64_t dflt_from, int64_t dflt_to, int64_t *from,
+                           int64_t *to)
 {
     const char *f = arg_get(a, "--from", NULL), *t = arg_get(a, "--to", NULL);
     *from = dflt_from;
@@ -226,12 +237,12 @@ static int parse_day_range(const struct args *a, int64_t dflt_from, int64_t dflt
 static int open_store_read_only(const struct args *a, struct store **store)
 {
     char err[512];
-    struct store_options so = {.data_dir = data_dir(a), .fsync = STORE_FSYNC_NEVER,
-                               .read_only = true};
+    struct store_options so = {
+        .data_dir = data_dir(a), .fsync = STORE_FSYNC_NEVER, .read_only = true};
     int rc = store_open(&so, store, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "tally %s: cannot open the store in %s: %s\n", a->cmd->name,
-                data_dir(a), err);
+        fprintf(stderr, "tally %s: cannot open the store in %s: %s\n", a->cmd->name, data_dir(a),
+                err);
         return 1;
     }
     return 0;
@@ -317,7 +328,8 @@ static int cmd_site_add(const struct args *a)
         return EXIT_USAGE;
     }
     int ui = opt_index(a->cmd, "--url");
-    for (size_t i = 0; i < a->count[ui]; i++) draft.urls[draft.url_count++] = (char *)a->values[ui][i];
+    for (size_t i = 0; i < a->count[ui]; i++)
+        draft.urls[draft.url_count++] = (char *)a->values[ui][i];
     draft.timezone = (char *)arg_get(a, "--timezone", "UTC");
     draft.currency = (char *)arg_get(a, "--currency", "USD");
     char err[512];
@@ -364,11 +376,12 @@ static int cmd_site_list(const struct args *a)
         }
         buf_puts(&b, "]\n");
     } else if (sites->count == 0) {
-        buf_printf(&b, "no sites yet; add one with `tally site add --data %s --name NAME --url "
-                       "https://example.com`\n", data_dir(a));
+        buf_printf(&b,
+                   "no sites yet; add one with `tally site add --data %s --name NAME --url "
+                   "https://example.com`\n",
+                   data_dir(a));
     } else {
-        buf_printf(&b, "%-4s %-24s %-20s %-8s %s\n", "ID", "NAME", "TIMEZONE", "CURRENCY",
-                   "URLS");
+        buf_printf(&b, "%-4s %-24s %-20s %-8s %s\n", "ID", "NAME", "TIMEZONE", "CURRENCY", "URLS");
         for (size_t i = 0; i < sites->count; i++) {
             const struct site *s = &sites->items[i];
             buf_printf(&b, "%-4u %-24s %-20s %-8s ", s->id, s->name, s->timezone, s->currency);
@@ -459,7 +472,8 @@ static int cmd_stats(const struct args *a)
         struct buf b;
         buf_init(&b);
         bool json = arg_set(a, "--json");
-        if (json) buf_printf(&b, "{\"site\":%u,\"days\":[", site->id);
+        if (json)
+            buf_printf(&b, "{\"site\":%u,\"days\":[", site->id);
         else
             buf_printf(&b, "%-10s %8s %15s %9s %8s\n", "date", "visits", "unique_visitors",
                        "pageviews", "actions");
@@ -471,11 +485,11 @@ static int cmd_stats(const struct args *a)
                 buf_printf(&b,
                            "%s{\"date\":\"%s\",\"visits\":%" PRIu64 ",\"unique_visitors\":%" PRIu64
                            ",\"pageviews\":%" PRIu64 ",\"actions\":%" PRIu64 "}",
-                           d > from ? "," : "", date, s->visits, s->unique_visitors,
-                           s->pageviews, s->actions);
+                           d > from ? "," : "", date, s->visits, s->unique_visitors, s->pageviews,
+                           s->actions);
             else
-                buf_printf(&b, "%-10s %8" PRIu64 " %15" PRIu64 " %9" PRIu64 " %8" PRIu64 "\n",
-                           date, s->visits, s->unique_visitors, s->pageviews, s->actions);
+                buf_printf(&b, "%-10s %8" PRIu64 " %15" PRIu64 " %9" PRIu64 " %8" PRIu64 "\n", date,
+                           s->visits, s->unique_visitors, s->pageviews, s->actions);
         }
         if (json) buf_puts(&b, "]}\n");
         fputs(b.data, stdout);
@@ -512,8 +526,10 @@ static void json_i64(struct buf *b, const char *name, int64_t v, bool *first)
 static void json_f64(struct buf *b, const char *name, double v, bool *first)
 {
     json_key(b, name, first);
-    if (isnan(v)) buf_puts(b, "null");
-    else buf_printf(b, "%.17g", v);
+    if (isnan(v))
+        buf_puts(b, "null");
+    else
+        buf_printf(b, "%.17g", v);
 }
 
 static void json_str(struct buf *b, const char *name, const char *v, bool *first)
@@ -541,15 +557,19 @@ static void json_visitor_id(struct buf *b, const char *name, uint64_t v, bool *f
 
 static void hit_json_u64(struct buf *b, const char *name, uint64_t v, bool *first)
 {
-    if (strcmp(name, "visitor_id") == 0) json_visitor_id(b, name, v, first);
-    else json_u64(b, name, v, first);
+    if (strcmp(name, "visitor_id") == 0)
+        json_visitor_id(b, name, v, first);
+    else
+        json_u64(b, name, v, first);
 }
 
 /* U8 fields are numbers, except kind, which is shown by its name. */
 static void hit_json_small(struct buf *b, const char *name, uint8_t v, bool *first)
 {
-    if (strcmp(name, "kind") == 0) json_str(b, name, hit_kind_name(v), first);
-    else json_u64(b, name, v, first);
+    if (strcmp(name, "kind") == 0)
+        json_str(b, name, hit_kind_name(v), first);
+    else
+        json_u64(b, name, v, first);
 }
 
 static int print_hit(const struct hit *hit, void *arg)
@@ -620,8 +640,7 @@ static int dump(const struct args *a, bool visits)
     rc = parse_day_range(a, INT64_MIN, INT64_MAX, &from_day, &to_day);
     struct tz *tz = NULL;
     if (!rc && tz_load(site->timezone, &tz)) {
-        fprintf(stderr, "tally %s: cannot load the time zone %s\n", a->cmd->name,
-                site->timezone);
+        fprintf(stderr, "tally %s: cannot load the time zone %s\n", a->cmd->name, site->timezone);
         rc = 1;
     }
     if (!rc) {
@@ -649,15 +668,27 @@ static int dump(const struct args *a, bool visits)
     return rc;
 }
 
-static int cmd_hits(const struct args *a) { return dump(a, false); }
-static int cmd_visits(const struct args *a) { return dump(a, true); }
+static int cmd_hits(const struct args *a)
+{
+    return dump(a, false);
+}
+static int cmd_visits(const struct args *a)
+{
+    return dump(a, true);
+}
 
 /* ---- the command table ----
  * One entry per command; `help` lists them in this order. To add a command
  * (e.g. `demo`), add its flags array and one entry here. */
 
-#define OPT_DATA {"--data", OPT_VALUE, "DIR", "data folder (default ./data)"}
-#define OPT_END {NULL, OPT_VALUE, NULL, NULL}
+#define OPT_DATA                                                                                   \
+    {                                                                                              \
+        "--data", OPT_VALUE, "DIR", "data folder (default ./data)"                                 \
+    }
+#define OPT_END                                                                                    \
+    {                                                                                              \
+        NULL, OPT_VALUE, NULL, NULL                                                                \
+    }
 
 static const struct opt serve_opts[] = {
     OPT_DATA,
@@ -731,11 +762,10 @@ static const struct command commands[] = {
     {"check", "Verifies every checksum of the store; exits 1 when a problem is found.", NULL,
      check_opts, cmd_check},
     {"stats", "Prints visits, unique visitors, pageviews and actions per local day.",
-     "Days are in the site's time zone. Safe to run while the server runs.", stats_opts,
-     cmd_stats},
+     "Days are in the site's time zone. Safe to run while the server runs.", stats_opts, cmd_stats},
     {"hits", "Prints every stored hit of a site, one JSON object per line.",
-     "Every field of the hit is printed; use it for data-subject exports and checks.",
-     hits_opts, cmd_hits},
+     "Every field of the hit is printed; use it for data-subject exports and checks.", hits_opts,
+     cmd_hits},
     {"visits", "Prints the visits of a site, one JSON object per line.", NULL, visits_opts,
      cmd_visits},
     /* demo: the lead adds `tally demo` here. */
@@ -768,8 +798,8 @@ static const struct command *find_command(int argc, char **argv, int *used)
             continue;
         }
         size_t first_len = (size_t)(space - c->name);
-        if (strlen(argv[0]) == first_len && strncmp(argv[0], c->name, first_len) == 0 &&
-            argc > 1 && strcmp(argv[1], space + 1) == 0) {
+        if (strlen(argv[0]) == first_len && strncmp(argv[0], c->name, first_len) == 0 && argc > 1 &&
+            strcmp(argv[1], space + 1) == 0) {
             *used = 2;
             return c;
         }
@@ -793,8 +823,7 @@ static void unknown_command(int argc, char **argv)
         fprintf(stderr, "tally: '%s%s%s' is not a command; expected one of %s\n", argv[0],
                 argc > 1 ? " " : "", argc > 1 ? argv[1] : "", group.data);
     else
-        fprintf(stderr, "tally: unknown command '%s'; `tally help` lists the commands\n",
-                argv[0]);
+        fprintf(stderr, "tally: unknown command '%s'; `tally help` lists the commands\n", argv[0]);
     buf_free(&group);
 }
 

@@ -105,7 +105,8 @@ static int split_args(char *s, char **argv, int max)
     int n = 0;
     char *p = s;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (!*p) break;
         if (n == max - 1) return -E2BIG;
         char *w = p, *o = p;
@@ -210,9 +211,15 @@ static void wait_or_kill(struct server *s, int sig)
     s->pid = 0;
 }
 
-void server_stop(struct server *s) { wait_or_kill(s, SIGTERM); }
+void server_stop(struct server *s)
+{
+    wait_or_kill(s, SIGTERM);
+}
 
-void server_kill(struct server *s) { wait_or_kill(s, SIGKILL); }
+void server_kill(struct server *s)
+{
+    wait_or_kill(s, SIGKILL);
+}
 
 /* ---- HTTP client ---- */
 
@@ -220,7 +227,8 @@ static int connect_loopback(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
         int rc = -errno;
@@ -319,7 +327,8 @@ const char *http_reply_header(const struct http_reply *reply, const char *name, 
         if ((size_t)(eol - p) > name_len && p[name_len] == ':' &&
             strncasecmp(p, name, name_len) == 0) {
             const char *v = p + name_len + 1;
-            while (*v == ' ') v++;
+            while (*v == ' ')
+                v++;
             snprintf(out, outlen, "%.*s", (int)(eol - v), v);
             return out;
         }

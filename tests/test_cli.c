@@ -25,8 +25,9 @@ static void test_help_texts(void)
 {
     ASSERT_EQ_INT(TALLY("help"), 0);
     static const char *const names[] = {"serve", "site add", "site list", "token create",
-                                        "check", "stats", "hits", "visits"};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) ASSERT_CONTAINS(out.data, names[i]);
+                                        "check", "stats",    "hits",      "visits"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        ASSERT_CONTAINS(out.data, names[i]);
     ASSERT_CONTAINS(out.data, "--data DIR");
 
     ASSERT_EQ_INT(TALLY("site add --help"), 0);
@@ -133,8 +134,8 @@ static void test_site_add_validation(void)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int rc = TALLY("site add --data %s %s", dir, cases[i].args);
         if (rc != 2 || !strstr(out.data, cases[i].message))
-            TEST_FAIL_("site add %s: exit %d, output \"%s\"; want 2 and \"%s\"", cases[i].args,
-                       rc, out.data, cases[i].message);
+            TEST_FAIL_("site add %s: exit %d, output \"%s\"; want 2 and \"%s\"", cases[i].args, rc,
+                       out.data, cases[i].message);
     }
     /* Nothing was written by the refused adds. */
     ASSERT_TRUE(access(dir, F_OK) == 0);
@@ -205,7 +206,8 @@ static void test_check_and_stats_on_a_healthy_store(void)
     ASSERT_CONTAINS(out.data, "no site with id 9");
     /* Today (UTC site) holds the one hit. */
     ASSERT_EQ_INT(TALLY("stats --data %s --site 1 --json", dir), 0);
-    ASSERT_CONTAINS(out.data, "\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1}]}");
+    ASSERT_CONTAINS(out.data,
+                    "\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1}]}");
     ASSERT_EQ_INT(TALLY("stats --data %s --site 1", dir), 0);
     ASSERT_CONTAINS(out.data, "date         visits unique_visitors pageviews  actions\n");
     ASSERT_EQ_INT(TALLY("hits --data %s --site 1 --json", dir), 0);

@@ -29,7 +29,8 @@ static bool find_token(const char *text, char out[33])
 {
     for (const char *p = text; *p; p++) {
         size_t n = 0;
-        while ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')) n++;
+        while ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f'))
+            n++;
         if (n == 32) {
             memcpy(out, p, 32);
             out[32] = '\0';
@@ -76,10 +77,10 @@ static void fixture_stop(struct fixture *f)
     current = NULL;
 }
 
-#define RUN(fn)                                                                        \
-    do {                                                                               \
-        TEST_RUN(fn);                                                                  \
-        if (current) fixture_stop(current);                                            \
+#define RUN(fn)                                                                                    \
+    do {                                                                                           \
+        TEST_RUN(fn);                                                                              \
+        if (current) fixture_stop(current);                                                        \
     } while (0)
 
 /* One request; returns the status (-1 when no answer came). */
@@ -116,8 +117,10 @@ static json_t *stored_hits(struct fixture *f)
         if (eol) *eol = '\0';
         json_error_t err;
         json_t *o = json_loads(line, 0, &err);
-        if (o) json_array_append_new(arr, o);
-        else printf("# not JSON: %s (%s)\n", line, err.text);
+        if (o)
+            json_array_append_new(arr, o);
+        else
+            printf("# not JSON: %s (%s)\n", line, err.text);
         line = eol ? eol + 1 : NULL;
     }
     buf_free(&out);
@@ -182,13 +185,12 @@ static void test_piwik_and_tally_paths_and_204(void)
 {
     static struct fixture f; /* outlives an early return: RUN cleans up */
     ASSERT_TRUE(fixture_start(&f));
-    ASSERT_EQ_INT(req(&f, "GET", "/piwik.php?idsite=1&rec=1&send_image=0&url=" SITE_URL "%2Fp",
-                      "", NULL),
-                  204);
+    ASSERT_EQ_INT(
+        req(&f, "GET", "/piwik.php?idsite=1&rec=1&send_image=0&url=" SITE_URL "%2Fp", "", NULL),
+        204);
     ASSERT_EQ_U64(f.reply.body.len, 0);
-    ASSERT_EQ_INT(req(&f, "GET", "/tally?idsite=1&rec=1&send_image=0&url=" SITE_URL "%2Ft", "",
-                      NULL),
-                  204);
+    ASSERT_EQ_INT(
+        req(&f, "GET", "/tally?idsite=1&rec=1&send_image=0&url=" SITE_URL "%2Ft", "", NULL), 204);
     ASSERT_EQ_INT(req(&f, "HEAD", "/matomo.php?idsite=1&rec=1&url=" SITE_URL "%2Fh", "", NULL),
                   200);
     ASSERT_EQ_U64(f.reply.body.len, 0);
@@ -320,9 +322,9 @@ static void test_bulk_token_allows_cdt_and_cip(void)
              "\"url\":\"https://shop.example.com/imported\",\"cip\":\"192.0.2.44\","
              "\"cdt\":\"1762000000\",\"bots\":\"0\"}]}",
              f.token);
-    ASSERT_EQ_INT(req(&f, "POST", "/matomo.php?queuedtracking=0",
-                      "Content-Type: application/json\r\n", body),
-                  200);
+    ASSERT_EQ_INT(
+        req(&f, "POST", "/matomo.php?queuedtracking=0", "Content-Type: application/json\r\n", body),
+        200);
     ASSERT_CONTAINS(f.reply.body.data, "\"tracked\":1,\"invalid\":0");
     json_t *h = stored_hits(&f);
     ASSERT_EQ_U64(json_array_size(h), 1);
@@ -352,7 +354,8 @@ static void test_every_hit_kind_is_stored(void)
         {"&c_n=Banner&c_p=Piece&c_i=click", "content_interaction"},
         {"&idgoal=1&revenue=9.5", "goal"},
         {"&idgoal=0&ec_id=A-1&revenue=30.5&ec_st=25&ec_tx=3.5&ec_sh=4&ec_dt=2"
-         "&ec_items=%5B%5B%22SKU-1%22%2C%22Blue+Mug%22%2C%5B%22Kitchen%22%2C%22Mugs%22%5D%2C12.5%2C2%5D%5D",
+         "&ec_items=%5B%5B%22SKU-1%22%2C%22Blue+Mug%22%2C%5B%22Kitchen%22%2C%22Mugs%22%5D%2C12.5%"
+         "2C2%5D%5D",
          "ecommerce_order"},
         {"&idgoal=0&revenue=12.5"
          "&ec_items=%5B%5B%22SKU-1%22%2C%22Blue+Mug%22%2C%22Kitchen%22%2C12.5%2C1%5D%5D",
@@ -365,8 +368,9 @@ static void test_every_hit_kind_is_stored(void)
         char target[1024];
         snprintf(target, sizeof target, "%sk%zu%s&_id=0123456789abcdef", HIT, i, cases[i].params);
         int status = req(&f, "GET", target, "", NULL);
-        if (status != 204) TEST_FAIL_("case %zu (%s): status %d: %s", i, cases[i].kind, status,
-                                      f.reply.body.data ? f.reply.body.data : "");
+        if (status != 204)
+            TEST_FAIL_("case %zu (%s): status %d: %s", i, cases[i].kind, status,
+                       f.reply.body.data ? f.reply.body.data : "");
     }
     json_t *h = stored_hits(&f);
     ASSERT_EQ_U64(json_array_size(h), sizeof cases / sizeof *cases);
@@ -492,7 +496,8 @@ static void test_keep_alive_stays_on(void)
     static struct fixture f; /* outlives an early return: RUN cleans up */
     ASSERT_TRUE(fixture_start(&f));
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f.server.port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)f.server.port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ASSERT_EQ_INT(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     static const char one[] = "GET " HIT "ka1 HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -522,7 +527,8 @@ static void test_chunked_body_too_large(void)
     static struct fixture f; /* outlives an early return: RUN cleans up */
     ASSERT_TRUE(fixture_start(&f));
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f.server.port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)f.server.port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ASSERT_EQ_INT(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     static const char head[] = "POST /matomo.php HTTP/1.1\r\nHost: x\r\n"
@@ -563,9 +569,9 @@ static void test_dnt_and_gpc_are_honoured(void)
 {
     static struct fixture f; /* outlives an early return: RUN cleans up */
     ASSERT_TRUE(fixture_start(&f));
-    ASSERT_EQ_INT(req(&f, "GET", "/matomo.php?idsite=1&rec=1&url=" SITE_URL "%2Fdnt", "DNT: 1\r\n",
-                      NULL),
-                  204);
+    ASSERT_EQ_INT(
+        req(&f, "GET", "/matomo.php?idsite=1&rec=1&url=" SITE_URL "%2Fdnt", "DNT: 1\r\n", NULL),
+        204);
     ASSERT_EQ_U64(f.reply.body.len, 0);
     ASSERT_EQ_INT(req(&f, "GET", HIT "gpc", "Sec-GPC: 1\r\n", NULL), 204);
     ASSERT_EQ_U64(stored_count(&f), 0);
@@ -584,8 +590,7 @@ static int refused(struct fixture *f, const char *method, const char *target, co
                    size_t *stored)
 {
     http_reply_free(&f->reply);
-    if (http_request(f->server.port, method, target, headers, body, body_len, &f->reply))
-        return -1;
+    if (http_request(f->server.port, method, target, headers, body, body_len, &f->reply)) return -1;
     int status = f->reply.status;
     if (status != want_status) {
         printf("# %s %.80s: status %d, want %d: %.300s\n", method, target, status, want_status,
@@ -625,28 +630,26 @@ static void test_bad_requests_are_refused_and_nothing_stored(void)
     ASSERT_EQ_INT(refused(&f, "GET", "/matomo.php?idsite=1&url=" SITE_URL "%2F", "", NULL, 0, 400,
                           "rec", &stored),
                   0);
-    ASSERT_EQ_INT(refused(&f, "GET", HIT "x&cdt=1762000000&token_auth=0123456789abcdef0123456789abcdef",
-                          "", NULL, 0, 400, "token_auth", &stored),
+    ASSERT_EQ_INT(refused(&f, "GET",
+                          HIT "x&cdt=1762000000&token_auth=0123456789abcdef0123456789abcdef", "",
+                          NULL, 0, 400, "token_auth", &stored),
                   0);
     ASSERT_EQ_INT(refused(&f, "GET", HIT "x&cip=192.0.2.1&token_auth=nottoken", "", NULL, 0, 400,
                           "token_auth", &stored),
                   0);
-    ASSERT_EQ_INT(refused(&f, "GET", HIT "x&cdt=1762000000", "", NULL, 0, 400, "token_auth",
-                          &stored),
-                  0);
-    ASSERT_EQ_INT(refused(&f, "GET", HIT "%FF%FE%FD&action_name=x", "", NULL, 0, 400, "UTF-8",
-                          &stored),
-                  0);
-    ASSERT_EQ_INT(refused(&f, "GET", HIT "ok&action_name=%C0%AF", "", NULL, 0, 400, "UTF-8",
-                          &stored),
-                  0);
+    ASSERT_EQ_INT(
+        refused(&f, "GET", HIT "x&cdt=1762000000", "", NULL, 0, 400, "token_auth", &stored), 0);
+    ASSERT_EQ_INT(
+        refused(&f, "GET", HIT "%FF%FE%FD&action_name=x", "", NULL, 0, 400, "UTF-8", &stored), 0);
+    ASSERT_EQ_INT(
+        refused(&f, "GET", HIT "ok&action_name=%C0%AF", "", NULL, 0, 400, "UTF-8", &stored), 0);
     const char *malformed = "{\"requests\":[\"?idsite=1&rec=1\",";
     ASSERT_EQ_INT(refused(&f, "POST", "/matomo.php", "Content-Type: application/json\r\n",
                           malformed, strlen(malformed), 400, NULL, &stored),
                   0);
     const char *not_bulk = "{\"request\":5}";
-    ASSERT_EQ_INT(refused(&f, "POST", "/matomo.php", "Content-Type: application/json\r\n",
-                          not_bulk, strlen(not_bulk), 400, NULL, &stored),
+    ASSERT_EQ_INT(refused(&f, "POST", "/matomo.php", "Content-Type: application/json\r\n", not_bulk,
+                          strlen(not_bulk), 400, NULL, &stored),
                   0);
     ASSERT_EQ_INT(refused(&f, "PUT", HIT "put", "", "x", 1, 405, NULL, &stored), 0);
     char allow[128];
@@ -694,15 +697,18 @@ static void test_token_with_cdt_lands_in_its_day(void)
     json_decref(h);
     struct buf out;
     buf_init(&out);
-    ASSERT_EQ_INT(run_tally(&out, "stats --data %s --site 1 --from 2025-10-31 --to 2025-11-02 --json",
-                            f.dir),
-                  0);
-    ASSERT_EQ_STR(out.data,
-                  "{\"site\":1,\"days\":["
-                  "{\"date\":\"2025-10-31\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0},"
-                  "{\"date\":\"2025-11-01\",\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1},"
-                  "{\"date\":\"2025-11-02\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0}"
-                  "]}\n");
+    ASSERT_EQ_INT(
+        run_tally(&out, "stats --data %s --site 1 --from 2025-10-31 --to 2025-11-02 --json", f.dir),
+        0);
+    ASSERT_EQ_STR(
+        out.data,
+        "{\"site\":1,\"days\":["
+        "{\"date\":\"2025-10-31\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0}"
+        ","
+        "{\"date\":\"2025-11-01\",\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1}"
+        ","
+        "{\"date\":\"2025-11-02\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0}"
+        "]}\n");
     buf_free(&out);
     fixture_stop(&f);
 }
@@ -718,7 +724,8 @@ static void test_visits_are_read_back(void)
     buf_init(&out);
     ASSERT_EQ_INT(run_tally(&out, "visits --data %s --site 1", f.dir), 0);
     int lines = 0;
-    for (const char *p = out.data; *p; p++) lines += *p == '\n';
+    for (const char *p = out.data; *p; p++)
+        lines += *p == '\n';
     ASSERT_EQ_INT(lines, 2);
     ASSERT_CONTAINS(out.data, "\"pageviews\":2");
     ASSERT_CONTAINS(out.data, "\"entry_url\":\"https://shop.example.com/v1\"");
@@ -750,8 +757,9 @@ static void test_get_site_from_id(void)
     ASSERT_EQ_STR(s_of(o, "currency"), "USD");
     json_decref(j);
 
-    ASSERT_EQ_INT(req(&f, "GET", "/index.php?module=API&method=SitesManager.getSiteFromId&idSite=1"
-                                 "&token_auth=ffffffffffffffffffffffffffffffff",
+    ASSERT_EQ_INT(req(&f, "GET",
+                      "/index.php?module=API&method=SitesManager.getSiteFromId&idSite=1"
+                      "&token_auth=ffffffffffffffffffffffffffffffff",
                       "", NULL),
                   401);
     ASSERT_CONTAINS(f.reply.body.data, "\"result\":\"error\"");
@@ -790,12 +798,15 @@ static void test_sites_and_tokens_reload_while_serving(void)
 {
     static struct fixture f; /* outlives an early return: RUN cleans up */
     ASSERT_TRUE(fixture_start(&f));
-    ASSERT_EQ_INT(req(&f, "GET", "/matomo.php?idsite=2&rec=1&send_image=0&url=https%3A%2F%2Fblog.example.org%2F",
-                      "", NULL),
-                  400);
+    ASSERT_EQ_INT(
+        req(&f, "GET",
+            "/matomo.php?idsite=2&rec=1&send_image=0&url=https%3A%2F%2Fblog.example.org%2F", "",
+            NULL),
+        400);
     struct buf out;
     buf_init(&out);
-    ASSERT_EQ_INT(run_tally(&out, "site add --data %s --name Blog --url https://blog.example.org", f.dir), 0);
+    ASSERT_EQ_INT(
+        run_tally(&out, "site add --data %s --name Blog --url https://blog.example.org", f.dir), 0);
     ASSERT_EQ_STR(out.data, "2\n");
     buf_reset(&out);
     ASSERT_EQ_INT(run_tally(&out, "token create --data %s --site 2", f.dir), 0);
@@ -806,7 +817,8 @@ static void test_sites_and_tokens_reload_while_serving(void)
     char target[256];
     snprintf(target, sizeof target,
              "/matomo.php?idsite=2&rec=1&send_image=0&url=https%%3A%%2F%%2Fblog.example.org%%2F"
-             "&cdt=1761991200&token_auth=%s", token);
+             "&cdt=1761991200&token_auth=%s",
+             token);
     int status = 0;
     for (int i = 0; i < 50 && status != 204; i++) {
         status = req(&f, "GET", target, "", NULL);
@@ -816,7 +828,8 @@ static void test_sites_and_tokens_reload_while_serving(void)
     /* The first site's token does not open the second site. */
     snprintf(target, sizeof target,
              "/matomo.php?idsite=2&rec=1&send_image=0&url=https%%3A%%2F%%2Fblog.example.org%%2F"
-             "&cdt=1761991200&token_auth=%s", f.token);
+             "&cdt=1761991200&token_auth=%s",
+             f.token);
     ASSERT_EQ_INT(req(&f, "GET", target, "", NULL), 400);
     fixture_stop(&f);
 }

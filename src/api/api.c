@@ -64,8 +64,11 @@ static void file_stamp_read(const char *data_dir, const char *name, struct file_
     struct stat st;
     *out = (struct file_stamp){0};
     if (stat(path, &st)) return;
-    *out = (struct file_stamp){.exists = true, .dev = st.st_dev, .ino = st.st_ino,
-                               .size = st.st_size, .mtime = st.st_mtim};
+    *out = (struct file_stamp){.exists = true,
+                               .dev = st.st_dev,
+                               .ino = st.st_ino,
+                               .size = st.st_size,
+                               .mtime = st.st_mtim};
 }
 
 static bool file_stamp_same(const struct file_stamp *a, const struct file_stamp *b)
@@ -125,8 +128,10 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     if (!api->data_dir) abort();
     arena_init(&api->arena, API_ARENA_LIMIT);
 
-    struct store_options so = {.data_dir = opts->data_dir, .fsync = opts->fsync,
-                               .read_only = false, .seal_grace_ms = opts->seal_grace_ms};
+    struct store_options so = {.data_dir = opts->data_dir,
+                               .fsync = opts->fsync,
+                               .read_only = false,
+                               .seal_grace_ms = opts->seal_grace_ms};
     /* Stamps first: a file changed between stamp and load is reloaded by
      * the next api_maintain rather than missed. */
     file_stamp_read(opts->data_dir, "sites.json", &api->sites_stamp);
@@ -164,7 +169,10 @@ void api_destroy(struct api *api)
     free(api);
 }
 
-uint64_t api_restored_hits(const struct api *api) { return api->restored; }
+uint64_t api_restored_hits(const struct api *api)
+{
+    return api->restored;
+}
 
 /* ---- the pipeline ---- */
 
@@ -325,8 +333,8 @@ static void handle_bulk(struct api *api, const struct api_request *req, struct a
 
     size_t n = track_bulk_count(bulk), stored = 0, tracked = 0;
     if (n > API_BULK_MAX_ITEMS) {
-        answer_text(resp, 413, "a bulk request holds at most " STR(API_BULK_MAX_ITEMS)
-                               " items; split it");
+        answer_text(resp, 413,
+                    "a bulk request holds at most " STR(API_BULK_MAX_ITEMS) " items; split it");
         track_bulk_free(bulk);
         return;
     }
@@ -365,8 +373,9 @@ static void handle_bulk(struct api *api, const struct api_request *req, struct a
         resp->status = 200;
         resp->content_type = "application/json";
         buf_reset(&resp->body);
-        buf_printf(&resp->body, "{\"status\":\"success\",\"tracked\":%zu,\"invalid\":%zu,"
-                                "\"invalid_indices\":[",
+        buf_printf(&resp->body,
+                   "{\"status\":\"success\",\"tracked\":%zu,\"invalid\":%zu,"
+                   "\"invalid_indices\":[",
                    tracked, invalid_count);
         for (size_t i = 0; i < invalid_count; i++)
             buf_printf(&resp->body, "%s%zu", i ? "," : "", invalid[i]);
@@ -469,8 +478,10 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
     struct buf msg;
     buf_init(&msg);
     if (method && *method)
-        buf_printf(&msg, "The method '%.100s' is not implemented yet; this server answers "
-                         "SitesManager.getSiteFromId", method);
+        buf_printf(&msg,
+                   "The method '%.100s' is not implemented yet; this server answers "
+                   "SitesManager.getSiteFromId",
+                   method);
     else
         buf_puts(&msg, "method is missing; e.g. method=SitesManager.getSiteFromId");
     answer_api_error(resp, 400, msg.data);
@@ -495,7 +506,8 @@ void api_handle(struct api *api, const struct api_request *req, struct api_respo
     bool tracking = is_tracking_path(req->path);
     bool root = strcmp(req->path, "/") == 0 || strcmp(req->path, "/index.php") == 0;
     if (!tracking && !root) {
-        answer_text(resp, 404, "not found: tracking is served at /matomo.php, /piwik.php and /tally");
+        answer_text(resp, 404,
+                    "not found: tracking is served at /matomo.php, /piwik.php and /tally");
         return;
     }
     if (!api_method_allowed(req->method)) {
@@ -508,8 +520,10 @@ void api_handle(struct api *api, const struct api_request *req, struct api_respo
     }
     pthread_mutex_lock(&api->lock);
     arena_reset(&api->arena);
-    if (tracking) handle_tracking(api, req, resp);
-    else handle_root(api, req, resp);
+    if (tracking)
+        handle_tracking(api, req, resp);
+    else
+        handle_root(api, req, resp);
     pthread_mutex_unlock(&api->lock);
 }
 

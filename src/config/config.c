@@ -111,8 +111,7 @@ static int config_json_write(const char *path, json_t *root, int mode, char *err
 
 bool timezone_valid(const char *name)
 {
-    if (!name || !*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 128)
-        return false;
+    if (!name || !*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 128) return false;
     for (const char *p = name; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p)) return false;
     char path[PATH_MAX];
@@ -186,12 +185,15 @@ static int site_url_normalise(const char *url, char *out, size_t outlen, char *e
         }
     }
     size_t path_len = strlen(path);
-    while (path_len > 0 && path[path_len - 1] == '/') path_len--;
+    while (path_len > 0 && path[path_len - 1] == '/')
+        path_len--;
 
     struct buf b;
     buf_init(&b);
-    for (size_t i = 0; i < scheme_len; i++) buf_putc(&b, (char)tolower((unsigned char)url[i]));
-    for (size_t i = 0; i < host_len; i++) buf_putc(&b, (char)tolower((unsigned char)rest[i]));
+    for (size_t i = 0; i < scheme_len; i++)
+        buf_putc(&b, (char)tolower((unsigned char)url[i]));
+    for (size_t i = 0; i < host_len; i++)
+        buf_putc(&b, (char)tolower((unsigned char)rest[i]));
     if (port) {
         buf_putc(&b, ':');
         buf_append(&b, port, port_len);
@@ -229,10 +231,12 @@ static bool param_name_valid(const char *s)
 static void site_free_fields(struct site *s)
 {
     free(s->name);
-    for (size_t i = 0; i < s->url_count; i++) free(s->urls[i]);
+    for (size_t i = 0; i < s->url_count; i++)
+        free(s->urls[i]);
     free(s->timezone);
     free(s->currency);
-    for (size_t i = 0; i < s->excluded_param_count; i++) free(s->excluded_params[i]);
+    for (size_t i = 0; i < s->excluded_param_count; i++)
+        free(s->excluded_params[i]);
     memset(s, 0, sizeof *s);
 }
 
@@ -269,8 +273,10 @@ static int site_validate(const struct site *in, struct site *out, char *err, siz
     }
     const char *cur = in->currency && *in->currency ? in->currency : "USD";
     if (!currency_valid(cur)) {
-        snprintf(err, errlen, "--currency: expected a 3-letter upper-case ISO 4217 code such as "
-                 "EUR, got '%.20s'", cur);
+        snprintf(err, errlen,
+                 "--currency: expected a 3-letter upper-case ISO 4217 code such as "
+                 "EUR, got '%.20s'",
+                 cur);
         return -EINVAL;
     }
     if (in->excluded_param_count > SITE_MAX_EXCLUDED_PARAMS) {
@@ -291,8 +297,7 @@ static int site_validate(const struct site *in, struct site *out, char *err, siz
 
     char norm[2048];
     for (size_t i = 0; i < in->url_count; i++) {
-        int rc = site_url_normalise(in->urls[i] ? in->urls[i] : "", norm, sizeof norm, err,
-                                    errlen);
+        int rc = site_url_normalise(in->urls[i] ? in->urls[i] : "", norm, sizeof norm, err, errlen);
         if (rc) {
             site_free_fields(out);
             return rc;
@@ -317,7 +322,8 @@ static int site_validate(const struct site *in, struct site *out, char *err, siz
 void sites_free(struct sites *sites)
 {
     if (!sites) return;
-    for (size_t i = 0; i < sites->count; i++) site_free_fields(&sites->items[i]);
+    for (size_t i = 0; i < sites->count; i++)
+        site_free_fields(&sites->items[i]);
     free(sites->items);
     free(sites);
 }
@@ -379,12 +385,15 @@ static int site_from_json(json_t *obj, size_t index, struct site *out, char *err
     }
     json_t *dnt = json_object_get(obj, "honour_dnt");
     draft.honour_dnt = dnt ? json_is_true(dnt) : true;
-    json_t *m4 = json_object_get(obj, "ipv4_mask_bytes"), *m6 = json_object_get(obj, "ipv6_mask_bits");
+    json_t *m4 = json_object_get(obj, "ipv4_mask_bytes"),
+           *m6 = json_object_get(obj, "ipv6_mask_bits");
     json_int_t v4 = json_is_integer(m4) ? json_integer_value(m4) : 2;
     json_int_t v6 = json_is_integer(m6) ? json_integer_value(m6) : 80;
     if (v4 < 0 || v4 > 4 || v6 < 0 || v6 > 128) {
-        snprintf(err, errlen, "sites.json: site %u: ipv4_mask_bytes must be 0..4 and "
-                 "ipv6_mask_bits 0..128", draft.id);
+        snprintf(err, errlen,
+                 "sites.json: site %u: ipv4_mask_bytes must be 0..4 and "
+                 "ipv6_mask_bits 0..128",
+                 draft.id);
         return -EINVAL;
     }
     draft.ipv4_mask_bytes = (uint8_t)v4;
@@ -443,7 +452,8 @@ int sites_load(const char *data_dir, struct sites **out, char *err, size_t errle
 static json_t *site_to_json(const struct site *s)
 {
     json_t *urls = json_array();
-    for (size_t i = 0; i < s->url_count; i++) json_array_append_new(urls, json_string(s->urls[i]));
+    for (size_t i = 0; i < s->url_count; i++)
+        json_array_append_new(urls, json_string(s->urls[i]));
     json_t *ex = json_array();
     for (size_t i = 0; i < s->excluded_param_count; i++)
         json_array_append_new(ex, json_string(s->excluded_params[i]));
@@ -631,9 +641,9 @@ int tokens_create(const char *data_dir, uint32_t site_id, char token_out[33], ch
             sodium_bin2hex(token_out, 33, raw, sizeof raw);
             token_hash(token_out, hash);
             sodium_bin2hex(hash_hex, sizeof hash_hex, hash, sizeof hash);
-            json_array_append_new(arr, json_pack("{s:I, s:s, s:I}", "site", (json_int_t)site_id,
-                                                 "hash", hash_hex, "created_ms",
-                                                 (json_int_t)now_ms()));
+            json_array_append_new(arr,
+                                  json_pack("{s:I, s:s, s:I}", "site", (json_int_t)site_id, "hash",
+                                            hash_hex, "created_ms", (json_int_t)now_ms()));
             /* Hashes only, but nobody else needs to read them. */
             rc = config_json_write(path, root, 0600, err, errlen);
             sodium_memzero(raw, sizeof raw);

@@ -75,14 +75,15 @@ static void peer_ip(struct MHD_Connection *con, char out[INET6_ADDRSTRLEN])
                   INET6_ADDRSTRLEN);
     } else if (sa->sa_family == AF_INET6) {
         const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a)) inet_ntop(AF_INET, &a->s6_addr[12], out, INET6_ADDRSTRLEN);
-        else inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN);
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], out, INET6_ADDRSTRLEN);
+        else
+            inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN);
     }
 }
 
 static enum MHD_Result queue(struct MHD_Connection *con, int status, const char *content_type,
-                             const void *body, size_t len, const char *allow_origin,
-                             bool preflight)
+                             const void *body, size_t len, const char *allow_origin, bool preflight)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -118,9 +119,8 @@ static enum MHD_Result refuse(struct MHD_Connection *con, int status, const char
 static const char too_large_text[] = "request body too large: at most 8 MiB (HTTP_MAX_BODY)\n";
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *server = cls;
@@ -135,8 +135,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         *con_cls = req;
         if (!api_method_allowed(method))
             return refuse(con, 405, "method not allowed: use GET, POST, HEAD or OPTIONS\n");
-        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int64_t declared;
         if (cl && !parse_i64(cl, 0, INT64_MAX, &declared) && declared > (int64_t)HTTP_MAX_BODY)
             return refuse(con, 413, too_large_text);
@@ -191,8 +191,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     struct api_response resp = {0};
     buf_init(&resp.body);
     api_handle(server->api, &ar, &resp);
-    enum MHD_Result ret = queue(con, resp.status, resp.content_type, resp.body.data,
-                                resp.body.len, resp.allow_origin, strcmp(method, "OPTIONS") == 0);
+    enum MHD_Result ret = queue(con, resp.status, resp.content_type, resp.body.data, resp.body.len,
+                                resp.allow_origin, strcmp(method, "OPTIONS") == 0);
     buf_free(&resp.body);
     return ret;
 }
@@ -240,7 +240,8 @@ static int listen_socket(const char *listen_addr, char *err, size_t errlen)
                  listen_addr);
         return -EINVAL;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res;
     int gai = getaddrinfo(host_len ? host : NULL, colon + 1, &hints, &res);
@@ -275,12 +276,10 @@ int http_start(const char *listen_addr, struct api *api, struct http_server **ou
     /* No MHD_USE_ERROR_LOG: its messages may name client addresses, and
      * raw IPs never reach the logs. */
     server->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, server,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, server, MHD_OPTION_LISTEN_SOCKET,
+        (MHD_socket)fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "libmicrohttpd could not start on %.100s", listen_addr);
         close(fd);
