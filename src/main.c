@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "base/base.h"
 #include "config/config.h"
+#include "demo.h"
 #include "http/http.h"
 #include "query/query.h"
 #include "store/store.h"
@@ -668,6 +669,63 @@ static int dump(const struct args *a, bool visits)
     return rc;
 }
 
+/* ---- demo ---- */
+
+static int cmd_demo(const struct args *a)
+{
+    uint32_t id;
+    int rc = parse_site_flag(a, &id);
+    if (rc) return rc;
+    const char *visits_text = arg_get(a, "--visits", "2000"), *days_text = arg_get(a, "--days", "30");
+    const char *seed_text = arg_get(a, "--seed", "1");
+    int64_t visits, days, seed;
+    if (parse_i64(visits_text, 1, 10000000, &visits)) {
+        usage_error(a->cmd, "--visits: expected a number of visits from 1 to 10000000, got '%s'",
+                    visits_text);
+        return EXIT_USAGE;
+    }
+    if (parse_i64(days_text, 1, 3650, &days)) {
+        usage_error(a->cmd, "--days: expected a number of days from 1 to 3650, got '%s'", days_text);
+        return EXIT_USAGE;
+    }
+    if (parse_i64(seed_text, 0, INT64_MAX, &seed)) {
+        usage_error(a->cmd, "--seed: expected a non-negative integer, got '%s'", seed_text);
+        return EXIT_USAGE;
+    }
+    struct sites *sites;
+    const struct site *site;
+    if (load_site(a, id, &sites, &site)) return 1;
+    char err[512];
+    struct api_options opts = {.data_dir = data_dir(a), .fsync = STORE_FSYNC_NEVER,
+                               .seal_grace_ms = 600000};
+    struct api *api;
+    if (api_create(&opts, &api, err, sizeof err)) {
+        fprintf(stderr, "tally demo: %s\n", err);
+        sites_free(sites);
+        return 1;
+    }
+    struct demo_options demo = {.visits = (unsigned)visits, .days = (unsigned)days,
+                                .seed = (uint64_t)seed};
+    struct demo_result result;
+    rc = demo_run(api, site, &demo, &result, err, sizeof err);
+    /* Sealing the past days now makes the first report read segments. */
+    api_maintain(api, now_ms());
+    api_destroy(api);
+    if (rc) {
+        fprintf(stderr, "tally demo: %s\n", err);
+    } else {
+        printf("site %u: %" PRIu64 " hits stored for %" PRId64 " visits over %" PRId64
+               " days\n", id, result.hits_stored, visits, days);
+        if (result.hits_refused) {
+            fprintf(stderr, "tally demo: %" PRIu64 " generated hits were refused (a bug)\n",
+                    result.hits_refused);
+            rc = 1;
+        }
+    }
+    sites_free(sites);
+    return rc ? 1 : 0;
+}
+
 static int cmd_hits(const struct args *a)
 {
     return dump(a, false);
@@ -743,6 +801,14 @@ static const struct opt visits_opts[] = {
     {"--to", OPT_VALUE, "YYYY-MM-DD", "up to this local day"},
     OPT_END,
 };
+static const struct opt demo_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "site id (required)"},
+    {"--visits", OPT_VALUE, "V", "number of visits to generate (default 2000)"},
+    {"--days", OPT_VALUE, "D", "spread over the last D days, ending now (default 30)"},
+    {"--seed", OPT_VALUE, "S", "random seed; the same seed gives the same traffic (default 1)"},
+    OPT_END,
+};
 static const struct opt help_opts[] = {OPT_END};
 
 static const struct command commands[] = {
@@ -768,7 +834,11 @@ static const struct command commands[] = {
      cmd_hits},
     {"visits", "Prints the visits of a site, one JSON object per line.", NULL, visits_opts,
      cmd_visits},
-    /* demo: the lead adds `tally demo` here. */
+    {"demo", "Feeds realistic traffic for a site through the real pipeline.",
+     "Multi-page visits from varied devices, countries, referrers and campaigns, with events,\n"
+     "site searches, downloads, outlinks, goals, carts, orders and returning visitors.\n"
+     "Stop the server first: one process writes a data folder at a time.",
+     demo_opts, cmd_demo},
     /* run is NULL: main handles help, whose arguments are command words. */
     {"help", "Explains the commands: tally help [COMMAND].", NULL, help_opts, NULL},
     {NULL, NULL, NULL, NULL, NULL},
