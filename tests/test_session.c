@@ -510,9 +510,37 @@ static void test_many_visitors(void)
     ASSERT_EQ_INT(wrong, 0);
 }
 
+
+static void test_heartbeat_extends_but_never_starts_a_visit(void)
+{
+    struct session *s = open_session();
+    ASSERT_TRUE(s != NULL);
+    struct track_request req;
+    /* A lone heartbeat: ignored, and no visit exists afterwards. */
+    req_init(&req, t0(), VISITOR);
+    req.hit.kind = HIT_HEARTBEAT;
+    ASSERT_EQ_INT(session_assign(s, &req, t0()), SESSION_IGNORED);
+    struct hit a = hit_at(s, t0() + MIN_MS, VISITOR);
+    ASSERT_TRUE(a.flags & HIT_FLAG_VISIT_START);
+    ASSERT_EQ_INT(a.visit_count, 1);
+    /* Within the visit it joins and keeps the visit open. */
+    req_init(&req, t0() + 25 * MIN_MS, VISITOR);
+    req.hit.kind = HIT_HEARTBEAT;
+    ASSERT_EQ_INT(session_assign(s, &req, t0() + 25 * MIN_MS), 0);
+    ASSERT_EQ_U64(req.hit.visit_id, a.visit_id);
+    struct hit b = hit_at(s, t0() + 50 * MIN_MS, VISITOR);
+    ASSERT_EQ_U64(b.visit_id, a.visit_id);
+    /* After the timeout it is dropped again. */
+    req_init(&req, t0() + 90 * MIN_MS, VISITOR);
+    req.hit.kind = HIT_HEARTBEAT;
+    ASSERT_EQ_INT(session_assign(s, &req, t0() + 90 * MIN_MS), SESSION_IGNORED);
+    close_session(s);
+}
+
 int main(void)
 {
     TEST_RUN(test_timeout_30_minutes);
+    TEST_RUN(test_heartbeat_extends_but_never_starts_a_visit);
     TEST_RUN(test_new_visit_flag);
     TEST_RUN(test_campaign_change);
     TEST_RUN(test_external_referrer);

@@ -22,10 +22,6 @@
  * (8 MiB) decodes into less than twice its size, so 48 MiB is generous and
  * still bounded. */
 #define API_ARENA_LIMIT (48u << 20)
-/* Each item costs a struct hit (~600 bytes) until the batch is appended. */
-#define API_BULK_MAX_ITEMS 100000
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 /* What identifies a version of a config file: a rewrite (rename) changes
  * the inode, an edit in place the mtime or size. */
@@ -191,6 +187,10 @@ static int api_prepare(struct api *api, const struct track_params *params,
     }
     enrich_hit(req, &api->arena);
     rc = session_assign(api->session, req, ctx->now_ms);
+    if (rc == SESSION_IGNORED) {
+        *dropped = true;
+        return 0;
+    }
     if (rc) {
         snprintf(err, errlen, "cannot update the visitor salt: %s", strerror(-rc));
         /* -EPERM equals TRACK_INVALID: keep a storage failure a 503. */
@@ -323,8 +323,9 @@ static void handle_bulk(struct api *api, const struct api_request *req, struct a
 {
     char err[512];
     struct track_bulk *bulk;
-    if (track_bulk_open(req->body, req->body_len, &bulk, err, sizeof err)) {
-        answer_text(resp, 400, err);
+    int open_rc = track_bulk_open(req->body, req->body_len, &bulk, err, sizeof err);
+    if (open_rc) {
+        answer_text(resp, open_rc == -E2BIG ? 413 : 400, err);
         return;
     }
     struct track_context ctx = req->ctx;
@@ -332,12 +333,6 @@ static void handle_bulk(struct api *api, const struct api_request *req, struct a
     if (token && *token) ctx.token_auth = token;
 
     size_t n = track_bulk_count(bulk), stored = 0, tracked = 0;
-    if (n > API_BULK_MAX_ITEMS) {
-        answer_text(resp, 413,
-                    "a bulk request holds at most " STR(API_BULK_MAX_ITEMS) " items; split it");
-        track_bulk_free(bulk);
-        return;
-    }
     struct hit *hits = n ? calloc(n, sizeof *hits) : NULL;
     size_t *invalid = n ? calloc(n, sizeof *invalid) : NULL;
     size_t invalid_count = 0;

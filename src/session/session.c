@@ -335,10 +335,18 @@ int session_assign(struct session *session, struct track_request *req, int64_t n
     int64_t t = h->time_ms;
     uint64_t key = acquisition_key(h);
 
+    bool joins = false;
     if (v->visit_count > 0) {
         bool split = (h->flags & HIT_FLAG_NEW_VISIT) || (key != 0 && key != v->acq_key);
-        if (!split && t >= v->visit_start - SESSION_TIMEOUT_MS &&
-            t <= v->visit_last + SESSION_TIMEOUT_MS) {
+        joins = !split && t >= v->visit_start - SESSION_TIMEOUT_MS &&
+                t <= v->visit_last + SESSION_TIMEOUT_MS;
+    }
+    /* A heartbeat only extends an open visit; alone it would be a visit
+     * without a single action (Matomo drops it too). */
+    if (h->kind == HIT_HEARTBEAT && !joins) return SESSION_IGNORED;
+
+    if (v->visit_count > 0) {
+        if (joins) {
             /* Out-of-order hits (imports) within 30 minutes of the visit's
              * span join it and widen the span. */
             if (t > v->visit_last) v->visit_last = t;

@@ -32,8 +32,11 @@ void session_restore(struct session *session, const struct hit *hit);
 /* Sets req->hit's visitor_id, visit_id, visit_count, days_since_last_visit,
  * days_since_first_visit and the VISIT_START / RETURNING / ID_* flags.
  * Rotates the salt when now_ms is on a new UTC day (writes DATA/salt);
- * returns a negative errno only when that write fails. Needs hit.ip_anon,
- * referrer and campaign fields already set by enrich. */
+ * returns a negative errno only when that write fails. Returns
+ * SESSION_IGNORED, changing nothing, for a heartbeat (ping=1) that belongs
+ * to no open visit: there is nothing to extend, so it is not stored. Needs
+ * hit.ip_anon, referrer and campaign fields already set by enrich. */
+#define SESSION_IGNORED 1
 int session_assign(struct session *session, struct track_request *req, int64_t now_ms);
 
 #endif

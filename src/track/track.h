@@ -65,7 +65,7 @@ enum referrer_type {
     X(U8, kind)                    /* enum hit_kind */                                 \
     X(U16, flags)                  /* enum hit_flag */                                 \
     X(U64, visitor_id)                                                                 \
-    X(U64, visit_id)               /* seq of the visit's first hit */                  \
+    X(U64, visit_id)               /* from session's counter, never reused */                \
     X(U32, visit_count)            /* 1 for a visitor's first visit */                 \
     X(I32, days_since_last_visit)  /* -1 on a first visit */                           \
     X(I32, days_since_first_visit)                                                     \
