@@ -8,7 +8,9 @@
 #include <ftw.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1062,6 +1064,68 @@ static void test_second_writer_busy(void)
     rm_tmp();
 }
 
+/* A reader process opening the store again and again while the writer
+ * appends, seals and removes logs: thanks to seal.lock it never sees a hit
+ * twice (segment and log both listed) or misses one (neither listed).
+ * `appended` (shared memory) counts hits already in the log before each
+ * open starts, a lower bound for what that open must see. */
+static int reader_loop(const int *appended, double seconds_to_run)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct collect *c = calloc(1, sizeof *c);
+    int opens = 0;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 > seconds_to_run) break;
+        int at_least = __atomic_load_n(appended, __ATOMIC_SEQ_CST);
+        struct store *st = open_store(true, NULL);
+        if (!st) return 2;
+        buf_reset(&c->enc);
+        c->n = 0;
+        store_scan(st, 0, 0, INT64_MAX, collect_fn, c);
+        store_close(st);
+        if (c->n < (size_t)at_least) {
+            printf("# reader saw %zu hits, at least %d were stored\n", c->n, at_least);
+            return 3;
+        }
+        if (c->n > 4096 || !seqs_unique(c)) return 4;
+        opens++;
+    }
+    return opens > 3 ? 0 : 5;
+}
+
+static void test_reader_beside_sealing_writer(void)
+{
+    make_tmp();
+    struct store *st = open_store(false, NULL);
+    ASSERT_TRUE(st);
+    int *appended = mmap(NULL, sizeof *appended, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_TRUE(appended != MAP_FAILED);
+    ASSERT_EQ_INT(append_samples(st, 1, T(DAY0, 0), 100, 0), 0);
+    ASSERT_EQ_INT(append_samples(st, 1, T(DAY0 + 1, 0), 100, 100), 0);
+    *appended = 200;
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) _exit(reader_loop(appended, 2.0));
+    char err[256];
+    for (int k = 0; k < 100; k++) {
+        ASSERT_EQ_INT(append_samples(st, 1, T(DAY0 + k % 3, 50000 + k), 20, *appended), 0);
+        __atomic_add_fetch(appended, 20, __ATOMIC_SEQ_CST);
+        ASSERT_EQ_INT(store_seal(st, now_ms(), err, sizeof err), 0);
+        usleep(10000);
+    }
+    int status = -1;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ_INT(WEXITSTATUS(status), 0);
+    ASSERT_EQ_U64(store_hit_count(st), (uint64_t)*appended);
+    store_close(st);
+    munmap(appended, sizeof *appended);
+    rm_tmp();
+}
+
 /* ---- scans ---- */
 
 static void test_scan_filters_exact(void)
@@ -1227,6 +1291,7 @@ int main(void)
     TEST_RUN(test_corrupt_segment_quarantined);
     TEST_RUN(test_hostile_segment_with_valid_checksums);
     TEST_RUN(test_second_writer_busy);
+    TEST_RUN(test_reader_beside_sealing_writer);
     TEST_RUN(test_scan_filters_exact);
     TEST_RUN(test_scan_stops_on_nonzero);
     TEST_RUN(test_append_rate);
