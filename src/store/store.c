@@ -13,7 +13,16 @@
  *      table from the log; after it, replay skips every record of that
  *      (site, day) whose seq <= the segment's sealed_through_seq;
  *   2. only then are log files whose records are all sealed unlinked.
- * So a crash between any two steps neither loses nor duplicates a hit. */
+ * So a crash between any two steps neither loses nor duplicates a hit.
+ *
+ * Locks (flock, so they vanish with a killed process):
+ *   DATA/LOCK       the writer holds it exclusively for its lifetime and
+ *                   writes its pid into it for the -EBUSY message;
+ *   DATA/seal.lock  the writer holds it exclusively while it replays and
+ *                   truncates logs at open, renames a segment, or removes
+ *                   logs; readers hold it shared while they list segments
+ *                   and read logs, so no seal can move hits from the logs
+ *                   they have not read yet into segments they already listed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
