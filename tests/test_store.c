@@ -8,7 +8,9 @@
 #include <ftw.h>
 #include <math.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -610,6 +612,55 @@ static void test_hostile_log_records(void)
     out = tmpfile();
     ASSERT_EQ_INT(store_check(tmp_dir, false, out), 0);
     fclose(out);
+    rm_tmp();
+}
+
+/* A write that fails halfway (here: the file size limit, like a full
+ * disk) is undone: the caller got an error for exactly those hits, and the
+ * log holds no torn record that would cost later hits at replay. */
+static void test_failed_write_leaves_no_torn_record(void)
+{
+    make_tmp();
+    int *acked = mmap(NULL, sizeof *acked, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                      -1, 0);
+    ASSERT_TRUE(acked != MAP_FAILED);
+    *acked = 0;
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct store *st = open_store(false, NULL);
+        if (!st) _exit(2);
+        struct rlimit lim = {64 * 1024, 64 * 1024};
+        setrlimit(RLIMIT_FSIZE, &lim);
+        int failures = 0;
+        for (int attempt = 0; attempt < 60; attempt++) {
+            struct sample s[7];
+            struct hit batch[7];
+            for (int j = 0; j < 7; j++) {
+                sample(&s[j], 1, T(DAY0, attempt * 10 + j), attempt * 7 + j);
+                batch[j] = s[j].hit;
+            }
+            if (store_append(st, batch, 7) == 0) *acked += 7;
+            else failures++;
+        }
+        store_close(st);
+        _exit(failures > 0 ? 0 : 3);
+    }
+    int status = -1;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ_INT(WEXITSTATUS(status), 0);
+    ASSERT_TRUE(*acked > 0);
+    FILE *out = tmpfile();
+    ASSERT_EQ_INT(store_check(tmp_dir, false, out), 0);
+    fclose(out);
+    struct store *st = open_store(false, NULL);
+    ASSERT_TRUE(st);
+    ASSERT_EQ_U64(store_hit_count(st), (uint64_t)*acked);
+    ASSERT_EQ_INT(count_files("quarantine", ""), 0);
+    store_close(st);
+    munmap(acked, sizeof *acked);
     rm_tmp();
 }
 
@@ -1285,6 +1336,7 @@ int main(void)
     TEST_RUN(test_torn_tail_truncated_and_appends_continue);
     TEST_RUN(test_flipped_byte_quarantines_the_tail);
     TEST_RUN(test_hostile_log_records);
+    TEST_RUN(test_failed_write_leaves_no_torn_record);
     TEST_RUN(test_seal_then_reopen_serves_segment);
     TEST_RUN(test_crash_between_rename_and_log_removal);
     TEST_RUN(test_late_hit_makes_delta_segment);
