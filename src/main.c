@@ -322,7 +322,7 @@ static int cmd_serve(const struct args *a)
 
 static int cmd_site_add(const struct args *a)
 {
-    struct site draft = {.honour_dnt = true, .ipv4_mask_bytes = 2, .ipv6_mask_bits = 80};
+    struct site draft = {0};
     draft.name = (char *)arg_get(a, "--name", NULL);
     if (!draft.name) {
         usage_error(a->cmd, "--name is required, e.g. --name \"My shop\"");
@@ -333,6 +333,21 @@ static int cmd_site_add(const struct args *a)
         draft.urls[draft.url_count++] = (char *)a->values[ui][i];
     draft.timezone = (char *)arg_get(a, "--timezone", "UTC");
     draft.currency = (char *)arg_get(a, "--currency", "USD");
+    const char *v4 = arg_get(a, "--ipv4-mask-bytes", "2"), *v6 = arg_get(a, "--ipv6-mask-bits", "80");
+    const char *dnt = arg_get(a, "--dnt", "honour");
+    int64_t bytes, bits;
+    if (parse_i64(v4, 0, 255, &bytes) || parse_i64(v6, 0, 255, &bits)) {
+        usage_error(a->cmd, "--ipv4-mask-bytes and --ipv6-mask-bits take a number, got '%s' and "
+                            "'%s'", v4, v6);
+        return EXIT_USAGE;
+    }
+    draft.ipv4_mask_bytes = (uint8_t)bytes;
+    draft.ipv6_mask_bits = (uint8_t)bits;
+    if (strcmp(dnt, "honour") && strcmp(dnt, "ignore")) {
+        usage_error(a->cmd, "--dnt: expected honour or ignore, got '%s'", dnt);
+        return EXIT_USAGE;
+    }
+    draft.honour_dnt = strcmp(dnt, "honour") == 0;
     char err[512];
     uint32_t id;
     int rc = sites_add(data_dir(a), &draft, &id, err, sizeof err);
@@ -373,7 +388,8 @@ static int cmd_site_list(const struct args *a)
             buf_json_string(&b, s->timezone);
             buf_puts(&b, ",\"currency\":");
             buf_json_string(&b, s->currency);
-            buf_printf(&b, ",\"honour_dnt\":%s}", s->honour_dnt ? "true" : "false");
+            buf_printf(&b, ",\"honour_dnt\":%s,\"ipv4_mask_bytes\":%u,\"ipv6_mask_bits\":%u}",
+                       s->honour_dnt ? "true" : "false", s->ipv4_mask_bytes, s->ipv6_mask_bits);
         }
         buf_puts(&b, "]\n");
     } else if (sites->count == 0) {
@@ -761,6 +777,9 @@ static const struct opt site_add_opts[] = {
     {"--url", OPT_REPEAT, "URL", "http(s)://host[:port][/path]; repeat for aliases (one required)"},
     {"--timezone", OPT_VALUE, "ZONE", "IANA time zone for reports (default UTC)"},
     {"--currency", OPT_VALUE, "CODE", "ISO 4217 currency (default USD)"},
+    {"--ipv4-mask-bytes", OPT_VALUE, "N", "IPv4 bytes zeroed before storing, 1-4 (default 2)"},
+    {"--ipv6-mask-bits", OPT_VALUE, "N", "IPv6 bits zeroed before storing, 64-128 (default 80)"},
+    {"--dnt", OPT_VALUE, "POLICY", "honour (default: DNT/Sec-GPC hits are dropped) or ignore"},
     OPT_END,
 };
 static const struct opt site_list_opts[] = {

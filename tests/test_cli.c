@@ -129,6 +129,12 @@ static void test_site_add_validation(void)
         {"--name A --url https://a.example --currency eur",
          "--currency: expected a 3-letter upper-case ISO 4217 code such as EUR, got 'eur'"},
         {"--name A --url https://a.example --currency EURO", "got 'EURO'"},
+        {"--name A --url https://a.example --ipv4-mask-bytes 0",
+         "--ipv4-mask-bytes: expected 1 to 4 bytes to zero, got 0"},
+        {"--name A --url https://a.example --ipv6-mask-bits 48",
+         "--ipv6-mask-bits: expected 64 to 128 bits to zero, got 48"},
+        {"--name A --url https://a.example --ipv4-mask-bytes two", "take a number"},
+        {"--name A --url https://a.example --dnt maybe", "--dnt: expected honour or ignore"},
     };
     fresh_dir();
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -125,8 +125,44 @@ static void test_no_raw_ip_or_user_agent_anywhere(void)
     harness_rmtree(dir);
 }
 
+
+/* Per-site settings: more IPv4 bytes masked, a 96-bit IPv6 mask, and a site
+ * that has its own consent records and so ignores DNT. */
+static void test_site_privacy_settings(void)
+{
+    char dir[256], token[33], target[1024];
+    ASSERT_EQ_INT(harness_tmpdir(dir), 0);
+    struct buf out;
+    buf_init(&out);
+    ASSERT_EQ_INT(run_tally(&out, "site add --data %s --name S --url https://s.example.com "
+                                  "--ipv4-mask-bytes 3 --ipv6-mask-bits 96 --dnt ignore", dir), 0);
+    buf_reset(&out);
+    ASSERT_EQ_INT(run_tally(&out, "token create --data %s --site 1", dir), 0);
+    ASSERT_TRUE(find_token(out.data, token));
+    struct server server;
+    ASSERT_EQ_INT(server_start(&server, dir, ""), 0);
+    snprintf(target, sizeof target,
+             "/matomo.php?idsite=1&rec=1&url=https%%3A%%2F%%2Fs.example.com%%2F&cip=198.51.100.23"
+             "&token_auth=%s", token);
+    ASSERT_EQ_INT(get(server.port, target, "DNT: 1\r\nSec-GPC: 1\r\n"), 200);
+    snprintf(target, sizeof target,
+             "/matomo.php?idsite=1&rec=1&url=https%%3A%%2F%%2Fs.example.com%%2F"
+             "&cip=2001%%3Adb8%%3A85a3%%3A1%%3A2%%3A8a2e%%3A370%%3A7334&token_auth=%s", token);
+    ASSERT_EQ_INT(get(server.port, target, ""), 200);
+    server_stop(&server);
+    buf_reset(&out);
+    ASSERT_EQ_INT(run_tally(&out, "hits --data %s --site 1 --json", dir), 0);
+    ASSERT_CONTAINS(out.data, "\"ip_anon\":\"198.0.0.0\"");
+    ASSERT_CONTAINS(out.data, "\"ip_anon\":\"2001:db8::\"");
+    ASSERT_NOT_CONTAINS(out.data, "198.51");
+    ASSERT_NOT_CONTAINS(out.data, "85a3");
+    buf_free(&out);
+    harness_rmtree(dir);
+}
+
 int main(void)
 {
     TEST_RUN(test_no_raw_ip_or_user_agent_anywhere);
+    TEST_RUN(test_site_privacy_settings);
     return TEST_DONE();
 }

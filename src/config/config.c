@@ -290,8 +290,16 @@ static int site_validate(const struct site *in, struct site *out, char *err, siz
             return -EINVAL;
         }
     }
-    if (in->ipv4_mask_bytes > 4 || in->ipv6_mask_bits > 128) {
-        snprintf(err, errlen, "IP masking: expected 0..4 IPv4 bytes and 0..128 IPv6 bits");
+    /* No setting may keep a whole address: at least one IPv4 byte and the
+     * 64-bit IPv6 interface id are always dropped. */
+    if (in->ipv4_mask_bytes < 1 || in->ipv4_mask_bytes > 4) {
+        snprintf(err, errlen, "--ipv4-mask-bytes: expected 1 to 4 bytes to zero, got %u",
+                 in->ipv4_mask_bytes);
+        return -EINVAL;
+    }
+    if (in->ipv6_mask_bits < 64 || in->ipv6_mask_bits > 128) {
+        snprintf(err, errlen, "--ipv6-mask-bits: expected 64 to 128 bits to zero, got %u",
+                 in->ipv6_mask_bits);
         return -EINVAL;
     }
 
