@@ -24,13 +24,15 @@ trap cleanup EXIT
 pipeline=$("$root/$build/bench/pipeline" "$work/pipeline" 1000000)
 pipeline_rate=$(echo "$pipeline" | awk '/pipeline_hits_per_second/ {print $2}')
 
-# 1. HTTP: the same wrk script (random visitor ids) against both servers.
+# 1. HTTP: the same wrk script against both servers: pageviews from 20,000
+# visitors (so visits have several hits, as on a real site) over 50 pages.
 cat >"$work/hits.lua" <<'LUA'
 math.randomseed(7)
 request = function()
+  local page = math.random(1, 50)
   local path = string.format("/matomo.php?idsite=1&rec=1&send_image=0&_id=%016x" ..
     "&url=https%%3A%%2F%%2Fshop.example.com%%2Fp%%2F%d&action_name=Page%%20%d&res=1920x1080",
-    math.random(1, 2^40), math.random(1, 50), math.random(1, 50))
+    math.random(1, 20000) * 2654435761, page, page)
   return wrk.format("GET", path)
 end
 LUA

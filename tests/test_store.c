@@ -834,7 +834,10 @@ static void test_late_hit_makes_delta_segment(void)
     sample(&s, 3, T(DAY0, 1), 78);
     ASSERT_EQ_INT(store_append(st, &s.hit, 1), 0);
     ASSERT_EQ_U64(s.hit.seq, 12);
+    /* Late hits that are still arriving wait; once quiet they are sealed. */
     ASSERT_EQ_INT(store_seal(st, now_ms(), err, sizeof err), 0);
+    ASSERT_TRUE(!find_file("seg/3", ".2.seg", seg));
+    ASSERT_EQ_INT(store_seal(st, now_ms() + STORE_DELTA_QUIET_MS, err, sizeof err), 0);
     ASSERT_TRUE(find_file("seg/3", ".2.seg", seg));
     ASSERT_EQ_U64(store_hit_count(st), 12);
     store_close(st);

@@ -26,7 +26,7 @@
 
 /* Request line and headers must fit in this; a longer URL gets
  * libmicrohttpd's own 414. Bodies are streamed past it into http_req.body. */
-#define HTTP_CONNECTION_MEMORY (64u << 10)
+#define HTTP_CONNECTION_MEMORY (32u << 10)
 #define HTTP_CONNECTION_TIMEOUT_S 30u
 /* Decoded query parameters of one request; bounded by the memory limit
  * above in practice, capped here anyway. */

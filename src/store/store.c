@@ -59,6 +59,7 @@ struct day_table {
     uint64_t *offsets;       /* start of each record in arena */
     size_t count, cap;
     uint64_t max_seq;
+    int64_t last_append_ms;  /* wall clock of the last store_append; 0 for replayed hits */
     struct log_ref *refs;
     size_t nrefs, refs_cap;
 };
@@ -804,7 +805,7 @@ int store_append(struct store *s, struct hit *hits, size_t count)
     for (size_t i = 0; i < count; i++)
         if (!store_hit_placeable(&hits[i])) return -EINVAL;
 
-    int64_t today = store_day_of(now_ms());
+    int64_t now = now_ms(), today = store_day_of(now);
     int rc;
     if ((s->log_fd < 0 || today != s->log_day) && (rc = log_rotate(s, today))) return rc;
 
@@ -837,9 +838,11 @@ int store_append(struct store *s, struct hit *hits, size_t count)
     s->log_size += s->batch.len;
     s->dirty = s->fsync != STORE_FSYNC_ALWAYS;
 
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         table_add(s, s->pend[i].table, s->batch.data + s->pend[i].off, s->pend[i].len,
                   hits[i].seq, s->log_no);
+        s->pend[i].table->last_append_ms = now;
+    }
     log_find(s, s->log_no)->unsealed += count;
     return 0;
 }
@@ -972,6 +975,9 @@ int store_seal(struct store *s, int64_t now, char *err, size_t errlen)
         struct day_table *t = s->slots[i];
         if (!t || t->count == 0) continue;
         if (now - (t->day + 1) * MS_PER_DAY <= s->seal_grace_ms) continue;
+        /* Late hits to a sealed day (an import, cdt) wait until they stop
+         * arriving, so an import makes one delta per day, not one a second. */
+        if (t->next_n > 0 && now - t->last_append_ms < STORE_DELTA_QUIET_MS) continue;
         due = xrealloc(due, ndue + 1, sizeof *due);
         due[ndue++] = t;
     }

@@ -61,7 +61,10 @@ int store_append(struct store *store, struct hit *hits, size_t count);
 /* fdatasync the log if anything was appended since the last sync. */
 int store_sync(struct store *store);
 /* Seals every (site, day) whose UTC day ended more than seal_grace_ms before
- * now_ms, then removes log files holding only sealed hits. */
+ * now_ms, then removes log files holding only sealed hits. Late hits to an
+ * already sealed day become a delta segment once none arrived for
+ * STORE_DELTA_QUIET_MS, so an import makes one delta per day it touches. */
+#define STORE_DELTA_QUIET_MS 60000
 int store_seal(struct store *store, int64_t now_ms, char *err, size_t errlen);
 
 /* Calls fn for every stored hit of site_id (0 = every site) with
