@@ -97,9 +97,11 @@ static void test_site_add_and_list(void)
     ASSERT_EQ_STR(out.data,
                   "[{\"id\":1,\"name\":\"My shop\",\"urls\":[\"https://shop.example.com\","
                   "\"http://www.shop.example.com:8080/en\"],\"timezone\":\"Europe/Paris\","
-                  "\"currency\":\"EUR\",\"honour_dnt\":true},"
+                  "\"currency\":\"EUR\",\"honour_dnt\":true,\"ipv4_mask_bytes\":2,"
+                  "\"ipv6_mask_bits\":80},"
                   "{\"id\":2,\"name\":\"Blog\",\"urls\":[\"https://blog.example.org\"],"
-                  "\"timezone\":\"UTC\",\"currency\":\"USD\",\"honour_dnt\":true}]\n");
+                  "\"timezone\":\"UTC\",\"currency\":\"USD\",\"honour_dnt\":true,"
+                  "\"ipv4_mask_bytes\":2,\"ipv6_mask_bits\":80}]\n");
     ASSERT_EQ_INT(TALLY("site list --data %s", dir), 0);
     ASSERT_CONTAINS(out.data, "ID   NAME");
     ASSERT_CONTAINS(out.data, "My shop");

@@ -283,20 +283,20 @@ static void test_codec_rejects_truncated_and_garbage(void)
     b.data[0] = 2;
     ASSERT_EQ_INT(store_hit_decode(b.data, b.len - 2, &out), -EINVAL);
     b.data[0] = 1;
-    /* A string whose length points past the end, and one without its NUL. */
+    /* Hand-made records holding only url (field 10 of the first 11). */
     buf_free(&b);
-    unsigned char bad[3 + 8 + 4 + 8 + 1 + 2 + 8 + 8 + 4 + 4 + 4 + 5];
-    memset(bad, 0, sizeof bad);
-    bad[0] = 1;
-    bad[1] = 11; /* seq .. url */
-    size_t url_at = sizeof bad - 5;
-    bad[url_at] = 0xff, bad[url_at + 1] = 0xff, bad[url_at + 2] = 0xff, bad[url_at + 3] = 0xff;
-    ASSERT_EQ_INT(store_hit_decode(bad, sizeof bad, &out), -EINVAL);
-    bad[url_at] = 1, bad[url_at + 1] = bad[url_at + 2] = bad[url_at + 3] = 0;
-    ASSERT_EQ_INT(store_hit_decode(bad, sizeof bad, &out), -EINVAL); /* 1 byte but no NUL room */
-    bad[url_at] = 0;
-    ASSERT_EQ_INT(store_hit_decode(bad, sizeof bad, &out), 0);
-    ASSERT_EQ_STR(out.url, "");
+    static const unsigned char past_end[] = {1, 11, 0, 0x00, 0x04, 0x7f, 'a'};
+    ASSERT_EQ_INT(store_hit_decode(past_end, sizeof past_end, &out), -EINVAL);
+    static const unsigned char no_nul[] = {1, 11, 0, 0x00, 0x04, 0x01, 'a'};
+    ASSERT_EQ_INT(store_hit_decode(no_nul, sizeof no_nul, &out), -EINVAL);
+    static const unsigned char empty_present[] = {1, 11, 0, 0x00, 0x04, 0x00, 0};
+    ASSERT_EQ_INT(store_hit_decode(empty_present, sizeof empty_present, &out), -EINVAL);
+    static const unsigned char bit_past_count[] = {1, 11, 0, 0x00, 0x0c, 0x01, 'a', 0};
+    ASSERT_EQ_INT(store_hit_decode(bit_past_count, sizeof bit_past_count, &out), -EINVAL);
+    static const unsigned char good[] = {1, 11, 0, 0x00, 0x04, 0x01, 'a', 0};
+    ASSERT_EQ_INT(store_hit_decode(good, sizeof good, &out), 0);
+    ASSERT_EQ_STR(out.url, "a");
+    ASSERT_EQ_INT(out.site_id, 0);
 
     /* Random bytes: never a crash, and a random prefix is never accepted
      * as more than it is. */
@@ -316,13 +316,12 @@ static void test_codec_rejects_truncated_and_garbage(void)
  * absent. A record from a newer build: extra trailing fields are ignored. */
 static void test_codec_old_and_new_records(void)
 {
-    unsigned char old[3 + 8 + 4 + 8];
-    old[0] = 1;
-    old[1] = 3, old[2] = 0; /* seq, site_id, time_ms */
-    for (int i = 0; i < 8; i++) old[3 + i] = (unsigned char)(i == 0 ? 42 : 0);
-    old[11] = 9, old[12] = old[13] = old[14] = 0;
+    /* Three fields (seq, site_id, time_ms), all present. */
+    unsigned char old[3 + 1 + 8 + 4 + 8] = {1, 3, 0, 0x07};
+    old[4] = 42;
+    old[12] = 9;
     int64_t t = T(DAY0, 5);
-    for (int i = 0; i < 8; i++) old[15 + i] = (unsigned char)(t >> (8 * i));
+    for (int i = 0; i < 8; i++) old[16 + i] = (unsigned char)(t >> (8 * i));
     struct hit out;
     ASSERT_EQ_INT(store_hit_decode(old, sizeof old, &out), 0);
     ASSERT_EQ_U64(out.seq, 42);
@@ -334,21 +333,29 @@ static void test_codec_old_and_new_records(void)
     ASSERT_EQ_INT(out.goal_id, -1);
     ASSERT_EQ_INT(out.days_since_last_visit, -1);
 
+    /* A newer build's record: one more field, present, after all of ours. */
     struct hit in;
     hit_clear(&in);
     in.site_id = 5;
     in.campaign_id = "last";
-    struct buf b;
+    struct buf b, newer;
     buf_init(&b);
+    buf_init(&newer);
     store_hit_encode(&in, &b);
-    uint16_t n = (uint16_t)((unsigned char)b.data[1] | (unsigned char)b.data[2] << 8);
-    n++;
-    b.data[1] = (char)(n & 0xff), b.data[2] = (char)(n >> 8);
-    buf_append(&b, "\x07\x00\x00\x00", 4); /* a future U32 field */
-    ASSERT_EQ_INT(store_hit_decode(b.data, b.len, &out), 0);
+    size_t ours = (size_t)((unsigned char)b.data[1] | (unsigned char)b.data[2] << 8);
+    size_t n = ours + 1, old_bytes = (ours + 7) / 8, new_bytes = (n + 7) / 8;
+    unsigned char header[3] = {1, (unsigned char)(n & 0xff), (unsigned char)(n >> 8)};
+    buf_append(&newer, header, 3);
+    buf_append(&newer, b.data + 3, old_bytes);
+    if (new_bytes > old_bytes) buf_putc(&newer, 0);
+    newer.data[3 + (n - 1) / 8] |= (char)(1u << ((n - 1) % 8));
+    buf_append(&newer, b.data + 3 + old_bytes, b.len - 3 - old_bytes);
+    buf_append(&newer, "\x07\x00\x00\x00", 4); /* the future field's value */
+    ASSERT_EQ_INT(store_hit_decode(newer.data, newer.len, &out), 0);
     ASSERT_EQ_INT(out.site_id, 5);
     ASSERT_EQ_STR(out.campaign_id, "last");
     buf_free(&b);
+    buf_free(&newer);
 }
 
 /* ---- log ---- */
@@ -631,7 +638,7 @@ static void test_failed_write_leaves_no_torn_record(void)
         signal(SIGXFSZ, SIG_IGN);
         struct store *st = open_store(false, NULL);
         if (!st) _exit(2);
-        struct rlimit lim = {64 * 1024, 64 * 1024};
+        struct rlimit lim = {16 * 1024, 16 * 1024};
         setrlimit(RLIMIT_FSIZE, &lim);
         int failures = 0;
         for (int attempt = 0; attempt < 60; attempt++) {

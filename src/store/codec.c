@@ -1,13 +1,20 @@
 /* The log record payload of one hit, generated from HIT_FIELDS:
  *
- *   u8 format version (1) | u16 field count | every field in HIT_FIELDS order
+ *   u8 format version (1) | u16 field count N | presence bitmap, ceil(N/8)
+ *   bytes, bit i of byte i/8 set when field i is present | each present
+ *   field in HIT_FIELDS order
  *
- * Numbers are little endian (F64 as its IEEE bits, so NaN survives);
- * strings are u32 length, bytes, NUL. The field count lets a newer build
- * append fields: an older record simply ends early and its missing
- * trailing fields decode to their absent values; a newer record's extra
- * trailing fields are ignored by an older build. */
+ * Only fields that differ from their absent value (hit_clear) are written:
+ * a pageview sets a third of the fields, so records are about a third of
+ * their full size, which is less to write, copy and keep in memory.
+ * Numbers are little endian at their full width (F64 as its IEEE bits);
+ * strings are a LEB128 length, the bytes and a NUL, so a decoded hit can
+ * point into the record. The field count lets a newer build append fields:
+ * an older record's missing trailing fields decode as absent, and a newer
+ * record's extra fields come after every field an older build knows, which
+ * simply stops reading there. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -28,107 +35,101 @@ int store_fsync_parse(const char *s, enum store_fsync *out)
     return 0;
 }
 
-/* Encoded size of each type; a string adds its length to its 5 bytes. */
-#define ENC_SIZE_U8 1
-#define ENC_SIZE_U16 2
-#define ENC_SIZE_U32 4
-#define ENC_SIZE_I32 4
-#define ENC_SIZE_U64 8
-#define ENC_SIZE_I64 8
-#define ENC_SIZE_F64 8
-#define ENC_SIZE_STR 5
-#define ENC_FIXED_SIZE(type, name) +ENC_SIZE_##type
-enum { ENC_FIXED = 3 HIT_FIELDS(ENC_FIXED_SIZE) };
-#undef ENC_FIXED_SIZE
+/* Whether a field holds something other than its absent value. */
+#define PRESENT_U8(v) ((v) != 0)
+#define PRESENT_U16(v) ((v) != 0)
+#define PRESENT_U32(v) ((v) != 0)
+#define PRESENT_U64(v) ((v) != 0)
+#define PRESENT_I64(v) ((v) != 0)
+#define PRESENT_I32(v) ((v) != -1)
+#define PRESENT_F64(v) (!isnan(v))
+#define PRESENT_STR(v) ((v) && (v)[0])
 
-static inline unsigned char *put_U8(unsigned char *p, uint8_t v, size_t unused)
+#define BITMAP_BYTES ((STORE_FIELD_COUNT + 7) / 8)
+
+static inline unsigned char *put_U8(unsigned char *p, uint8_t v)
 {
-    (void)unused;
     *p = v;
     return p + 1;
 }
-static inline unsigned char *put_U16(unsigned char *p, uint16_t v, size_t unused)
+static inline unsigned char *put_U16(unsigned char *p, uint16_t v)
 {
-    (void)unused;
     store_put16(p, v);
     return p + 2;
 }
-static inline unsigned char *put_U32(unsigned char *p, uint32_t v, size_t unused)
+static inline unsigned char *put_U32(unsigned char *p, uint32_t v)
 {
-    (void)unused;
     store_put32(p, v);
     return p + 4;
 }
-static inline unsigned char *put_I32(unsigned char *p, int32_t v, size_t unused)
+static inline unsigned char *put_I32(unsigned char *p, int32_t v)
 {
-    (void)unused;
     store_put32(p, (uint32_t)v);
     return p + 4;
 }
-static inline unsigned char *put_U64(unsigned char *p, uint64_t v, size_t unused)
+static inline unsigned char *put_U64(unsigned char *p, uint64_t v)
 {
-    (void)unused;
     store_put64(p, v);
     return p + 8;
 }
-static inline unsigned char *put_I64(unsigned char *p, int64_t v, size_t unused)
+static inline unsigned char *put_I64(unsigned char *p, int64_t v)
 {
-    (void)unused;
     store_put64(p, (uint64_t)v);
     return p + 8;
 }
-static inline unsigned char *put_F64(unsigned char *p, double v, size_t unused)
+static inline unsigned char *put_F64(unsigned char *p, double v)
 {
-    (void)unused;
     store_put64(p, store_f64_bits(v));
     return p + 8;
 }
-static inline unsigned char *put_STR(unsigned char *p, const char *s, size_t len)
+static inline unsigned char *put_STR(unsigned char *p, const char *s)
 {
-    store_put32(p, (uint32_t)len);
-    if (len) memcpy(p + 4, s, len);
-    p[4 + len] = '\0';
-    return p + 5 + len;
+    size_t len = strlen(s);
+    size_t v = len;
+    do {
+        *p++ = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p + len + 1;
 }
 
+/* Worst-case encoded size of a present field (a string: 5 bytes of length,
+ * its bytes and the NUL). */
+#define MAX_SIZE_U8(v) 1
+#define MAX_SIZE_U16(v) 2
+#define MAX_SIZE_U32(v) 4
+#define MAX_SIZE_I32(v) 4
+#define MAX_SIZE_U64(v) 8
+#define MAX_SIZE_I64(v) 8
+#define MAX_SIZE_F64(v) 8
+#define MAX_SIZE_STR(v) (6 + strlen(v))
+
 /* Appends the payload to out with one reservation: this runs once per hit
- * on the ingest path, so no per-field capacity checks. A NULL string (the
- * contract says never, but a NULL must not crash the writer) is stored as "". */
+ * on the ingest path. */
 void store_hit_encode(const struct hit *hit, struct buf *out)
 {
-    size_t lens[STORE_FIELD_COUNT];
-    const char *strs[STORE_FIELD_COUNT];
-    size_t size = ENC_FIXED;
-#define LEN_U8(name)
-#define LEN_U16(name)
-#define LEN_U32(name)
-#define LEN_I32(name)
-#define LEN_U64(name)
-#define LEN_I64(name)
-#define LEN_F64(name)
-#define LEN_STR(name)                                                                      \
-    strs[STORE_F_##name] = hit->name ? hit->name : "";                                     \
-    lens[STORE_F_##name] = strlen(strs[STORE_F_##name]);                                   \
-    size += lens[STORE_F_##name];
-#define ENC_LEN(type, name) LEN_##type(name)
-    HIT_FIELDS(ENC_LEN)
+    size_t size = 3 + BITMAP_BYTES;
+#define ENC_SIZE(type, name)                                                               \
+    if (PRESENT_##type(hit->name)) size += MAX_SIZE_##type(hit->name);
+    HIT_FIELDS(ENC_SIZE)
+#undef ENC_SIZE
 
     buf_reserve(out, size);
-    unsigned char *p = (unsigned char *)out->data + out->len;
-    p[0] = STORE_RECORD_VERSION;
-    store_put16(p + 1, STORE_FIELD_COUNT);
-    p += 3;
-#define VAL_U8(name) hit->name, 0
-#define VAL_U16(name) hit->name, 0
-#define VAL_U32(name) hit->name, 0
-#define VAL_I32(name) hit->name, 0
-#define VAL_U64(name) hit->name, 0
-#define VAL_I64(name) hit->name, 0
-#define VAL_F64(name) hit->name, 0
-#define VAL_STR(name) strs[STORE_F_##name], lens[STORE_F_##name]
-#define ENC_PUT(type, name) p = put_##type(p, VAL_##type(name));
+    unsigned char *start = (unsigned char *)out->data + out->len;
+    unsigned char *bitmap = start + 3, *p = bitmap + BITMAP_BYTES;
+    start[0] = STORE_RECORD_VERSION;
+    store_put16(start + 1, STORE_FIELD_COUNT);
+    memset(bitmap, 0, BITMAP_BYTES);
+#define ENC_PUT(type, name)                                                                \
+    if (PRESENT_##type(hit->name)) {                                                       \
+        bitmap[STORE_F_##name / 8] |= (unsigned char)(1u << (STORE_F_##name % 8));          \
+        p = put_##type(p, hit->name);                                                      \
+    }
     HIT_FIELDS(ENC_PUT)
-    out->len += size;
+#undef ENC_PUT
+    out->len += (size_t)(p - start);
     out->data[out->len] = '\0';
 }
 
@@ -155,13 +156,17 @@ GET_FIXED(F64, double, 8, store_bits_f64(store_le64(q)))
 
 static inline int get_STR(const unsigned char *p, size_t len, size_t *pos, const char **out)
 {
-    if (len - *pos < 5) return -EINVAL;
-    uint32_t n = store_le32(p + *pos);
-    if (n > len - *pos - 5) return -EINVAL;
-    const unsigned char *s = p + *pos + 4;
-    if (s[n] != '\0') return -EINVAL;
-    *out = (const char *)s;
-    *pos += 5 + (size_t)n;
+    uint64_t n = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        if (*pos >= len || shift > 28) return -EINVAL;
+        unsigned char b = p[(*pos)++];
+        n |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) break;
+    }
+    /* Present strings are never empty, and they end with their NUL. */
+    if (n == 0 || n >= len - *pos || p[*pos + n] != '\0') return -EINVAL;
+    *out = (const char *)p + *pos;
+    *pos += (size_t)n + 1;
     return 0;
 }
 
@@ -171,14 +176,20 @@ int store_hit_decode(const void *data, size_t len, struct hit *hit)
     const unsigned char *p = data;
     hit_clear(hit);
     if (len < 3 || p[0] != STORE_RECORD_VERSION) return -EINVAL;
-    size_t nfields = store_le16(p + 1), pos = 3, i = 0;
+    size_t nfields = store_le16(p + 1), bitmap_bytes = (nfields + 7) / 8;
+    if (len - 3 < bitmap_bytes) return -EINVAL;
+    const unsigned char *bitmap = p + 3;
+    size_t pos = 3 + bitmap_bytes;
 #define DEC_GET(type, name)                                                                \
-    if (i++ == nfields) goto done;                                                         \
-    if (get_##type(p, len, &pos, &hit->name)) return -EINVAL;
+    if (STORE_F_##name < nfields && (bitmap[STORE_F_##name / 8] >> (STORE_F_##name % 8)) & 1 && \
+        (get_##type(p, len, &pos, &hit->name) || !PRESENT_##type(hit->name)))              \
+        return -EINVAL;
     HIT_FIELDS(DEC_GET)
-    /* Fields newer than this build (nfields > ours): ignore their bytes. */
+#undef DEC_GET
+    /* Fields newer than this build follow every field it knows. */
     if (nfields > STORE_FIELD_COUNT) return 0;
-done:
-    /* An older record must end exactly where its last field does. */
+    /* Bits past the last field, or bytes past the last present field, mean
+     * the record is not what it claims. */
+    if (nfields % 8 && bitmap[bitmap_bytes - 1] >> (nfields % 8)) return -EINVAL;
     return pos == len ? 0 : -EINVAL;
 }
