@@ -225,16 +225,15 @@ static int demo_send(struct demo *d, const struct visitor *v, int64_t time_ms, c
         .token_auth = "",
         .trusted = true,
     };
-    bool dropped = false;
+    struct api_hit hit = {.params = &params};
     d->result->hits_sent++;
-    rc = api_track(d->api, &params, &ctx, &dropped, d->err, sizeof d->err);
-    if (rc == TRACK_INVALID) {
+    rc = api_track(d->api, &hit, 1, &ctx, d->err, sizeof d->err);
+    if (rc) return rc;
+    if (hit.result == API_HIT_INVALID) {
         d->result->hits_refused++;
         log_warn("demo: a generated hit was refused: %s", d->err);
-        return 0;
     }
-    if (rc) return rc;
-    if (!dropped) d->result->hits_stored++;
+    if (hit.result == API_HIT_STORED) d->result->hits_stored++;
     return 0;
 }
 

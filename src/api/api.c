@@ -42,6 +42,8 @@ struct api {
     struct session *session;
     struct file_stamp sites_stamp, tokens_stamp;
     struct arena arena; /* reset at the start of each request */
+    struct hit *batch;  /* the hits of one request on their way to the store */
+    size_t batch_cap;
     uint64_t restored;
 };
 
@@ -160,6 +162,7 @@ void api_destroy(struct api *api)
     tokens_free(api->tokens);
     sites_free(api->sites);
     arena_free(&api->arena);
+    free(api->batch);
     free(api->data_dir);
     pthread_mutex_destroy(&api->lock);
     free(api);
@@ -199,24 +202,51 @@ static int api_prepare(struct api *api, const struct track_params *params,
     return rc;
 }
 
-static int api_store(struct api *api, struct hit *hits, size_t count, char *err, size_t errlen)
+/* The pipeline for a batch, lock held: every hit through track, enrich
+ * and session, then the kept ones in one store_append (one write, one
+ * fsync), so a bulk request costs what one hit does on the log. */
+static int track_locked(struct api *api, struct api_hit *hits, size_t count,
+                        const struct track_context *ctx, char *err, size_t errlen)
 {
-    int rc = store_append(api->store, hits, count);
+    if (count > api->batch_cap) {
+        free(api->batch);
+        api->batch = malloc(count * sizeof *api->batch);
+        if (!api->batch) abort();
+        api->batch_cap = count;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct track_request req;
+        bool dropped;
+        char item_err[512];
+        int rc = api_prepare(api, hits[i].params, ctx, &req, &dropped, item_err, sizeof item_err);
+        if (rc == TRACK_INVALID) {
+            hits[i].result = API_HIT_INVALID;
+            snprintf(err, errlen, "%s", item_err);
+            continue;
+        }
+        if (rc) {
+            snprintf(err, errlen, "%s", item_err);
+            return rc;
+        }
+        hits[i].result = dropped ? API_HIT_DROPPED : API_HIT_STORED;
+        hits[i].send_image = req.send_image;
+        if (!dropped) api->batch[kept++] = req.hit;
+    }
+    int rc = kept ? store_append(api->store, api->batch, kept) : 0;
     if (rc) {
-        log_error("store_append of %zu hit(s) failed: %s", count, strerror(-rc));
-        snprintf(err, errlen, "the hit could not be stored (%s); retry later", strerror(-rc));
+        log_error("store_append of %zu hit(s) failed: %s", kept, strerror(-rc));
+        snprintf(err, errlen, "the hits could not be stored (%s); retry later", strerror(-rc));
     }
     return rc;
 }
 
-int api_track(struct api *api, const struct track_params *params, const struct track_context *ctx,
-              bool *dropped, char *err, size_t errlen)
+int api_track(struct api *api, struct api_hit *hits, size_t count,
+              const struct track_context *ctx, char *err, size_t errlen)
 {
     pthread_mutex_lock(&api->lock);
     arena_reset(&api->arena);
-    struct track_request req;
-    int rc = api_prepare(api, params, ctx, &req, dropped, err, errlen);
-    if (!rc && !*dropped) rc = api_store(api, &req.hit, 1, err, errlen);
+    int rc = track_locked(api, hits, count, ctx, err, errlen);
     pthread_mutex_unlock(&api->lock);
     return rc;
 }
@@ -289,24 +319,17 @@ static void handle_single(struct api *api, const struct api_request *req,
                           const struct track_params *params, struct api_response *resp)
 {
     char err[512];
-    struct track_request tr;
-    bool dropped;
-    int rc = api_prepare(api, params, &req->ctx, &tr, &dropped, err, sizeof err);
-    if (rc == TRACK_INVALID) {
-        answer_text(resp, 400, err);
-        return;
-    }
-    if (!rc && dropped) {
-        answer_empty(resp, 204);
-        return;
-    }
-    if (!rc) rc = api_store(api, &tr.hit, 1, err, sizeof err);
-    if (rc) {
+    struct api_hit hit = {.params = params};
+    if (track_locked(api, &hit, 1, &req->ctx, err, sizeof err)) {
         /* Not acknowledged: the tracker may retry. */
         answer_text(resp, 503, err);
         return;
     }
-    if (!tr.send_image) {
+    if (hit.result == API_HIT_INVALID) {
+        answer_text(resp, 400, err);
+        return;
+    }
+    if (hit.result == API_HIT_DROPPED || !hit.send_image) {
         answer_empty(resp, 204);
         return;
     }
@@ -316,9 +339,8 @@ static void handle_single(struct api *api, const struct api_request *req,
     buf_append(&resp->body, gif_1x1, sizeof gif_1x1);
 }
 
-/* Bulk: every item runs through track, enrich and session; the valid ones
- * are appended together, so the whole request costs one write and (with
- * --fsync always) one fsync. */
+/* Bulk: items that are not even parameters are invalid; the rest run
+ * through the pipeline together. */
 static void handle_bulk(struct api *api, const struct api_request *req, struct api_response *resp)
 {
     char err[512];
@@ -332,51 +354,52 @@ static void handle_bulk(struct api *api, const struct api_request *req, struct a
     const char *token = track_bulk_token(bulk);
     if (token && *token) ctx.token_auth = token;
 
-    size_t n = track_bulk_count(bulk), stored = 0, tracked = 0;
-    struct hit *hits = n ? calloc(n, sizeof *hits) : NULL;
-    size_t *invalid = n ? calloc(n, sizeof *invalid) : NULL;
-    size_t invalid_count = 0;
-    if (n && (!hits || !invalid)) abort();
+    size_t n = track_bulk_count(bulk), parsed = 0;
+    struct api_hit *hits = calloc(n ? n : 1, sizeof *hits);
+    struct track_params *params = calloc(n ? n : 1, sizeof *params);
+    size_t *index = calloc(n ? n : 1, sizeof *index);
+    bool *invalid = calloc(n ? n : 1, sizeof *invalid);
+    if (!hits || !params || !index || !invalid) abort();
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        struct track_params p;
-        track_params_init(&p, &api->arena);
-        int item_rc = track_bulk_item(bulk, i, &p, err, sizeof err);
-        if (item_rc == -ENOMEM) {
-            rc = -ENOMEM;
-            break;
-        }
-        struct track_request tr;
-        bool dropped = false;
-        if (!item_rc) item_rc = api_prepare(api, &p, &ctx, &tr, &dropped, err, sizeof err);
-        if (item_rc == TRACK_INVALID || item_rc == -EINVAL) {
-            invalid[invalid_count++] = i;
+        track_params_init(&params[parsed], &api->arena);
+        rc = track_bulk_item(bulk, i, &params[parsed], err, sizeof err);
+        if (rc == -EINVAL) {
+            invalid[i] = true;
+            rc = 0;
             continue;
         }
-        if (item_rc) {
-            rc = item_rc;
-            break;
-        }
-        tracked++;
-        if (!dropped) hits[stored++] = tr.hit;
+        hits[parsed].params = &params[parsed];
+        index[parsed++] = i;
     }
     if (rc == -ENOMEM) {
         answer_text(resp, 413, "the bulk request is too large to process at once; split it");
-    } else if (rc || (stored && api_store(api, hits, stored, err, sizeof err))) {
+    } else if (rc || (rc = track_locked(api, hits, parsed, &ctx, err, sizeof err))) {
         answer_text(resp, 503, err);
     } else {
+        size_t tracked = 0, invalid_count = 0;
+        for (size_t k = 0; k < parsed; k++) {
+            if (hits[k].result == API_HIT_INVALID) invalid[index[k]] = true;
+            else tracked++;
+        }
         resp->status = 200;
         resp->content_type = "application/json";
         buf_reset(&resp->body);
+        for (size_t i = 0; i < n; i++) invalid_count += invalid[i];
         buf_printf(&resp->body,
                    "{\"status\":\"success\",\"tracked\":%zu,\"invalid\":%zu,"
                    "\"invalid_indices\":[",
                    tracked, invalid_count);
-        for (size_t i = 0; i < invalid_count; i++)
-            buf_printf(&resp->body, "%s%zu", i ? "," : "", invalid[i]);
+        for (size_t i = 0, first = 1; i < n; i++) {
+            if (!invalid[i]) continue;
+            buf_printf(&resp->body, "%s%zu", first ? "" : ",", i);
+            first = 0;
+        }
         buf_puts(&resp->body, "]}");
     }
     free(hits);
+    free(params);
+    free(index);
     free(invalid);
     track_bulk_free(bulk);
 }

@@ -49,12 +49,22 @@ struct api_response {
  * problem becomes a status and a reason in the body. */
 void api_handle(struct api *api, const struct api_request *req, struct api_response *resp);
 
-/* Runs one hit through the pipeline: the entry point of `tally demo` and of
- * each tracking request. Returns 0 when stored or deliberately dropped
- * (dropped set), TRACK_INVALID with a reason, or a negative errno when the
- * store failed. */
-int api_track(struct api *api, const struct track_params *params,
-              const struct track_context *ctx, bool *dropped, char *err, size_t errlen);
+/* One hit for api_track: its parameters in, what became of it out. */
+enum api_hit_result { API_HIT_STORED, API_HIT_DROPPED, API_HIT_INVALID };
+struct api_hit {
+    const struct track_params *params;
+    enum api_hit_result result; /* DROPPED: DNT/GPC, or a heartbeat outside a visit */
+    bool send_image;            /* false when send_image=0 */
+};
+
+/* Runs hits through the pipeline (track, enrich, session) and appends the
+ * kept ones with one store_append: one write and one fsync for the batch.
+ * The entry point of `tally demo` and the benchmark; tracking requests take
+ * the same path. Returns 0 with each hit's result set (err holds the reason
+ * of the last invalid one), or a negative errno when the store failed: then
+ * no hit of the batch is acknowledged. */
+int api_track(struct api *api, struct api_hit *hits, size_t count,
+              const struct track_context *ctx, char *err, size_t errlen);
 
 /* Once a second: fsync per policy, seal closed days, notice new sites and
  * tokens on disk. */
