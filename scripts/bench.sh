@@ -13,7 +13,7 @@ tally="$root/$build/tally"
 work=$(mktemp -d /tmp/tally-bench.XXXXXX)
 tally_port=18181
 nginx_port=18182
-duration=${BENCH_SECONDS:-10}
+duration=${BENCH_SECONDS:-5}
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -68,8 +68,16 @@ done
 rate() { # url -> requests/s
     wrk -t1 -c32 -d"${duration}s" -s "$work/hits.lua" "$1" | awk '/Requests\/sec/ {print $2}'
 }
-nginx_rate=$(rate "http://127.0.0.1:$nginx_port")
-tally_rate=$(rate "http://127.0.0.1:$tally_port")
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# Interleaved rounds, medians: the load of a shared machine drifts.
+nginx_rates=()
+tally_rates=()
+for _ in 1 2 3; do
+    nginx_rates+=("$(rate "http://127.0.0.1:$nginx_port")")
+    tally_rates+=("$(rate "http://127.0.0.1:$tally_port")")
+done
+nginx_rate=$(printf '%s\n' "${nginx_rates[@]}" | median)
+tally_rate=$(printf '%s\n' "${tally_rates[@]}" | median)
 stored=$("$tally" stats --data "$work/data" --site 1 --from "$(date -u +%F)" --to "$(date -u +%F)" --json |
     grep -o '"pageviews":[0-9]*' | head -1 | cut -d: -f2)
 
@@ -80,4 +88,5 @@ printf '%-46s %14.0f %14s %8s %8s\n' "pipeline hits/s, one core, 100 hits a writ
     "$batched_rate" "-" "-" ">= 300k"
 printf '%-46s %14.0f %14s %8s %8s\n' "pipeline hits/s, one core, one hit a write" \
     "$single_rate" "-" "-" "-"
-echo "(pageviews stored during the HTTP run: ${stored:-?}; fsync interval)"
+echo "(medians of 3 interleaved ${duration}s rounds; rounds: tally ${tally_rates[*]}, nginx ${nginx_rates[*]};"
+echo " pageviews stored by tally over its rounds: ${stored:-?}; fsync interval)"

@@ -412,6 +412,11 @@ static void handle_tracking(struct api *api, const struct api_request *req,
         handle_bulk(api, req, resp);
         return;
     }
+    /* Without a form body the query string is all there is: use it as is. */
+    if (!has_body && req->query) {
+        handle_single(api, req, req->query, resp);
+        return;
+    }
     char err[512];
     struct track_params params;
     int rc = request_params(api, req, &params, err, sizeof err);
