@@ -713,6 +713,86 @@ static void test_token_with_cdt_lands_in_its_day(void)
     fixture_stop(&f);
 }
 
+/* The visit rules end to end: hits with authorised times (cdt), read back
+ * as visits. One visitor: a 29-minute gap joins, a 31-minute gap splits,
+ * new_visit=1 splits, a campaign splits, an external referrer splits and
+ * the same referrer again joins; a uid makes another visitor. */
+static void test_visit_rules_over_http(void)
+{
+    static struct fixture f; /* outlives an early return: RUN cleans up */
+    ASSERT_TRUE(fixture_start(&f));
+    static const struct {
+        int minute;
+        const char *extra;
+    } hits[] = {
+        {0, "a"},
+        {29, "b"},
+        {60, "c"},
+        {61, "d&new_visit=1"},
+        {62, "e%3Futm_campaign%3DSpring%26utm_source%3Dnewsletter"},
+        {63, "f&urlref=https%3A%2F%2Fnews.example.org%2Fstory"},
+        {64, "g&urlref=https%3A%2F%2Fnews.example.org%2Fstory"},
+        {65, "h&uid=alice"},
+    };
+    const long long t0 = 1761991200; /* 2025-11-01 10:00:00 UTC */
+    for (size_t i = 0; i < sizeof hits / sizeof *hits; i++) {
+        char target[512];
+        snprintf(target, sizeof target, "%s%s&_id=00000000000000aa&cdt=%lld&token_auth=%s", HIT,
+                 hits[i].extra, t0 + hits[i].minute * 60, f.token);
+        ASSERT_EQ_INT(req(&f, "GET", target, "", NULL), 204);
+    }
+    struct buf out;
+    buf_init(&out);
+    ASSERT_EQ_INT(run_tally(&out, "visits --data %s --site 1 --from 2025-11-01 --to 2025-11-01",
+                            f.dir), 0);
+    json_t *visits = json_array();
+    for (char *line = out.data, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+        eol = strchr(line, '\n');
+        if (eol) *eol = '\0';
+        json_t *o = json_loads(line, 0, NULL);
+        if (o) json_array_append_new(visits, o);
+    }
+    buf_free(&out);
+    ASSERT_EQ_U64(json_array_size(visits), 6);
+    static const struct {
+        const char *entry, *exit;
+        long long pageviews, visit_count, referrer_type;
+        const char *campaign;
+    } want[] = {
+        {"a", "b", 2, 1, 0, ""},
+        {"c", "c", 1, 2, 0, ""},
+        {"d", "d", 1, 3, 0, ""},
+        {"e?utm_campaign=Spring&utm_source=newsletter", NULL, 1, 4, 2, "spring"},
+        {"f", "g", 2, 5, 1, ""},
+        {"h", "h", 1, 1, 0, ""},
+    };
+    const char *first_visitor = s_of(json_array_get(visits, 0), "visitor_id");
+    for (size_t i = 0; i < 6; i++) {
+        json_t *v = json_array_get(visits, i);
+        char url[256];
+        snprintf(url, sizeof url, "https://shop.example.com/%s", want[i].entry);
+        /* Campaign parameters may be stripped from stored URLs: compare the path. */
+        if (!strstr(s_of(v, "entry_url"), "https://shop.example.com/") ||
+            strncmp(s_of(v, "entry_url"), url, strlen("https://shop.example.com/") + 1) != 0)
+            TEST_FAIL_("visit %zu entry %s, want %s", i, s_of(v, "entry_url"), url);
+        if (want[i].exit) {
+            snprintf(url, sizeof url, "https://shop.example.com/%s", want[i].exit);
+            ASSERT_EQ_STR(s_of(v, "exit_url"), url);
+        }
+        ASSERT_EQ_INT(i_of(v, "pageviews"), want[i].pageviews);
+        ASSERT_EQ_INT(i_of(v, "visit_count"), want[i].visit_count);
+        ASSERT_EQ_INT(i_of(v, "referrer_type"), want[i].referrer_type);
+        ASSERT_EQ_STR(s_of(v, "campaign_name"), want[i].campaign);
+        ASSERT_TRUE(json_is_true(json_object_get(v, "returning")) == (want[i].visit_count > 1));
+        bool same_visitor = strcmp(s_of(v, "visitor_id"), first_visitor) == 0;
+        ASSERT_TRUE(same_visitor == (i < 5)); /* uid=alice is someone else */
+    }
+    ASSERT_EQ_STR(s_of(json_array_get(visits, 4), "referrer_name"), "news.example.org");
+    ASSERT_EQ_INT(i_of(json_array_get(visits, 1), "days_since_last_visit"), 0);
+    json_decref(visits);
+    fixture_stop(&f);
+}
+
 static void test_visits_are_read_back(void)
 {
     static struct fixture f; /* outlives an early return: RUN cleans up */
@@ -853,6 +933,7 @@ int main(void)
     RUN(test_bad_requests_are_refused_and_nothing_stored);
     RUN(test_token_with_cdt_lands_in_its_day);
     RUN(test_visits_are_read_back);
+    RUN(test_visit_rules_over_http);
     RUN(test_get_site_from_id);
     RUN(test_restart_restores_and_keeps_hits);
     RUN(test_sites_and_tokens_reload_while_serving);
