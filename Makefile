@@ -32,6 +32,8 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all test run bench fuzz clean deps
+# Objects built through pattern chains are kept, so a second make rebuilds nothing.
+.SECONDARY:
 all: $(BUILD)/tally
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/*/*.h) tests/test.h tests/harness.h

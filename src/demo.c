@@ -144,13 +144,7 @@ struct rng {
     uint64_t state;
 };
 
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+static uint64_t rng_next(struct rng *r) { return hash_mix64(r->state += 0x9e3779b97f4a7c15ull); }
 
 static unsigned rng_below(struct rng *r, unsigned n) { return (unsigned)(rng_next(r) % n); }
 

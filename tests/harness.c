@@ -424,3 +424,18 @@ int harness_grep_tree(const char *dir, const char *needle)
     closedir(d);
     return found;
 }
+
+int harness_token_create(const char *data_dir, unsigned site_id, char out[33])
+{
+    struct buf text;
+    buf_init(&text);
+    int rc = run_tally(&text, "token create --data %s --site %u", data_dir, site_id);
+    /* The command prints the token alone on its line. */
+    bool ok = rc == 0 && text.len == 33 && text.data[32] == '\n';
+    if (ok) {
+        memcpy(out, text.data, 32);
+        out[32] = '\0';
+    }
+    buf_free(&text);
+    return ok ? 0 : -1;
+}

@@ -46,6 +46,10 @@ const char *http_reply_header(const struct http_reply *reply, const char *name, 
  * or -1 if it did not exit normally. */
 int run_tally(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Runs `tally token create --data DATA_DIR --site SITE_ID` and copies the
+ * printed token into out. Returns 0, or -1 when the command failed. */
+int harness_token_create(const char *data_dir, unsigned site_id, char out[33]);
+
 /* True when needle occurs anywhere in any file under dir (binary-safe). */
 int harness_grep_tree(const char *dir, const char *needle);
 

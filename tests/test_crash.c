@@ -23,22 +23,6 @@ struct stream {
     int64_t past_base_s; /* 0: hits dated now; else cdt = base + i seconds */
 };
 
-/* Finds a 32-character lower-case hex token in text. */
-static bool find_token(const char *text, char out[33])
-{
-    for (const char *p = text; *p; p++) {
-        size_t n = 0;
-        while ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')) n++;
-        if (n == 32) {
-            memcpy(out, p, 32);
-            out[32] = '\0';
-            return true;
-        }
-        if (n) p += n - 1;
-    }
-    return false;
-}
-
 static bool setup(struct stream *s, int64_t past_base_s)
 {
     memset(s, 0, sizeof *s);
@@ -48,10 +32,8 @@ static bool setup(struct stream *s, int64_t past_base_s)
     struct buf out;
     buf_init(&out);
     bool ok = run_tally(&out, "site add --data %s --name Crash --url https://crash.example.com", dir) == 0;
-    buf_reset(&out);
-    ok = ok && run_tally(&out, "token create --data %s --site 1", dir) == 0 &&
-         find_token(out.data, s->token);
     buf_free(&out);
+    ok = ok && harness_token_create(dir, 1, s->token) == 0;
     return ok && server_start(&s->server, dir, "") == 0;
 }
 

@@ -25,22 +25,6 @@ struct fixture {
     struct http_reply reply;
 };
 
-static bool find_token(const char *text, char out[33])
-{
-    for (const char *p = text; *p; p++) {
-        size_t n = 0;
-        while ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f'))
-            n++;
-        if (n == 32) {
-            memcpy(out, p, 32);
-            out[32] = '\0';
-            return true;
-        }
-        if (n) p += n - 1;
-    }
-    return false;
-}
-
 /* The running fixture, so a test that fails half-way still has its server
  * stopped and its folder removed (see RUN). */
 static struct fixture *current;
@@ -57,10 +41,8 @@ static bool fixture_start(struct fixture *f)
     buf_init(&out);
     bool ok = run_tally(&out, "site add --data %s --name Shop --url https://shop.example.com",
                         f->dir) == 0;
-    buf_reset(&out);
-    ok = ok && run_tally(&out, "token create --data %s --site 1", f->dir) == 0 &&
-         find_token(out.data, f->token);
     buf_free(&out);
+    ok = ok && harness_token_create(f->dir, 1, f->token) == 0;
     if (!ok || server_start(&f->server, f->dir, "")) {
         harness_rmtree(f->dir);
         return false;
@@ -888,11 +870,9 @@ static void test_sites_and_tokens_reload_while_serving(void)
     ASSERT_EQ_INT(
         run_tally(&out, "site add --data %s --name Blog --url https://blog.example.org", f.dir), 0);
     ASSERT_EQ_STR(out.data, "2\n");
-    buf_reset(&out);
-    ASSERT_EQ_INT(run_tally(&out, "token create --data %s --site 2", f.dir), 0);
-    char token[33];
-    ASSERT_TRUE(find_token(out.data, token));
     buf_free(&out);
+    char token[33];
+    ASSERT_EQ_INT(harness_token_create(f.dir, 2, token), 0);
     /* api_maintain notices both files within a second or two. */
     char target[256];
     snprintf(target, sizeof target,

@@ -23,21 +23,6 @@ static const char *const raw_values[] = {
     "TallyPrivacyProbe", PROBE_UA, "BulkProbeAgent/2.0",
 };
 
-static bool find_token(const char *text, char out[33])
-{
-    for (const char *p = text; *p; p++) {
-        size_t n = 0;
-        while ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f')) n++;
-        if (n == 32) {
-            memcpy(out, p, 32);
-            out[32] = '\0';
-            return true;
-        }
-        if (n) p += n - 1;
-    }
-    return false;
-}
-
 static int get(int port, const char *target, const char *headers)
 {
     struct http_reply reply;
@@ -54,9 +39,7 @@ static void test_no_raw_ip_or_user_agent_anywhere(void)
     struct buf out;
     buf_init(&out);
     ASSERT_EQ_INT(run_tally(&out, "site add --data %s --name P --url https://p.example.com", dir), 0);
-    buf_reset(&out);
-    ASSERT_EQ_INT(run_tally(&out, "token create --data %s --site 1", dir), 0);
-    ASSERT_TRUE(find_token(out.data, token));
+    ASSERT_EQ_INT(harness_token_create(dir, 1, token), 0);
     struct server server;
     ASSERT_EQ_INT(server_start(&server, dir, ""), 0);
     long long three_days_ago = (long long)time(NULL) - 3 * 86400;
@@ -136,9 +119,7 @@ static void test_site_privacy_settings(void)
     buf_init(&out);
     ASSERT_EQ_INT(run_tally(&out, "site add --data %s --name S --url https://s.example.com "
                                   "--ipv4-mask-bytes 3 --ipv6-mask-bits 96 --dnt ignore", dir), 0);
-    buf_reset(&out);
-    ASSERT_EQ_INT(run_tally(&out, "token create --data %s --site 1", dir), 0);
-    ASSERT_TRUE(find_token(out.data, token));
+    ASSERT_EQ_INT(harness_token_create(dir, 1, token), 0);
     struct server server;
     ASSERT_EQ_INT(server_start(&server, dir, ""), 0);
     snprintf(target, sizeof target,

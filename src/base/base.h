@@ -64,6 +64,16 @@ char *arena_strdup(struct arena *a, const char *s);
 
 /* ---- checksums, hashing ---------------------------------------------- */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
+/* The splitmix64 finaliser: spreads ids that clients choose (or that count
+ * up) before they index a hash table. */
+static inline uint64_t hash_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
 
 /* ---- strict parsing ---------------------------------------------------
  * Each returns 0 on success and -EINVAL when s is empty, has trailing

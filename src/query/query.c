@@ -12,16 +12,6 @@
 /* tally stats over more than this many days is a typo, not a report. */
 #define QUERY_MAX_DAYS 36600
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 /* ---- an exact set of (day, visitor) pairs -------------------------------- */
 
 struct pair_set {
@@ -57,7 +47,7 @@ static int pair_set_add(struct pair_set *s, uint32_t day, uint64_t id)
         }
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->keys[i]) continue;
-            size_t j = mix64(s->keys[i] ^ ((uint64_t)s->days[i] << 32)) & (bigger.cap - 1);
+            size_t j = hash_mix64(s->keys[i] ^ ((uint64_t)s->days[i] << 32)) & (bigger.cap - 1);
             while (bigger.keys[j])
                 j = (j + 1) & (bigger.cap - 1);
             bigger.keys[j] = s->keys[i];
@@ -66,7 +56,7 @@ static int pair_set_add(struct pair_set *s, uint32_t day, uint64_t id)
         pair_set_free(s);
         *s = bigger;
     }
-    size_t i = mix64(id ^ ((uint64_t)day << 32)) & (s->cap - 1);
+    size_t i = hash_mix64(id ^ ((uint64_t)day << 32)) & (s->cap - 1);
     while (s->keys[i]) {
         if (s->keys[i] == id && s->days[i] == day) return 0;
         i = (i + 1) & (s->cap - 1);
@@ -178,7 +168,7 @@ static int visits_grow(struct visits_scan *s)
         size_t *index = calloc(cap, sizeof *index);
         if (!index) return -ENOMEM;
         for (size_t i = 0; i < s->count; i++) {
-            size_t j = mix64(s->items[i].v.visit_id) & (cap - 1);
+            size_t j = hash_mix64(s->items[i].v.visit_id) & (cap - 1);
             while (index[j])
                 j = (j + 1) & (cap - 1);
             index[j] = i + 1;
@@ -197,7 +187,7 @@ static int visits_hit(const struct hit *hit, void *arg)
     int rc = visits_grow(s);
     if (rc < 0) return rc;
 
-    size_t j = mix64(hit->visit_id) & (s->index_cap - 1);
+    size_t j = hash_mix64(hit->visit_id) & (s->index_cap - 1);
     while (s->index[j] && s->items[s->index[j] - 1].v.visit_id != hit->visit_id)
         j = (j + 1) & (s->index_cap - 1);
     struct visit_acc *a;

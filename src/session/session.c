@@ -46,21 +46,9 @@ struct session {
     size_t used;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-    /* splitmix64 finaliser: visitor ids from _id are chosen by clients, so
-     * they are spread before indexing. */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 static size_t slot_index(const struct session *s, uint32_t site_id, uint64_t visitor_id)
 {
-    return (size_t)(mix64(visitor_id ^ ((uint64_t)site_id << 40) ^ site_id)) & (s->cap - 1);
+    return (size_t)(hash_mix64(visitor_id ^ ((uint64_t)site_id << 40) ^ site_id)) & (s->cap - 1);
 }
 
 /* Returns the slot of (site, visitor), creating an empty one (visit_count
