@@ -486,7 +486,12 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
     }
     const char *module = track_params_get(&params, "module");
     if (!module) {
-        answer_text(resp, 200, "Tally is running");
+        answer_text(resp, 200,
+                    "Tally is running.\n"
+                    "Tracking endpoint: /matomo.php (also /piwik.php and /tally), Matomo's HTTP "
+                    "tracking API.\n"
+                    "Reports: `tally stats --site N --from YYYY-MM-DD --to YYYY-MM-DD`; the "
+                    "dashboard comes with a later release.");
         return;
     }
     if (strcmp(module, "API") != 0) {
