@@ -280,6 +280,39 @@ static void test_cookieless_daily(void)
     ASSERT_EQ_INT(day_after, days_from_civil(2027, 1, 11));
 }
 
+/* Cookieless visitors are forgotten when the salt rotates (their ids can
+ * never come back); visitors with a cookie are kept for their history. */
+static void test_rotation_forgets_cookieless_visitors(void)
+{
+    struct session *s = open_session();
+    ASSERT_TRUE(s != NULL);
+    struct track_request req;
+    static const char *const ips[] = {"198.51.0.0", "198.52.0.0", "198.53.0.0"};
+    for (int i = 0; i < 3; i++) {
+        req_init(&req, t0() + i * MIN_MS, "");
+        req.hit.ip_anon = ips[i];
+        assign(s, &req);
+    }
+    struct hit cookie = hit_at(s, t0() + 5 * MIN_MS, VISITOR);
+    ASSERT_EQ_U64(session_visitor_count(s), 4);
+    /* The next day: only the cookie visitor is left, plus today's new one. */
+    hit_at(s, t0() + 24 * HOUR_MS, "");
+    ASSERT_EQ_U64(session_visitor_count(s), 2);
+    /* At a restart, yesterday's cookieless hits are not restored either. */
+    req_init(&req, t0(), "");
+    req.hit.visitor_id = 0x1234;
+    req.hit.visit_id = 99;
+    req.hit.visit_count = 1;
+    req.hit.flags = HIT_FLAG_ID_COOKIELESS | HIT_FLAG_VISIT_START;
+    session_restore(s, &req.hit);
+    ASSERT_EQ_U64(session_visitor_count(s), 2);
+    struct hit back = hit_at(s, t0() + 25 * HOUR_MS, VISITOR);
+    ASSERT_EQ_INT(back.visit_count, 2);
+    ASSERT_TRUE(back.visit_id > 99); /* ids are still never reused */
+    ASSERT_EQ_U64(back.visitor_id, cookie.visitor_id);
+    close_session(s);
+}
+
 /* Within its day the salt survives a restart: the same visitor keeps its id. */
 static void test_salt_survives_restart(void)
 {
@@ -546,6 +579,7 @@ int main(void)
     TEST_RUN(test_external_referrer);
     TEST_RUN(test_identity_order);
     TEST_RUN(test_cookieless_daily);
+    TEST_RUN(test_rotation_forgets_cookieless_visitors);
     TEST_RUN(test_salt_survives_restart);
     TEST_RUN(test_visit_history);
     TEST_RUN(test_out_of_order);

@@ -34,6 +34,7 @@ struct visitor_slot {
     uint32_t cur_visit_count;  /* the current visit's own fields, copied to its hits */
     int32_t cur_days_last;
     int32_t cur_days_first;
+    bool cookieless; /* id from the salt: unreachable once the salt rotates */
 };
 
 struct session {
@@ -86,6 +87,29 @@ static struct visitor_slot *slot_get(struct session *s, uint32_t site_id, uint64
         i = (i + 1) & (s->cap - 1);
     }
 }
+
+/* Rebuilds the map without the slots no hit can reach again: cookieless
+ * visitors (their ids came from a salt that is gone) and slots of lone
+ * heartbeats that started nothing. Without this the map would grow by a
+ * day's cookieless visitors every day. */
+static void forget_unreachable(struct session *s)
+{
+    struct visitor_slot *old = s->slots;
+    s->slots = calloc(s->cap, sizeof *s->slots);
+    if (!s->slots) abort();
+    s->used = 0;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!old[i].visitor_id || old[i].cookieless || old[i].visit_count == 0) continue;
+        size_t j = slot_index(s, old[i].site_id, old[i].visitor_id);
+        while (s->slots[j].visitor_id)
+            j = (j + 1) & (s->cap - 1);
+        s->slots[j] = old[i];
+        s->used++;
+    }
+    free(old);
+}
+
+size_t session_visitor_count(const struct session *session) { return session->used; }
 
 /* ---- salt ---------------------------------------------------------------- */
 
@@ -315,11 +339,13 @@ int session_assign(struct session *session, struct track_request *req, int64_t n
                       session->salt_path, strerror(-rc));
             return rc;
         }
+        forget_unreachable(session);
     }
     assign_visitor(session, req);
     h->flags &= (uint16_t) ~(HIT_FLAG_VISIT_START | HIT_FLAG_RETURNING);
 
     struct visitor_slot *v = slot_get(session, h->site_id, h->visitor_id);
+    v->cookieless = h->flags & HIT_FLAG_ID_COOKIELESS;
     int64_t t = h->time_ms;
     uint64_t key = acquisition_key(h);
 
@@ -380,8 +406,12 @@ void session_restore(struct session *session, const struct hit *h)
 {
     if (!h->visitor_id || !h->visit_id) return;
     if (h->visit_id >= session->next_visit_id) session->next_visit_id = h->visit_id + 1;
+    /* A cookieless id of another day can never come back. */
+    bool cookieless = h->flags & HIT_FLAG_ID_COOKIELESS;
+    if (cookieless && utc_day(h->time_ms) != session->salt_day) return;
 
     struct visitor_slot *v = slot_get(session, h->site_id, h->visitor_id);
+    v->cookieless = cookieless;
     int64_t t = h->time_ms;
     uint64_t key = acquisition_key(h);
     if (h->visit_count > v->visit_count) v->visit_count = h->visit_count;

@@ -13,6 +13,7 @@
 #ifndef TALLY_SESSION_H
 #define TALLY_SESSION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../track/track.h"
@@ -38,5 +39,9 @@ void session_restore(struct session *session, const struct hit *hit);
  * hit.ip_anon, referrer and campaign fields already set by enrich. */
 #define SESSION_IGNORED 1
 int session_assign(struct session *session, struct track_request *req, int64_t now_ms);
+
+/* Visitors the session remembers: every visitor with a tracker cookie or
+ * a user id, and today's cookieless ones (forgotten when the salt rotates). */
+size_t session_visitor_count(const struct session *session);
 
 #endif
