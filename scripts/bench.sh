@@ -44,6 +44,11 @@ mkdir -p "$work/data" "$work/nginx"
 "$tally" site add --data "$work/data" --name bench --url https://shop.example.com >/dev/null
 "$tally" serve --data "$work/data" --listen "127.0.0.1:$tally_port" 2>"$work/tally.log" &
 pids+=($!)
+always_port=18183
+"$tally" site add --data "$work/always" --name bench --url https://shop.example.com >/dev/null
+"$tally" serve --data "$work/always" --listen "127.0.0.1:$always_port" --fsync always \
+    2>"$work/always.log" &
+pids+=($!)
 cat >"$work/nginx/nginx.conf" <<NGINX
 worker_processes 1;
 pid $work/nginx.pid;
@@ -60,9 +65,11 @@ http {
 }
 NGINX
 nginx -c "$work/nginx/nginx.conf"
-for _ in $(seq 50); do
-    curl -fs -o /dev/null "http://127.0.0.1:$tally_port/" && break
-    sleep 0.1
+for port in "$tally_port" "$always_port"; do
+    for _ in $(seq 50); do
+        curl -fs -o /dev/null "http://127.0.0.1:$port/" && break
+        sleep 0.1
+    done
 done
 
 rate() { # url -> requests/s
@@ -76,6 +83,7 @@ for _ in 1 2 3; do
     nginx_rates+=("$(rate "http://127.0.0.1:$nginx_port")")
     tally_rates+=("$(rate "http://127.0.0.1:$tally_port")")
 done
+always_rate=$(rate "http://127.0.0.1:$always_port")
 nginx_rate=$(printf '%s\n' "${nginx_rates[@]}" | median)
 tally_rate=$(printf '%s\n' "${tally_rates[@]}" | median)
 stored=$("$tally" stats --data "$work/data" --site 1 --from "$(date -u +%F)" --to "$(date -u +%F)" --json |
@@ -84,6 +92,8 @@ stored=$("$tally" stats --data "$work/data" --site 1 --from "$(date -u +%F)" --t
 printf '\n%-46s %14s %14s %8s %8s\n' "benchmark" "tally" "peer" "ratio" "target"
 printf '%-46s %14.0f %14.0f %8.2f %8s\n' "HTTP hits/s, keep-alive, wrk -c32 (peer: nginx)" \
     "$tally_rate" "$nginx_rate" "$(echo "$tally_rate / $nginx_rate" | bc -l)" ">= 0.80"
+printf '%-46s %14.0f %14s %8s %8s\n' "HTTP hits/s, --fsync always (group commit)" \
+    "$always_rate" "-" "-" "-"
 printf '%-46s %14.0f %14s %8s %8s\n' "pipeline hits/s, one core, 100 hits a write" \
     "$batched_rate" "-" "-" ">= 300k"
 printf '%-46s %14.0f %14s %8s %8s\n' "pipeline hits/s, one core, one hit a write" \

@@ -157,8 +157,10 @@ int server_start(struct server *s, const char *data_dir, const char *extra_args)
         argv[n++] = s->data_dir;
         argv[n++] = "--listen";
         argv[n++] = listen;
-        argv[n++] = "--fsync";
-        argv[n++] = "never";
+        if (!strstr(extra, "--fsync")) {
+            argv[n++] = "--fsync";
+            argv[n++] = "never";
+        }
         if (split_args(extra, argv + n, MAX_ARGS - n) < 0) return -E2BIG;
         pid_t pid = fork();
         if (pid < 0) return -errno;

@@ -22,7 +22,7 @@ struct server {
 };
 /* Starts `tally serve --data DATA_DIR --listen 127.0.0.1:PORT --fsync never
  * EXTRA_ARGS` on a free port and waits until it answers. extra_args may be
- * "" and is split on spaces. */
+ * "" and is split on spaces; when it names --fsync, that policy is used. */
 int server_start(struct server *s, const char *data_dir, const char *extra_args);
 void server_stop(struct server *s);   /* SIGTERM, then wait */
 void server_kill(struct server *s);   /* SIGKILL, then wait */

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,8 +31,8 @@ struct fixture {
 static struct fixture *current;
 
 /* A data folder with site 1 (shop.example.com, UTC) and a token for it,
- * and a server on it. */
-static bool fixture_start(struct fixture *f)
+ * and a server on it, started with extra_args. */
+static bool fixture_start_with(struct fixture *f, const char *extra_args)
 {
     memset(f, 0, sizeof *f);
     buf_init(&f->reply.headers);
@@ -43,13 +44,15 @@ static bool fixture_start(struct fixture *f)
                         f->dir) == 0;
     buf_free(&out);
     ok = ok && harness_token_create(f->dir, 1, f->token) == 0;
-    if (!ok || server_start(&f->server, f->dir, "")) {
+    if (!ok || server_start(&f->server, f->dir, extra_args)) {
         harness_rmtree(f->dir);
         return false;
     }
     current = f;
     return true;
 }
+
+static bool fixture_start(struct fixture *f) { return fixture_start_with(f, ""); }
 
 static void fixture_stop(struct fixture *f)
 {
@@ -473,13 +476,12 @@ static int read_one_response(int fd, struct buf *head)
     return atoi(head->data + 9);
 }
 
-static void test_keep_alive_stays_on(void)
+/* Two requests on one socket: both answered, neither with Connection: close. */
+static void check_keep_alive(struct fixture *f)
 {
-    static struct fixture f; /* outlives an early return: RUN cleans up */
-    ASSERT_TRUE(fixture_start(&f));
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)f.server.port),
+                            .sin_port = htons((uint16_t)f->server.port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ASSERT_EQ_INT(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     static const char one[] = "GET " HIT "ka1 HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -498,7 +500,56 @@ static void test_keep_alive_stays_on(void)
     ASSERT_TRUE(!closed1);
     ASSERT_EQ_INT(status2, 204);
     ASSERT_TRUE(!closed2);
+}
+
+static void test_keep_alive_stays_on(void)
+{
+    static struct fixture f; /* outlives an early return: RUN cleans up */
+    ASSERT_TRUE(fixture_start(&f));
+    check_keep_alive(&f);
     ASSERT_EQ_U64(stored_count(&f), 2);
+    fixture_stop(&f);
+}
+
+struct sender {
+    int port, first, count, ok;
+};
+
+static void *send_many(void *arg)
+{
+    struct sender *s = arg;
+    for (int i = s->first; i < s->first + s->count; i++) {
+        char target[256];
+        snprintf(target, sizeof target, "%sgc%d&_id=%016x", HIT, i, (unsigned)i + 1);
+        struct http_reply reply;
+        if (http_request(s->port, "GET", target, "", NULL, 0, &reply)) continue;
+        s->ok += reply.status == 204;
+        http_reply_free(&reply);
+    }
+    return NULL;
+}
+
+/* --fsync always: answers wait for a sync that many requests share (group
+ * commit), keep-alive survives the parking, and every answered hit is there. */
+static void test_fsync_always_group_commit(void)
+{
+    static struct fixture f; /* outlives an early return: RUN cleans up */
+    ASSERT_TRUE(fixture_start_with(&f, "--fsync always"));
+    check_keep_alive(&f);
+    enum { SENDERS = 8, EACH = 40 };
+    pthread_t threads[SENDERS];
+    struct sender senders[SENDERS];
+    for (int t = 0; t < SENDERS; t++) {
+        senders[t] = (struct sender){f.server.port, t * EACH, EACH, 0};
+        pthread_create(&threads[t], NULL, send_many, &senders[t]);
+    }
+    int ok = 0;
+    for (int t = 0; t < SENDERS; t++) {
+        pthread_join(threads[t], NULL);
+        ok += senders[t].ok;
+    }
+    ASSERT_EQ_INT(ok, SENDERS * EACH);
+    ASSERT_EQ_U64(stored_count(&f), 2 + SENDERS * EACH);
     fixture_stop(&f);
 }
 
@@ -908,6 +959,7 @@ int main(void)
     RUN(test_visitor_context_fields);
     RUN(test_cors_headers_and_preflight);
     RUN(test_keep_alive_stays_on);
+    RUN(test_fsync_always_group_commit);
     RUN(test_chunked_body_too_large);
     RUN(test_dnt_and_gpc_are_honoured);
     RUN(test_bad_requests_are_refused_and_nothing_stored);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../config/config.h"
 #include "../enrich/enrich.h"
@@ -41,9 +42,11 @@ struct api {
     struct tokens *tokens;
     struct session *session;
     struct file_stamp sites_stamp, tokens_stamp;
+    enum store_fsync fsync;
     struct arena arena; /* reset at the start of each request */
     struct hit *batch;  /* the hits of one request on their way to the store */
     size_t batch_cap;
+    bool appended;      /* the current request appended hits to the log */
     uint64_t restored;
 };
 
@@ -125,6 +128,7 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     api->data_dir = strdup(opts->data_dir);
     if (!api->data_dir) abort();
     arena_init(&api->arena, API_ARENA_LIMIT);
+    api->fsync = opts->fsync;
 
     struct store_options so = {.data_dir = opts->data_dir,
                                .fsync = opts->fsync,
@@ -234,6 +238,7 @@ static int track_locked(struct api *api, struct api_hit *hits, size_t count,
         if (!dropped) api->batch[kept++] = req.hit;
     }
     int rc = kept ? store_append(api->store, api->batch, kept) : 0;
+    if (!rc && kept) api->appended = true;
     if (rc) {
         log_error("store_append of %zu hit(s) failed: %s", kept, strerror(-rc));
         snprintf(err, errlen, "the hits could not be stored (%s); retry later", strerror(-rc));
@@ -246,8 +251,29 @@ int api_track(struct api *api, struct api_hit *hits, size_t count,
 {
     pthread_mutex_lock(&api->lock);
     arena_reset(&api->arena);
+    api->appended = false;
     int rc = track_locked(api, hits, count, ctx, err, errlen);
+    bool sync_needed = !rc && api->appended && api->fsync == STORE_FSYNC_ALWAYS;
     pthread_mutex_unlock(&api->lock);
+    if (sync_needed && (rc = api_sync(api)))
+        snprintf(err, errlen, "the hits could not be synced to disk (%s); retry later",
+                 strerror(-rc));
+    return rc;
+}
+
+int api_sync(struct api *api)
+{
+    /* fdatasync outside the lock: requests keep being appended meanwhile,
+     * and the next sync covers them all (group commit). */
+    int fd;
+    pthread_mutex_lock(&api->lock);
+    int rc = store_sync_handle(api->store, &fd);
+    pthread_mutex_unlock(&api->lock);
+    if (!rc && fd >= 0) {
+        rc = fdatasync(fd) ? -errno : 0;
+        close(fd);
+    }
+    if (rc) log_error("syncing the log failed: %s", strerror(-rc));
     return rc;
 }
 
@@ -548,21 +574,24 @@ void api_handle(struct api *api, const struct api_request *req, struct api_respo
     }
     pthread_mutex_lock(&api->lock);
     arena_reset(&api->arena);
+    api->appended = false;
     if (tracking)
         handle_tracking(api, req, resp);
     else
         handle_root(api, req, resp);
+    resp->sync_needed = api->appended && api->fsync == STORE_FSYNC_ALWAYS;
     pthread_mutex_unlock(&api->lock);
 }
 
 void api_maintain(struct api *api, int64_t now)
 {
     char err[512];
+    /* Outside the lock, so ingestion does not pause for the disk; a failure
+     * is logged by api_sync, and any later sync flushes the whole file. */
+    if (api->fsync == STORE_FSYNC_INTERVAL) api_sync(api);
     pthread_mutex_lock(&api->lock);
-    int rc = store_sync(api->store);
-    if (rc) log_error("syncing the log failed: %s", strerror(-rc));
     err[0] = '\0';
-    rc = store_seal(api->store, now, err, sizeof err);
+    int rc = store_seal(api->store, now, err, sizeof err);
     if (rc) log_error("sealing closed days failed: %s", *err ? err : strerror(-rc));
     api_reload_config(api);
     pthread_mutex_unlock(&api->lock);

@@ -43,10 +43,14 @@ struct api_response {
     const char *content_type;         /* static string */
     struct buf body;
     char allow_origin[256];           /* echoed Origin for CORS, "" for none */
+    bool sync_needed;                 /* --fsync always: api_sync before answering */
 };
 
 /* Fills resp (whose body buf the caller initialised). Never fails: every
- * problem becomes a status and a reason in the body. */
+ * problem becomes a status and a reason in the body. With --fsync always,
+ * stored hits set sync_needed: the caller must get 0 from api_sync before
+ * sending resp (else answer 503), and may wait for other requests first so
+ * that one fdatasync covers them all (group commit). */
 void api_handle(struct api *api, const struct api_request *req, struct api_response *resp);
 
 /* One hit for api_track: its parameters in, what became of it out. */
@@ -65,6 +69,10 @@ struct api_hit {
  * no hit of the batch is acknowledged. */
 int api_track(struct api *api, struct api_hit *hits, size_t count,
               const struct track_context *ctx, char *err, size_t errlen);
+
+/* Makes every hit appended so far durable (fdatasync under --fsync always
+ * and interval). Returns 0 or a negative errno. */
+int api_sync(struct api *api);
 
 /* Once a second: fsync per policy, seal closed days, notice new sites and
  * tokens on disk. */

@@ -7,6 +7,13 @@
  * Early refusals (405, 413) are the exception: those connections should
  * close anyway.
  *
+ * Group commit (--fsync always): an answer that needs the log synced is
+ * parked: the connection is suspended and handed to the syncer thread,
+ * which runs one api_sync for every connection parked meanwhile and
+ * resumes them; libmicrohttpd then calls the handler again, which sends
+ * the parked answer (or 503 when the sync failed). Under load one
+ * fdatasync covers many hits instead of one.
+ *
  * X-Forwarded-For is deliberately ignored: any client can send it, so it
  * would let anyone choose the IP a hit is attributed to. A reverse-proxy
  * setting with a list of trusted proxies can come later. */
@@ -18,6 +25,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +40,31 @@
  * above in practice, capped here anyway. */
 #define HTTP_ARENA_LIMIT (16u << 20)
 
+struct parked {
+    struct MHD_Connection *con;
+    struct http_req *req;
+};
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct api *api;
+    /* Group commit: connections waiting for the next sync. */
+    pthread_t syncer;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct parked *parked;
+    size_t parked_count, parked_cap;
+    bool stopping;
 };
 
 struct http_req {
     struct buf body;
     struct arena arena;
-    bool too_large; /* the body passed HTTP_MAX_BODY: answer 413 at the end */
+    bool too_large;           /* the body passed HTTP_MAX_BODY: answer 413 at the end */
+    bool parked;              /* waiting for the syncer; answer is in resp */
+    int sync_rc;              /* set by the syncer before it resumes the connection */
+    bool preflight;
+    struct api_response resp; /* the parked answer */
 };
 
 static const char allowed_methods[] = "GET, HEAD, POST, OPTIONS";
@@ -118,6 +142,76 @@ static enum MHD_Result refuse(struct MHD_Connection *con, int status, const char
 
 static const char too_large_text[] = "request body too large: at most 8 MiB (HTTP_MAX_BODY)\n";
 
+/* Sends the answer of a resumed connection: the parked one, or 503 when
+ * the sync failed (the hit is not acknowledged; the tracker may retry). */
+static enum MHD_Result answer_parked(struct MHD_Connection *con, struct http_req *req)
+{
+    req->parked = false;
+    enum MHD_Result ret =
+        req->sync_rc ? refuse(con, 503, "the hit could not be synced to disk; retry later\n")
+                     : queue(con, req->resp.status, req->resp.content_type, req->resp.body.data,
+                             req->resp.body.len, req->resp.allow_origin, req->preflight);
+    buf_free(&req->resp.body);
+    return ret;
+}
+
+/* Parks the connection for the syncer. Past http_stop's start there is no
+ * syncer any more: the caller syncs itself (returns false). */
+static bool park(struct http_server *server, struct MHD_Connection *con, struct http_req *req)
+{
+    pthread_mutex_lock(&server->lock);
+    if (server->stopping) {
+        pthread_mutex_unlock(&server->lock);
+        return false;
+    }
+    if (server->parked_count == server->parked_cap) {
+        server->parked_cap = server->parked_cap ? server->parked_cap * 2 : 64;
+        server->parked = realloc(server->parked, server->parked_cap * sizeof *server->parked);
+        if (!server->parked) abort();
+    }
+    /* Suspended before the syncer can see it, so it is never resumed early. */
+    req->parked = true;
+    MHD_suspend_connection(con);
+    server->parked[server->parked_count++] = (struct parked){con, req};
+    pthread_cond_signal(&server->wake);
+    pthread_mutex_unlock(&server->lock);
+    return true;
+}
+
+/* One api_sync for every connection parked while the previous one ran. */
+static void *syncer_main(void *arg)
+{
+    struct http_server *server = arg;
+    struct parked *batch = NULL;
+    size_t batch_cap = 0;
+    pthread_mutex_lock(&server->lock);
+    for (;;) {
+        while (!server->parked_count && !server->stopping)
+            pthread_cond_wait(&server->wake, &server->lock);
+        if (!server->parked_count) break; /* stopping, and nothing left */
+        size_t n = server->parked_count;
+        if (n > batch_cap) {
+            free(batch);
+            batch_cap = server->parked_cap;
+            batch = malloc(batch_cap * sizeof *batch);
+            if (!batch) abort();
+        }
+        memcpy(batch, server->parked, n * sizeof *batch);
+        server->parked_count = 0;
+        pthread_mutex_unlock(&server->lock);
+
+        int rc = api_sync(server->api);
+        for (size_t i = 0; i < n; i++) {
+            batch[i].req->sync_rc = rc;
+            MHD_resume_connection(batch[i].con);
+        }
+        pthread_mutex_lock(&server->lock);
+    }
+    pthread_mutex_unlock(&server->lock);
+    free(batch);
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -126,6 +220,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     struct http_server *server = cls;
     struct http_req *req = *con_cls;
 
+    if (req && req->parked) return answer_parked(con, req);
     if (!req) {
         /* First call, right after the headers: only early refusals answer here. */
         req = calloc(1, sizeof *req);
@@ -188,12 +283,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
                 .trusted = false,
             },
     };
-    struct api_response resp = {0};
-    buf_init(&resp.body);
-    api_handle(server->api, &ar, &resp);
-    enum MHD_Result ret = queue(con, resp.status, resp.content_type, resp.body.data, resp.body.len,
-                                resp.allow_origin, strcmp(method, "OPTIONS") == 0);
-    buf_free(&resp.body);
+    struct api_response *resp = &req->resp;
+    *resp = (struct api_response){0};
+    buf_init(&resp->body);
+    api_handle(server->api, &ar, resp);
+    req->preflight = strcmp(method, "OPTIONS") == 0;
+    if (resp->sync_needed) {
+        if (park(server, con, req)) return MHD_YES;
+        req->sync_rc = api_sync(server->api);
+        return answer_parked(con, req);
+    }
+    enum MHD_Result ret = queue(con, resp->status, resp->content_type, resp->body.data,
+                                resp->body.len, resp->allow_origin, req->preflight);
+    buf_free(&resp->body);
     return ret;
 }
 
@@ -206,6 +308,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     struct http_req *req = *con_cls;
     if (!req) return;
     buf_free(&req->body);
+    buf_free(&req->resp.body);
     arena_free(&req->arena);
     free(req);
     *con_cls = NULL;
@@ -262,6 +365,15 @@ static int listen_socket(const char *listen_addr, char *err, size_t errlen)
     return rc ? rc : fd;
 }
 
+static void stop_syncer(struct http_server *server)
+{
+    pthread_mutex_lock(&server->lock);
+    server->stopping = true;
+    pthread_cond_signal(&server->wake);
+    pthread_mutex_unlock(&server->lock);
+    pthread_join(server->syncer, NULL);
+}
+
 int http_start(const char *listen_addr, struct api *api, struct http_server **out, char *err,
                size_t errlen)
 {
@@ -273,16 +385,26 @@ int http_start(const char *listen_addr, struct api *api, struct http_server **ou
         return -ENOMEM;
     }
     server->api = api;
+    pthread_mutex_init(&server->lock, NULL);
+    pthread_cond_init(&server->wake, NULL);
+    if (pthread_create(&server->syncer, NULL, syncer_main, server)) {
+        snprintf(err, errlen, "cannot start the sync thread");
+        close(fd);
+        free(server);
+        return -EAGAIN;
+    }
     /* No MHD_USE_ERROR_LOG: its messages may name client addresses, and
      * raw IPs never reach the logs. */
     server->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, server, MHD_OPTION_LISTEN_SOCKET,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, server,
+        MHD_OPTION_LISTEN_SOCKET,
         (MHD_socket)fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "libmicrohttpd could not start on %.100s", listen_addr);
         close(fd);
+        stop_syncer(server);
         free(server);
         return -EIO;
     }
@@ -293,7 +415,13 @@ int http_start(const char *listen_addr, struct api *api, struct http_server **ou
 void http_stop(struct http_server *server)
 {
     if (!server) return;
-    /* Closes the listening socket too and waits for the thread to end. */
+    /* The syncer answers every parked connection before it ends; later
+     * requests sync for themselves. Then the daemon closes the listening
+     * socket and waits for its thread. */
+    stop_syncer(server);
     MHD_stop_daemon(server->daemon);
+    free(server->parked);
+    pthread_cond_destroy(&server->wake);
+    pthread_mutex_destroy(&server->lock);
     free(server);
 }

@@ -830,13 +830,8 @@ int store_append(struct store *s, struct hit *hits, size_t count)
         log_undo_batch(s);
         return rc;
     }
-    if (s->fsync == STORE_FSYNC_ALWAYS && fdatasync(s->log_fd)) {
-        rc = -errno;
-        log_undo_batch(s);
-        return rc;
-    }
     s->log_size += s->batch.len;
-    s->dirty = s->fsync != STORE_FSYNC_ALWAYS;
+    s->dirty = true;
 
     for (size_t i = 0; i < count; i++) {
         table_add(s, s->pend[i].table, s->batch.data + s->pend[i].off, s->pend[i].len,
@@ -849,9 +844,22 @@ int store_append(struct store *s, struct hit *hits, size_t count)
 
 int store_sync(struct store *s)
 {
-    if (!s->dirty || s->log_fd < 0) return 0;
+    if (!s->dirty || s->log_fd < 0 || s->fsync == STORE_FSYNC_NEVER) return 0;
     if (fdatasync(s->log_fd)) return -errno;
     s->dirty = false;
+    return 0;
+}
+
+int store_sync_handle(struct store *s, int *fd_out)
+{
+    *fd_out = -1;
+    if (!s->dirty || s->log_fd < 0 || s->fsync == STORE_FSYNC_NEVER) return 0;
+    /* A duplicate stays valid when a rotation closes the log meanwhile, and
+     * syncs the same file. */
+    int fd = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    s->dirty = false;
+    *fd_out = fd;
     return 0;
 }
 

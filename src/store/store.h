@@ -27,10 +27,14 @@
 #include "../base/base.h"
 #include "../track/track.h"
 
+/* store_append never syncs: callers decide when with store_sync, so that
+ * one fdatasync can cover many appends (group commit). The policy says
+ * what the caller promises; the store only needs to know whether to sync
+ * at all (on store_sync, log rotation and close). */
 enum store_fsync {
-    STORE_FSYNC_ALWAYS,   /* fdatasync before store_append returns */
-    STORE_FSYNC_INTERVAL, /* store_sync, called each second, fdatasyncs */
-    STORE_FSYNC_NEVER,    /* the OS decides (tests, benchmarks) */
+    STORE_FSYNC_ALWAYS,   /* store_sync before each acknowledgement (grouped) */
+    STORE_FSYNC_INTERVAL, /* store_sync once a second */
+    STORE_FSYNC_NEVER,    /* the OS decides (tests, benchmarks): store_sync does nothing */
 };
 /* "always" | "interval" | "never"; -EINVAL otherwise. */
 int store_fsync_parse(const char *s, enum store_fsync *out);
@@ -53,13 +57,20 @@ int store_open(const struct store_options *opts, struct store **out, char *err, 
 void store_close(struct store *store);
 
 /* Assigns seq to each hit, encodes all of them, writes them to the log in
- * one write(), honours the fsync policy, then adds them to memory tables.
- * Returns 0 only when every hit is in the log: the caller may acknowledge.
+ * one write(), then adds them to memory tables. Returns 0 only when every
+ * hit is in the log: safe from a crash of the process (store_sync makes it
+ * safe from a power loss too).
  * -EINVAL, nothing written, when a hit has site_id 0 or a time_ms outside
  * 1970-01-01 .. 9999-12-31; -EROFS on a read-only store. */
 int store_append(struct store *store, struct hit *hits, size_t count);
-/* fdatasync the log if anything was appended since the last sync. */
+/* fdatasync the log if anything was appended since the last sync (never
+ * under STORE_FSYNC_NEVER). */
 int store_sync(struct store *store);
+/* The same, for a sync outside the caller's lock (group commit): *fd_out
+ * becomes a duplicate of the log's descriptor, whose fdatasync covers every
+ * hit appended so far, or -1 when there is nothing to sync. The caller
+ * fdatasyncs and closes it; appends may go on meanwhile. */
+int store_sync_handle(struct store *store, int *fd_out);
 /* Seals every (site, day) whose UTC day ended more than seal_grace_ms before
  * now_ms, then removes log files holding only sealed hits. Late hits to an
  * already sealed day become a delta segment once none arrived for
