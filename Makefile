@@ -63,6 +63,7 @@ test:
 test-binaries: $(BUILD)/tally $(TEST_BIN) $(FUZZ_REPLAY)
 
 fuzz:
+	@scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 		LDFLAGS="-fsanitize=fuzzer,address,undefined" fuzz-binaries
 	@echo "run e.g.: build-fuzz/fuzz/fuzz_track_request fuzz/corpus/fuzz_track_request"

@@ -3,19 +3,20 @@
 # Only what is missing is installed, so a second run costs a dpkg query.
 set -euo pipefail
 
+# tzdata: sites report in their own time zone (/usr/share/zoneinfo).
 build_packages=(
-    build-essential pkg-config clang
+    build-essential pkg-config tzdata
     libmicrohttpd-dev libjansson-dev libsodium-dev
 )
-test_packages=(curl)
-bench_packages=(wrk nginx-light bc)
+bench_packages=(wrk nginx-light bc curl)
+fuzz_packages=(clang)
 
 wanted=("${build_packages[@]}")
 case "${1:-build}" in
-    build) ;;
-    test) wanted+=("${test_packages[@]}") ;;
-    bench) wanted+=("${test_packages[@]}" "${bench_packages[@]}") ;;
-    *) echo "usage: scripts/deps.sh [build|test|bench]" >&2; exit 2 ;;
+    build | test) ;;
+    bench) wanted+=("${bench_packages[@]}") ;;
+    fuzz) wanted+=("${fuzz_packages[@]}") ;;
+    *) echo "usage: scripts/deps.sh [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()
