@@ -282,6 +282,8 @@ static int cmd_serve(const struct args *a)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A full file-size limit must be an error to answer (503), not death. */
+    signal(SIGXFSZ, SIG_IGN);
 
     char err[512];
     struct api *api;

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -847,6 +848,37 @@ static void test_visits_are_read_back(void)
     fixture_stop(&f);
 }
 
+/* When the log cannot be written (here a file-size limit, as a full disk),
+ * hits are answered 503 and not acknowledged, the server keeps serving,
+ * and every hit that was acknowledged before is stored. */
+static void test_store_failure_answers_503(void)
+{
+    static struct fixture f; /* outlives an early return: RUN cleans up */
+    struct rlimit old, lim = {32 * 1024, 32 * 1024};
+    getrlimit(RLIMIT_FSIZE, &old);
+    /* The server inherits the limit; this process drops it again at once. */
+    setrlimit(RLIMIT_FSIZE, &lim);
+    bool started = fixture_start(&f);
+    setrlimit(RLIMIT_FSIZE, &old);
+    ASSERT_TRUE(started);
+    int acked = 0, refused = 0;
+    for (int i = 0; i < 2000 && refused < 3; i++) {
+        char target[512];
+        snprintf(target, sizeof target, "%sfull%d&action_name=%0200d", HIT, i, i);
+        int status = req(&f, "GET", target, "", NULL);
+        if (status == 204) acked++;
+        else if (status == 503) refused++;
+        else TEST_FAIL_("hit %d answered %d", i, status);
+    }
+    ASSERT_EQ_INT(refused, 3);
+    ASSERT_TRUE(acked > 10);
+    ASSERT_CONTAINS(f.reply.body.data, "could not be stored");
+    ASSERT_EQ_INT(req(&f, "GET", "/", "", NULL), 200);
+    server_stop(&f.server);
+    ASSERT_EQ_U64(stored_count(&f), (uint64_t)acked);
+    fixture_stop(&f);
+}
+
 /* ---- the Reporting API entry used by Matomo's log importer ---- */
 
 static void test_get_site_from_id(void)
@@ -960,6 +992,7 @@ int main(void)
     RUN(test_cors_headers_and_preflight);
     RUN(test_keep_alive_stays_on);
     RUN(test_fsync_always_group_commit);
+    RUN(test_store_failure_answers_503);
     RUN(test_chunked_body_too_large);
     RUN(test_dnt_and_gpc_are_honoured);
     RUN(test_bad_requests_are_refused_and_nothing_stored);
