@@ -66,7 +66,8 @@ fuzz:
 	@scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 		LDFLAGS="-fsanitize=fuzzer,address,undefined" fuzz-binaries
-	@echo "run e.g.: build-fuzz/fuzz/fuzz_track_request fuzz/corpus/fuzz_track_request"
+	@echo "run e.g.: mkdir -p build-fuzz/new && build-fuzz/fuzz/fuzz_track_request build-fuzz/new fuzz/corpus/fuzz_track_request"
+	@echo "(new inputs go to build-fuzz/new; copy the ones worth keeping into fuzz/corpus/)"
 
 .PHONY: fuzz-binaries
 fuzz-binaries: $(FUZZ_SRC:fuzz/%.c=build-fuzz/fuzz/%)
