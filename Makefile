@@ -56,6 +56,7 @@ deps:
 
 test:
 	@scripts/deps.sh test
+	@scripts/assets.sh
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-binaries
 	@scripts/run-tests.sh build-address,undefined
 
@@ -86,8 +87,9 @@ DATA ?= ./data
 LISTEN ?= 127.0.0.1:8080
 run:
 	@scripts/deps.sh build
+	@scripts/assets.sh
 	@$(MAKE) --no-print-directory all
 	@scripts/run.sh $(BUILD)/tally "$(DATA)" "$(LISTEN)"
 
 clean:
-	rm -rf build build-* 
+	rm -rf build build-*

@@ -12,6 +12,9 @@ bench_packages=(wrk nginx-light bc curl)
 fuzz_packages=(clang)
 
 wanted=("${build_packages[@]}")
+# npm fetches the run-time data (scripts/assets.sh); a machine with its own
+# Node.js keeps it.
+command -v npm >/dev/null || wanted+=(npm)
 case "${1:-build}" in
     build | test) ;;
     bench) wanted+=("${bench_packages[@]}") ;;
