@@ -46,12 +46,17 @@ enum hit_flag {
     HIT_FLAG_ID_USER = 1 << 7,       /* visitor id derived from uid */
 };
 
+/* The channel a hit came through. Stored as a number: never renumber. */
 enum referrer_type {
     REFERRER_DIRECT = 0,   /* no referrer, or one of the site's own URLs */
     REFERRER_WEBSITE = 1,
     REFERRER_CAMPAIGN = 2,
-    REFERRER_SEARCH = 3,   /* enrichment (issue 3) fills these two */
+    REFERRER_SEARCH = 3,
     REFERRER_SOCIAL = 4,
+    REFERRER_AI = 5,           /* AI assistants: chatgpt.com, perplexity.ai, ... */
+    REFERRER_EMAIL = 6,
+    REFERRER_PAID_SEARCH = 7,  /* a click id says so: gclid, msclkid, ... */
+    REFERRER_PAID_SOCIAL = 8,  /* fbclid, ttclid, li_fat_id, ... */
 };
 
 /* X(type, name): type is one of U8 U16 U32 I32 U64 I64 F64 STR.
@@ -132,7 +137,17 @@ enum referrer_type {
     X(STR, campaign_source)                                                            \
     X(STR, campaign_medium)                                                            \
     X(STR, campaign_content)                                                           \
-    X(STR, campaign_id)
+    X(STR, campaign_id)                                                                \
+    /* enrichment, issue 3 */                                                          \
+    X(STR, browser_engine)                                                             \
+    X(STR, device_brand)                                                               \
+    X(STR, country_code)           /* ISO 3166-1 alpha-2, lower case: "de" */          \
+    X(STR, region_code)            /* ISO 3166-2 subdivision code without country */   \
+    X(STR, city)                                                                       \
+    X(STR, continent_code)         /* Matomo's: afr amc amn ams ant asi eur oce */     \
+    X(STR, referrer_keyword)       /* search keyword when the referrer shows it */     \
+    X(STR, campaign_group)                                                             \
+    X(STR, campaign_placement)
 
 #define HIT_CTYPE_U8 uint8_t
 #define HIT_CTYPE_U16 uint16_t
