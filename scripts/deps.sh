@@ -7,7 +7,10 @@ set -euo pipefail
 build_packages=(
     build-essential pkg-config tzdata
     libmicrohttpd-dev libjansson-dev libsodium-dev
+    libpcre2-dev libyaml-dev libmaxminddb-dev
 )
+# Writes the small geo database the tests make (never a committed one).
+test_packages=(libmaxmind-db-writer-perl)
 bench_packages=(wrk nginx-light bc curl)
 fuzz_packages=(clang)
 
@@ -16,7 +19,8 @@ wanted=("${build_packages[@]}")
 # Node.js keeps it.
 command -v npm >/dev/null || wanted+=(npm)
 case "${1:-build}" in
-    build | test) ;;
+    build) ;;
+    test) wanted+=("${test_packages[@]}") ;;
     bench) wanted+=("${bench_packages[@]}") ;;
     fuzz) wanted+=("${fuzz_packages[@]}") ;;
     *) echo "usage: scripts/deps.sh [build|test|bench|fuzz]" >&2; exit 2 ;;
