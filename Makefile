@@ -19,7 +19,8 @@ endif
 PKGS := libmicrohttpd jansson libsodium libpcre2-8 yaml-0.1 libmaxminddb
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
 CFLAGS ?= -g $(OPT)
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	-DTALLY_ASSETS_DIR='"$(CURDIR)/node_modules"'
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 

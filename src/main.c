@@ -6,15 +6,18 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "base/base.h"
 #include "config/config.h"
+#include "enrich/enrich.h"
 #include "demo.h"
 #include "http/http.h"
 #include "query/query.h"
@@ -40,6 +43,7 @@ struct args {
     const struct command *cmd;
     const char *values[16][MAX_VALUES];
     size_t count[16];
+    const char *operand; /* the command's one argument without a flag, if it takes one */
 };
 
 struct command {
@@ -48,6 +52,7 @@ struct command {
     const char *details; /* more help, or NULL */
     const struct opt *opts;
     int (*run)(const struct args *a);
+    const char *operand; /* name of an argument without a flag ("QUERY"), or NULL */
 };
 
 static int opt_index(const struct command *cmd, const char *name)
@@ -73,6 +78,7 @@ static bool arg_set(const struct args *a, const char *name)
 static void print_help(FILE *f, const struct command *cmd)
 {
     fprintf(f, "usage: tally %s", cmd->name);
+    if (cmd->operand) fprintf(f, " %s", cmd->operand);
     for (int i = 0; cmd->opts[i].name; i++) {
         const struct opt *o = &cmd->opts[i];
         if (o->kind == OPT_SWITCH)
@@ -115,6 +121,10 @@ static int parse_args(const struct command *cmd, int argc, char **argv, struct a
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             print_help(stdout, cmd);
             return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0 && cmd->operand && !a->operand) {
+            a->operand = arg;
+            continue;
         }
         if (strncmp(arg, "--", 2) != 0) {
             usage_error(cmd,
@@ -276,6 +286,8 @@ static int cmd_serve(const struct args *a)
         return EXIT_USAGE;
     }
     opts.seal_grace_ms = grace * 1000;
+    opts.geoip_path = arg_get(a, "--geoip", NULL);
+    opts.assets_dir = arg_get(a, "--assets", NULL);
 
     struct sigaction sa = {.sa_handler = on_stop_signal};
     sigemptyset(&sa.sa_mask);
@@ -494,8 +506,8 @@ static int cmd_stats(const struct args *a)
         if (json)
             buf_printf(&b, "{\"site\":%u,\"days\":[", site->id);
         else
-            buf_printf(&b, "%-10s %8s %15s %9s %8s\n", "date", "visits", "unique_visitors",
-                       "pageviews", "actions");
+            buf_printf(&b, "%-10s %8s %15s %9s %8s %8s\n", "date", "visits", "unique_visitors",
+                       "pageviews", "actions", "bots");
         for (int64_t d = from; d <= to; d++) {
             const struct day_stats *s = &days[d - from];
             char date[11];
@@ -503,12 +515,14 @@ static int cmd_stats(const struct args *a)
             if (json)
                 buf_printf(&b,
                            "%s{\"date\":\"%s\",\"visits\":%" PRIu64 ",\"unique_visitors\":%" PRIu64
-                           ",\"pageviews\":%" PRIu64 ",\"actions\":%" PRIu64 "}",
+                           ",\"pageviews\":%" PRIu64 ",\"actions\":%" PRIu64 ",\"bots\":%" PRIu64
+                           "}",
                            d > from ? "," : "", date, s->visits, s->unique_visitors, s->pageviews,
-                           s->actions);
+                           s->actions, s->bots);
             else
-                buf_printf(&b, "%-10s %8" PRIu64 " %15" PRIu64 " %9" PRIu64 " %8" PRIu64 "\n", date,
-                           s->visits, s->unique_visitors, s->pageviews, s->actions);
+                buf_printf(&b,
+                           "%-10s %8" PRIu64 " %15" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+                           date, s->visits, s->unique_visitors, s->pageviews, s->actions, s->bots);
         }
         if (json) buf_puts(&b, "]}\n");
         fputs(b.data, stdout);
@@ -753,6 +767,182 @@ static int cmd_visits(const struct args *a)
     return dump(a, true);
 }
 
+/* ---- inspect ---- */
+
+static void json_object_end(struct buf *b, bool *first)
+{
+    if (*first) buf_putc(b, '{');
+    buf_putc(b, '}');
+}
+
+/* Headers given as "Name: value" fill the matching context field. */
+static int inspect_header(const struct args *a, const char *line, struct track_context *ctx)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } known[] = {
+        {"Accept-Language", offsetof(struct track_context, accept_language)},
+        {"User-Agent", offsetof(struct track_context, user_agent)},
+        {"Sec-CH-UA", offsetof(struct track_context, sec_ch_ua)},
+        {"Sec-CH-UA-Mobile", offsetof(struct track_context, sec_ch_ua_mobile)},
+        {"Sec-CH-UA-Platform", offsetof(struct track_context, sec_ch_ua_platform)},
+        {"Sec-CH-UA-Platform-Version", offsetof(struct track_context, sec_ch_ua_platform_version)},
+        {"Sec-CH-UA-Model", offsetof(struct track_context, sec_ch_ua_model)},
+    };
+    const char *colon = strchr(line, ':');
+    if (colon) {
+        const char *value = colon + 1;
+        while (*value == ' ') value++;
+        size_t len = (size_t)(colon - line);
+        if (len == 3 && strncasecmp(line, "DNT", 3) == 0) {
+            ctx->do_not_track |= strcmp(value, "1") == 0;
+            return 0;
+        }
+        if (len == 7 && strncasecmp(line, "Sec-GPC", 7) == 0) {
+            ctx->do_not_track |= strcmp(value, "1") == 0;
+            return 0;
+        }
+        for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+            if (strlen(known[i].name) == len && strncasecmp(line, known[i].name, len) == 0) {
+                *(const char **)((char *)ctx + known[i].offset) = value;
+                return 0;
+            }
+        }
+    }
+    usage_error(a->cmd,
+                "--header '%s': expected 'Name: value' with Name one of Accept-Language, "
+                "User-Agent, DNT, Sec-GPC, Sec-CH-UA, Sec-CH-UA-Mobile, Sec-CH-UA-Platform, "
+                "Sec-CH-UA-Platform-Version, Sec-CH-UA-Model",
+                line);
+    return EXIT_USAGE;
+}
+
+/* Everything the pipeline derives from one hit, without storing it. */
+static int cmd_inspect(const struct args *a)
+{
+    if (!a->operand) {
+        usage_error(a->cmd, "give the hit's parameters, e.g. 'idsite=1&rec=1&url=https://...'");
+        return EXIT_USAGE;
+    }
+    struct track_context ctx = {
+        .ip = arg_get(a, "--ip", "127.0.0.1"),
+        .user_agent = arg_get(a, "--ua", ""),
+        .accept_language = "", .sec_ch_ua = "", .sec_ch_ua_mobile = "",
+        .sec_ch_ua_platform = "", .sec_ch_ua_platform_version = "", .sec_ch_ua_model = "",
+        .now_ms = now_ms(), .token_auth = "",
+        /* The operator is at the keyboard: cdt and cip need no token. */
+        .trusted = true,
+    };
+    int hi = opt_index(a->cmd, "--header");
+    for (size_t i = 0; i < a->count[hi]; i++) {
+        int rc = inspect_header(a, a->values[hi][i], &ctx);
+        if (rc) return rc;
+    }
+    char err[512];
+    struct sites *sites;
+    struct tokens *tokens;
+    if (sites_load(data_dir(a), &sites, err, sizeof err)) {
+        fprintf(stderr, "tally inspect: %s\n", err);
+        return 1;
+    }
+    if (tokens_load(data_dir(a), &tokens, err, sizeof err)) {
+        fprintf(stderr, "tally inspect: %s\n", err);
+        sites_free(sites);
+        return 1;
+    }
+    struct enrich_options eo = {.assets_dir = arg_get(a, "--assets", TALLY_ASSETS_DIR),
+                                .geoip_path = arg_get(a, "--geoip", NULL)};
+    struct enrich *enrich = NULL;
+    struct arena arena;
+    arena_init(&arena, 16u << 20);
+    struct track_params params;
+    track_params_init(&params, &arena);
+    struct track_request req;
+    struct buf b;
+    buf_init(&b);
+    bool first = true;
+    int rc = enrich_create(&eo, &enrich, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "tally inspect: %s\n", err);
+        rc = 1;
+    } else if (track_params_parse_query(&params, a->operand, strlen(a->operand), err,
+                                        sizeof err) ||
+               track_parse(&params, &ctx, sites, tokens, &arena, &req, err, sizeof err)) {
+        json_key(&b, "valid", &first);
+        buf_puts(&b, "false");
+        json_str(&b, "error", err, &first);
+        rc = 1;
+    } else {
+        enrich_hit(enrich, &req, &arena);
+        const struct hit *h = &req.hit;
+        json_key(&b, "valid", &first);
+        buf_puts(&b, "true");
+        json_str(&b, "kind", hit_kind_name(h->kind), &first);
+        json_key(&b, "dropped_for_privacy", &first);
+        buf_puts(&b, req.dropped_for_privacy ? "true" : "false");
+        json_str(&b, "url", h->url, &first);
+        json_str(&b, "ip_anon", h->ip_anon, &first);
+        bool sub = true;
+        json_key(&b, "device", &first);
+        json_str(&b, "browser", h->browser, &sub);
+        json_str(&b, "browser_version", h->browser_version, &sub);
+        json_str(&b, "engine", h->browser_engine, &sub);
+        json_str(&b, "os", h->os, &sub);
+        json_str(&b, "os_version", h->os_version, &sub);
+        json_str(&b, "type", h->device_type, &sub);
+        json_str(&b, "brand", h->device_brand, &sub);
+        json_str(&b, "model", h->device_model, &sub);
+        json_object_end(&b, &sub);
+        sub = true;
+        json_key(&b, "bot", &first);
+        json_key(&b, "detected", &sub);
+        buf_puts(&b, req.bot ? "true" : "false");
+        json_str(&b, "name", req.bot_name, &sub);
+        json_key(&b, "recorded", &sub);
+        buf_puts(&b, !req.bot || (h->flags & HIT_FLAG_BOT) ? "true" : "false");
+        json_object_end(&b, &sub);
+        sub = true;
+        json_key(&b, "location", &first);
+        json_str(&b, "country_code", h->country_code, &sub);
+        json_str(&b, "region_code", h->region_code, &sub);
+        json_str(&b, "city", h->city, &sub);
+        json_str(&b, "continent_code", h->continent_code, &sub);
+        json_object_end(&b, &sub);
+        json_str(&b, "language", h->language, &first);
+        json_str(&b, "locale", h->locale, &first);
+        sub = true;
+        json_key(&b, "channel", &first);
+        json_str(&b, "type", referrer_type_name(h->referrer_type), &sub);
+        json_str(&b, "name", h->referrer_name, &sub);
+        json_str(&b, "keyword", h->referrer_keyword, &sub);
+        json_str(&b, "url", h->referrer_url, &sub);
+        json_object_end(&b, &sub);
+        sub = true;
+        json_key(&b, "campaign", &first);
+        json_str(&b, "name", h->campaign_name, &sub);
+        json_str(&b, "keyword", h->campaign_keyword, &sub);
+        json_str(&b, "source", h->campaign_source, &sub);
+        json_str(&b, "medium", h->campaign_medium, &sub);
+        json_str(&b, "content", h->campaign_content, &sub);
+        json_str(&b, "id", h->campaign_id, &sub);
+        json_str(&b, "group", h->campaign_group, &sub);
+        json_str(&b, "placement", h->campaign_placement, &sub);
+        json_object_end(&b, &sub);
+    }
+    if (b.len) {
+        json_object_end(&b, &first);
+        buf_putc(&b, '\n');
+        fputs(b.data, stdout);
+    }
+    buf_free(&b);
+    enrich_destroy(enrich);
+    arena_free(&arena);
+    tokens_free(tokens);
+    sites_free(sites);
+    return rc;
+}
+
 /* ---- the command table ----
  * One entry per command; `help` lists them in this order. To add a command
  * (e.g. `demo`), add its flags array and one entry here. */
@@ -771,6 +961,8 @@ static const struct opt serve_opts[] = {
     {"--listen", OPT_VALUE, "ADDR", "HOST:PORT to listen on (default 127.0.0.1:8080)"},
     {"--fsync", OPT_VALUE, "POLICY", "always, interval (default) or never"},
     {"--seal-grace", OPT_VALUE, "SECONDS", "seal a UTC day this long after it ends (default 600)"},
+    {"--geoip", OPT_VALUE, "FILE", "MaxMind-format database (default: the bundled country one)"},
+    {"--assets", OPT_VALUE, "DIR", "where the npm data lives (default: the build's node_modules)"},
     OPT_END,
 };
 static const struct opt site_add_opts[] = {
@@ -830,6 +1022,15 @@ static const struct opt demo_opts[] = {
     {"--seed", OPT_VALUE, "S", "random seed; the same seed gives the same traffic (default 1)"},
     OPT_END,
 };
+static const struct opt inspect_opts[] = {
+    OPT_DATA,
+    {"--ua", OPT_VALUE, "UA", "the User-Agent header (or use ua= in the query)"},
+    {"--ip", OPT_VALUE, "IP", "the visitor's address (default 127.0.0.1); only derived values are shown"},
+    {"--header", OPT_REPEAT, "'NAME: VALUE'", "a request header: Accept-Language, DNT, Sec-GPC, Sec-CH-UA-*"},
+    {"--geoip", OPT_VALUE, "FILE", "MaxMind-format database (default: the bundled country one)"},
+    {"--assets", OPT_VALUE, "DIR", "where the npm data lives (default: the build's node_modules)"},
+    OPT_END,
+};
 static const struct opt help_opts[] = {OPT_END};
 
 static const struct command commands[] = {
@@ -837,32 +1038,37 @@ static const struct command commands[] = {
      "Tracking endpoints: /matomo.php, /piwik.php and /tally (Matomo's HTTP tracking API).\n"
      "fsync always: nothing acknowledged is lost on power failure; interval: at most one\n"
      "second; never: the OS decides (tests). A killed process never loses acknowledged hits.",
-     serve_opts, cmd_serve},
+     serve_opts, cmd_serve, NULL},
     {"site add", "Adds a site and prints its id.",
      "e.g. tally site add --name \"My shop\" --url https://shop.example.com "
      "--timezone Europe/Paris --currency EUR",
-     site_add_opts, cmd_site_add},
-    {"site list", "Lists the sites.", NULL, site_list_opts, cmd_site_list},
+     site_add_opts, cmd_site_add, NULL},
+    {"site list", "Lists the sites.", NULL, site_list_opts, cmd_site_list, NULL},
     {"token create", "Creates an API token for a site and prints it (only its hash is kept).",
      "A token lets bulk imports and SDKs set cdt (hit time) and cip (visitor IP).",
-     token_create_opts, cmd_token_create},
+     token_create_opts, cmd_token_create, NULL},
     {"check", "Verifies every checksum of the store; exits 1 when a problem is found.", NULL,
-     check_opts, cmd_check},
+     check_opts, cmd_check, NULL},
     {"stats", "Prints visits, unique visitors, pageviews and actions per local day.",
-     "Days are in the site's time zone. Safe to run while the server runs.", stats_opts, cmd_stats},
+     "Days are in the site's time zone. Safe to run while the server runs.", stats_opts, cmd_stats, NULL},
     {"hits", "Prints every stored hit of a site, one JSON object per line.",
      "Every field of the hit is printed; use it for data-subject exports and checks.", hits_opts,
-     cmd_hits},
+     cmd_hits, NULL},
     {"visits", "Prints the visits of a site, one JSON object per line.", NULL, visits_opts,
-     cmd_visits},
+     cmd_visits, NULL},
+    {"inspect", "Prints, as JSON, everything the pipeline derives from one hit; stores nothing.",
+     "e.g. tally inspect 'idsite=1&rec=1&url=https://shop.example.com/?utm_campaign=x"
+     "&urlref=https://www.google.com/' --ua 'Mozilla/5.0 ...' --ip 203.0.113.9 "
+     "--header 'Accept-Language: de-AT'",
+     inspect_opts, cmd_inspect, "QUERY"},
     {"demo", "Feeds realistic traffic for a site through the real pipeline.",
      "Multi-page visits from varied devices, countries, referrers and campaigns, with events,\n"
      "site searches, downloads, outlinks, goals, carts, orders and returning visitors.\n"
      "Stop the server first: one process writes a data folder at a time.",
-     demo_opts, cmd_demo},
+     demo_opts, cmd_demo, NULL},
     /* run is NULL: main handles help, whose arguments are command words. */
-    {"help", "Explains the commands: tally help [COMMAND].", NULL, help_opts, NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+    {"help", "Explains the commands: tally help [COMMAND].", NULL, help_opts, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static void print_overview(FILE *f)

@@ -41,6 +41,7 @@ struct api {
     struct sites *sites;
     struct tokens *tokens;
     struct session *session;
+    struct enrich *enrich;
     struct file_stamp sites_stamp, tokens_stamp;
     enum store_fsync fsync;
     struct arena arena; /* reset at the start of each request */
@@ -143,6 +144,12 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     if (!rc) rc = tokens_load(opts->data_dir, &api->tokens, err, errlen);
     if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
     if (!rc) {
+        struct enrich_options eo = {
+            .assets_dir = opts->assets_dir ? opts->assets_dir : TALLY_ASSETS_DIR,
+            .geoip_path = opts->geoip_path};
+        rc = enrich_create(&eo, &api->enrich, err, errlen);
+    }
+    if (!rc) {
         rc = store_scan(api->store, 0, 0, (int64_t)1 << 52, api_restore_hit, api);
         if (rc) snprintf(err, errlen, "cannot read the stored hits back: %s", strerror(-rc));
     }
@@ -163,6 +170,7 @@ void api_destroy(struct api *api)
     }
     store_close(api->store);
     session_destroy(api->session);
+    enrich_destroy(api->enrich);
     tokens_free(api->tokens);
     sites_free(api->sites);
     arena_free(&api->arena);
@@ -179,6 +187,19 @@ uint64_t api_restored_hits(const struct api *api)
 
 /* ---- the pipeline ---- */
 
+/* What is kept of a bot's request: enough to count bots per site and day
+ * and say which, nothing about the visitor. */
+static void keep_only_bot_fields(struct hit *h, const char *bot_name)
+{
+    uint32_t site_id = h->site_id;
+    int64_t time_ms = h->time_ms;
+    hit_clear(h);
+    h->site_id = site_id;
+    h->time_ms = time_ms;
+    h->kind = HIT_BOT;
+    h->browser = bot_name;
+}
+
 /* Parse, enrich and sessionize one hit, without storing it. Lock held. */
 static int api_prepare(struct api *api, const struct track_params *params,
                        const struct track_context *ctx, struct track_request *req, bool *dropped,
@@ -192,7 +213,13 @@ static int api_prepare(struct api *api, const struct track_params *params,
         *dropped = true;
         return 0;
     }
-    enrich_hit(req, &api->arena);
+    enrich_hit(api->enrich, req, &api->arena);
+    /* A bot's request is only counted, unless the tracker asked to record
+     * bots (bots=1) as Matomo does: then it is a hit like any other. */
+    if (req->bot && !(req->hit.flags & HIT_FLAG_BOT)) {
+        keep_only_bot_fields(&req->hit, req->bot_name);
+        return 0;
+    }
     rc = session_assign(api->session, req, ctx->now_ms);
     if (rc == SESSION_IGNORED) {
         *dropped = true;

@@ -17,6 +17,8 @@ struct api_options {
     const char *data_dir;
     enum store_fsync fsync;
     int64_t seal_grace_ms;
+    const char *assets_dir;  /* npm data for enrichment; NULL: TALLY_ASSETS_DIR */
+    const char *geoip_path;  /* NULL: the default database among the assets */
 };
 
 struct api;

@@ -19,9 +19,30 @@
 int enrich_anonymize_ip(const char *ip, unsigned v4_bytes, unsigned v6_bits,
                         char out[ENRICH_IP_TEXT_MAX]);
 
-/* Fills hit.ip_anon, language, locale, browser, browser_version, os,
- * os_version, device_type, device_model, referrer_* and campaign_* from the
- * request and its site. Strings it creates live in arena. */
-void enrich_hit(struct track_request *req, struct arena *arena);
+/* Where the build installed the npm data (the Makefile passes its own
+ * node_modules/); `tally serve --assets DIR` overrides it. */
+#ifndef TALLY_ASSETS_DIR
+#define TALLY_ASSETS_DIR "node_modules"
+#endif
+
+struct enrich_options {
+    const char *assets_dir;  /* node_modules holding the npm data (scripts/assets.sh) */
+    const char *geoip_path;  /* a MaxMind database; NULL for the default in assets_dir */
+};
+
+/* The data enrichment reads: uap-core's regexes, bot patterns, referrer
+ * lists and a geo database, loaded once. Missing or corrupt data is an
+ * error naming the file, except the geo database: without it Tally logs
+ * the reason and runs with locations unknown. */
+struct enrich;
+int enrich_create(const struct enrich_options *opts, struct enrich **out, char *err,
+                  size_t errlen);
+void enrich_destroy(struct enrich *enrich);
+
+/* Fills hit.ip_anon, language, locale, browser*, os*, device_*, the
+ * location, referrer_*, campaign_* and the normalised url from the request
+ * and its site, and req->bot / bot_name. Strings it creates live in arena.
+ * Not thread-safe (a result cache): the caller serialises. */
+void enrich_hit(struct enrich *enrich, struct track_request *req, struct arena *arena);
 
 #endif

@@ -96,6 +96,7 @@ static int stats_hit(const struct hit *hit, void *arg)
     if (hit->flags & HIT_FLAG_VISIT_START) d->visits++;
     if (hit->kind == HIT_PAGEVIEW) d->pageviews++;
     if (hit_kind_is_action(hit->kind)) d->actions++;
+    if (hit->kind == HIT_BOT) d->bots++;
     if (hit->visitor_id) {
         int added = pair_set_add(&s->visitors, (uint32_t)i, hit->visitor_id);
         if (added < 0) return added;

@@ -26,6 +26,7 @@ struct day_stats {
     uint64_t unique_visitors;   /* exact distinct visitor ids with a hit that day */
     uint64_t pageviews;
     uint64_t actions;           /* hit_kind_is_action */
+    uint64_t bots;              /* requests from bots, dropped and only counted */
 };
 /* Fills out[0 .. to_day-from_day] for the site's local days from_day..to_day. */
 int query_daily_stats(struct store *store, const struct site *site, int64_t from_day,

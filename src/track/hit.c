@@ -46,6 +46,8 @@ const char *hit_kind_name(int kind)
         return "cart_update";
     case HIT_HEARTBEAT:
         return "heartbeat";
+    case HIT_BOT:
+        return "bot";
     default:
         return "unknown";
     }
@@ -64,4 +66,16 @@ bool hit_kind_is_action(int kind)
     default:
         return false;
     }
+}
+
+const char *referrer_type_name(int type)
+{
+    static const char *const names[] = {
+        [REFERRER_DIRECT] = "direct",     [REFERRER_WEBSITE] = "website",
+        [REFERRER_CAMPAIGN] = "campaign", [REFERRER_SEARCH] = "search",
+        [REFERRER_SOCIAL] = "social",     [REFERRER_AI] = "ai",
+        [REFERRER_EMAIL] = "email",       [REFERRER_PAID_SEARCH] = "paid_search",
+        [REFERRER_PAID_SOCIAL] = "paid_social",
+    };
+    return type >= 0 && (size_t)type < sizeof names / sizeof *names ? names[type] : "unknown";
 }

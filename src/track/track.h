@@ -28,6 +28,7 @@ enum hit_kind {
     HIT_ECOMMERCE_ORDER,
     HIT_CART_UPDATE,
     HIT_HEARTBEAT,
+    HIT_BOT,                 /* a bot's request, kept only to be counted (no bots=1) */
     HIT_KIND_COUNT
 };
 const char *hit_kind_name(int kind); /* "pageview", "event", ...; "unknown" */
@@ -58,6 +59,10 @@ enum referrer_type {
     REFERRER_PAID_SEARCH = 7,  /* a click id says so: gclid, msclkid, ... */
     REFERRER_PAID_SOCIAL = 8,  /* fbclid, ttclid, li_fat_id, ... */
 };
+
+/* "direct", "website", "campaign", "search", "social", "ai", "email",
+ * "paid_search", "paid_social"; "unknown". */
+const char *referrer_type_name(int type);
 
 /* X(type, name): type is one of U8 U16 U32 I32 U64 I64 F64 STR.
  * Absent values: STR "" (never NULL), F64 NAN, I32 -1, unsigned 0.
@@ -223,6 +228,8 @@ struct track_request {
     const char *visitor_hex;      /* _id (16 hex) or "" */
     const char *forced_visitor_hex; /* cid (16 hex) or "" */
     bool dropped_for_privacy;     /* DNT/GPC honoured: answer 204, store nothing */
+    bool bot;                     /* set by enrich: a crawler, headless browser or monitor */
+    const char *bot_name;         /* set by enrich, "" for humans */
     bool send_image;              /* false when send_image=0: answer 204, not a GIF */
 };
 
