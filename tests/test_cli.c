@@ -215,9 +215,9 @@ static void test_check_and_stats_on_a_healthy_store(void)
     /* Today (UTC site) holds the one hit. */
     ASSERT_EQ_INT(TALLY("stats --data %s --site 1 --json", dir), 0);
     ASSERT_CONTAINS(out.data,
-                    "\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1}]}");
+                    "\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1,\"bots\":0}]}");
     ASSERT_EQ_INT(TALLY("stats --data %s --site 1", dir), 0);
-    ASSERT_CONTAINS(out.data, "date         visits unique_visitors pageviews  actions\n");
+    ASSERT_CONTAINS(out.data, "date         visits unique_visitors pageviews  actions     bots\n");
     ASSERT_EQ_INT(TALLY("hits --data %s --site 1 --json", dir), 0);
     ASSERT_CONTAINS(out.data, "\"kind\":\"pageview\"");
     ASSERT_CONTAINS(out.data, "\"url\":\"https://a.example/\"");

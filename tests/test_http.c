@@ -737,11 +737,11 @@ static void test_token_with_cdt_lands_in_its_day(void)
     ASSERT_EQ_STR(
         out.data,
         "{\"site\":1,\"days\":["
-        "{\"date\":\"2025-10-31\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0}"
+        "{\"date\":\"2025-10-31\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0,\"bots\":0}"
         ","
-        "{\"date\":\"2025-11-01\",\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1}"
+        "{\"date\":\"2025-11-01\",\"visits\":1,\"unique_visitors\":1,\"pageviews\":1,\"actions\":1,\"bots\":0}"
         ","
-        "{\"date\":\"2025-11-02\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0}"
+        "{\"date\":\"2025-11-02\",\"visits\":0,\"unique_visitors\":0,\"pageviews\":0,\"actions\":0,\"bots\":0}"
         "]}\n");
     buf_free(&out);
     fixture_stop(&f);
