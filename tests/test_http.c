@@ -879,6 +879,42 @@ static void test_store_failure_answers_503(void)
     fixture_stop(&f);
 }
 
+/* Bots are counted, not tracked; bots=1 records them as hits, as Matomo. */
+static void test_bots_are_counted_not_tracked(void)
+{
+    static struct fixture f; /* outlives an early return: RUN cleans up */
+    ASSERT_TRUE(fixture_start(&f));
+    const char *bot = "User-Agent: Mozilla/5.0 (compatible; Googlebot/2.1; "
+                      "+http://www.google.com/bot.html)\r\n";
+    ASSERT_EQ_INT(req(&f, "GET", HIT "crawled", bot, NULL), 204);
+    ASSERT_EQ_INT(req(&f, "GET", HIT "crawled2", "User-Agent: curl/8.4.0\r\n", NULL), 204);
+    ASSERT_EQ_INT(req(&f, "GET", HIT "recorded&bots=1", bot, NULL), 204);
+    ASSERT_EQ_INT(req(&f, "GET", HIT "human",
+                      "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                      "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n",
+                      NULL),
+                  204);
+    json_t *h = stored_hits(&f);
+    ASSERT_EQ_U64(json_array_size(h), 4);
+    /* The counted ones keep nothing but site, time and the bot's name. */
+    json_t *counted = json_array_get(h, 0);
+    ASSERT_EQ_STR(s_of(counted, "kind"), "bot");
+    ASSERT_EQ_STR(s_of(counted, "url"), "");
+    ASSERT_EQ_STR(s_of(counted, "ip_anon"), "");
+    ASSERT_EQ_STR(s_of(json_array_get(h, 1), "kind"), "bot");
+    json_t *recorded = json_array_get(h, 2);
+    ASSERT_EQ_STR(s_of(recorded, "kind"), "pageview");
+    ASSERT_TRUE(i_of(recorded, "flags") & (1 << 2)); /* HIT_FLAG_BOT */
+    json_decref(h);
+    struct buf out;
+    buf_init(&out);
+    ASSERT_EQ_INT(run_tally(&out, "stats --data %s --site 1 --json", f.dir), 0);
+    ASSERT_CONTAINS(out.data, "\"visits\":2,\"unique_visitors\":2,\"pageviews\":2,\"actions\":2,"
+                              "\"bots\":2}");
+    buf_free(&out);
+    fixture_stop(&f);
+}
+
 /* ---- the Reporting API entry used by Matomo's log importer ---- */
 
 static void test_get_site_from_id(void)
@@ -993,6 +1029,7 @@ int main(void)
     RUN(test_keep_alive_stays_on);
     RUN(test_fsync_always_group_commit);
     RUN(test_store_failure_answers_503);
+    RUN(test_bots_are_counted_not_tracked);
     RUN(test_chunked_body_too_large);
     RUN(test_dnt_and_gpc_are_honoured);
     RUN(test_bad_requests_are_refused_and_nothing_stored);
