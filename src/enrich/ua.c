@@ -7,6 +7,7 @@
  * and one PCRE2 alternation of all crawler patterns, all JIT-compiled. */
 #include "ua_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,18 @@ static const char *const ua_slot_names[UA_KINDS][3] = {
 struct ua_rule {
     pcre2_code *re;
     char *repl[3]; /* NULL when the rule has none */
+    /* Lowercased text every match must contain (see ua_required_literal);
+     * "" when none was found. */
+    char lit[32];
+};
+
+/* A user agent with the set of its lowercased byte trigrams (a 4096-bit
+ * Bloom-style map), so a rule whose required text has a trigram the agent
+ * lacks is skipped without running its regex. */
+struct ua_subject {
+    const char *s;
+    size_t len;
+    uint64_t tri[64];
 };
 
 struct ua_rule_list {
@@ -130,6 +143,147 @@ static const char *ua_yaml_scalar(yaml_document_t *doc, yaml_node_t *node)
     return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
 }
 
+/* Index of the ')' closing the group opened at re[i], or the string's
+ * end; *has_bar tells whether the group has a '|' of its own. */
+static size_t ua_group_end(const char *re, size_t i, bool *has_bar)
+{
+    int depth = 0;
+    bool in_class = false;
+    *has_bar = false;
+    for (; re[i]; i++) {
+        char c = re[i];
+        if (c == '\\') {
+            if (!re[++i]) break;
+        } else if (in_class) {
+            in_class = c != ']';
+        } else if (c == '[') {
+            in_class = true;
+            if (re[i + 1] == '^') i++;
+            if (re[i + 1] == ']') i++;
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            if (--depth == 0) return i;
+        } else if (c == '|' && depth == 1) {
+            *has_bar = true;
+        }
+    }
+    return i;
+}
+
+/* Finds the longest run of literal text that every match of re contains,
+ * lowercased into lit; "" when there is none of 3 bytes or more. It only
+ * reads what is certain: text outside classes, not made optional by a
+ * quantifier, not inside a group with alternatives or a quantifier; any
+ * top-level '|' means no literal at all. */
+static void ua_required_literal(const char *re, char *lit, size_t litlen)
+{
+    char cur[64];
+    size_t cur_len = 0, best_len = 0;
+    lit[0] = '\0';
+#define UA_LIT_BREAK()                                                                     \
+    do {                                                                                   \
+        if (cur_len > best_len && cur_len >= 3 && cur_len < litlen) {                      \
+            memcpy(lit, cur, cur_len);                                                     \
+            lit[cur_len] = '\0';                                                           \
+            best_len = cur_len;                                                            \
+        }                                                                                  \
+        cur_len = 0;                                                                       \
+    } while (0)
+    for (size_t i = 0; re[i];) {
+        char c = re[i];
+        if (c == '\\') {
+            char x = re[i + 1];
+            if (!x) break;
+            i += 2;
+            /* Escapes that stand for other bytes (\x41, \p{L}, \Q..\E,
+             * back-references) are not read: no literal for such a rule. */
+            if (strchr("xpPuNcokgQE0123456789", x)) {
+                lit[0] = '\0';
+                return;
+            }
+            if (isalnum((unsigned char)x)) {
+                UA_LIT_BREAK(); /* \d \w \s \b ... */
+                continue;
+            }
+            c = x;
+        } else if (c == '[') {
+            UA_LIT_BREAK();
+            i++;
+            if (re[i] == '^') i++;
+            if (re[i] == ']') i++;
+            while (re[i] && re[i] != ']')
+                i += re[i] == '\\' && re[i + 1] ? 2 : 1;
+            if (re[i]) i++;
+            continue;
+        } else if (c == '(') {
+            bool has_bar;
+            size_t end = ua_group_end(re, i, &has_bar);
+            UA_LIT_BREAK();
+            bool quantified = re[end] && re[end + 1] && strchr("?*{", re[end + 1]);
+            bool plain = re[i + 1] != '?' || re[i + 2] == ':';
+            if (has_bar || quantified || !plain) {
+                i = re[end] ? end + 1 : end;
+                continue;
+            }
+            i += re[i + 1] == '?' ? 3 : 1;
+            continue;
+        } else if (c == ')' || c == '.' || c == '^' || c == '$' || c == '+') {
+            UA_LIT_BREAK();
+            i++;
+            continue;
+        } else if (c == '|') {
+            lit[0] = '\0';
+            return;
+        } else if (c == '?' || c == '*' || c == '{') {
+            /* The byte before is optional. */
+            if (cur_len) cur_len--;
+            UA_LIT_BREAK();
+            if (c == '{')
+                while (re[i] && re[i] != '}')
+                    i++;
+            if (re[i]) i++;
+            continue;
+        } else {
+            i++;
+        }
+        /* A literal byte; a following '+' keeps it but ends the run. */
+        if (cur_len + 1 < sizeof cur) cur[cur_len++] = (char)tolower((unsigned char)c);
+    }
+    UA_LIT_BREAK();
+#undef UA_LIT_BREAK
+}
+
+static unsigned ua_trigram(const unsigned char *t)
+{
+    uint32_t x = (uint32_t)t[0] << 16 | (uint32_t)t[1] << 8 | t[2];
+    return (x * 2654435761u) >> 20; /* 12 bits */
+}
+
+static void ua_subject_init(struct ua_subject *subj, const char *s, size_t len)
+{
+    subj->s = s;
+    subj->len = len;
+    memset(subj->tri, 0, sizeof subj->tri);
+    for (size_t i = 0; i + 2 < len; i++) {
+        unsigned char t[3] = {(unsigned char)tolower((unsigned char)s[i]),
+                              (unsigned char)tolower((unsigned char)s[i + 1]),
+                              (unsigned char)tolower((unsigned char)s[i + 2])};
+        unsigned h = ua_trigram(t);
+        subj->tri[h >> 6] |= 1ULL << (h & 63);
+    }
+}
+
+/* False when the rule cannot match: a trigram of its literal is missing. */
+static bool ua_subject_may_match(const struct ua_subject *subj, const struct ua_rule *rule)
+{
+    for (size_t i = 0; rule->lit[i] && rule->lit[i + 1] && rule->lit[i + 2]; i++) {
+        unsigned h = ua_trigram((const unsigned char *)rule->lit + i);
+        if (!(subj->tri[h >> 6] & (1ULL << (h & 63)))) return false;
+    }
+    return true;
+}
+
 /* Adds one rule (a mapping of regex, regex_flag and replacements). */
 static int ua_add_rule(struct ua_parser *p, enum ua_kind kind, yaml_document_t *doc,
                        yaml_node_t *item, const char *path, char *err, size_t errlen)
@@ -167,6 +321,7 @@ static int ua_add_rule(struct ua_parser *p, enum ua_kind kind, yaml_document_t *
                  (size_t)item->start_mark.line + 1, why);
         goto fail;
     }
+    ua_required_literal(regex, rule.lit, sizeof rule.lit);
     struct ua_rule_list *list = &p->rules[kind];
     if (list->n == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 256;
@@ -430,14 +585,15 @@ struct ua_match {
 
 /* Runs the rules of one kind in order; the first that matches wins. */
 static const struct ua_rule *ua_first_match(struct ua_parser *p, enum ua_kind kind,
-                                            const char *s, size_t len, struct ua_match *m)
+                                            const struct ua_subject *subj, struct ua_match *m)
 {
     const struct ua_rule_list *list = &p->rules[kind];
     for (size_t i = 0; i < list->n; i++) {
+        if (!ua_subject_may_match(subj, &list->v[i])) continue;
         /* Errors (a hit match limit) count as no match. */
-        int rc = pcre2_match(list->v[i].re, (PCRE2_SPTR)s, len, 0, 0, p->md, p->mctx);
+        int rc = pcre2_match(list->v[i].re, (PCRE2_SPTR)subj->s, subj->len, 0, 0, p->md, p->mctx);
         if (rc > 0) {
-            m->subject = s;
+            m->subject = subj->s;
             m->ov = pcre2_get_ovector_pointer(p->md);
             m->groups = rc;
             return &list->v[i];
@@ -484,11 +640,11 @@ static void ua_field(const struct ua_match *m, const char *repl, int group, char
 
 /* Device brand and model from uap-core's device_parsers. Returns the
  * device family ("Spider" for crawlers, "" when nothing matched). */
-static void ua_device(struct ua_parser *p, const char *s, size_t len, struct ua_result *r,
+static void ua_device(struct ua_parser *p, const struct ua_subject *subj, struct ua_result *r,
                       char *family, size_t familylen)
 {
     struct ua_match m;
-    const struct ua_rule *rule = ua_first_match(p, UA_KIND_DEVICE, s, len, &m);
+    const struct ua_rule *rule = ua_first_match(p, UA_KIND_DEVICE, subj, &m);
     family[0] = r->device_brand[0] = r->device_model[0] = '\0';
     if (!rule) return;
     ua_field(&m, rule->repl[0], 1, family, familylen);
@@ -699,9 +855,11 @@ static void ua_parse_uncached(struct ua_parser *p, const char *user_agent,
     s[len] = '\0';
     memset(r, 0, sizeof *r);
 
+    struct ua_subject subj;
+    ua_subject_init(&subj, s, len);
     struct ua_match m;
     char v1[32], v2[32], family[64];
-    const struct ua_rule *rule = ua_first_match(p, UA_KIND_BROWSER, s, len, &m);
+    const struct ua_rule *rule = ua_first_match(p, UA_KIND_BROWSER, &subj, &m);
     if (rule) {
         ua_field(&m, rule->repl[0], 1, family, sizeof family);
         ua_field(&m, rule->repl[1], 2, v1, sizeof v1);
@@ -710,7 +868,7 @@ static void ua_parse_uncached(struct ua_parser *p, const char *user_agent,
             ua_copy_major(v1, r->browser_version, sizeof r->browser_version);
         }
     }
-    rule = ua_first_match(p, UA_KIND_OS, s, len, &m);
+    rule = ua_first_match(p, UA_KIND_OS, &subj, &m);
     if (rule) {
         ua_field(&m, rule->repl[0], 1, family, sizeof family);
         ua_field(&m, rule->repl[1], 2, v1, sizeof v1);
@@ -720,7 +878,7 @@ static void ua_parse_uncached(struct ua_parser *p, const char *user_agent,
             ua_os_version(r, v1, v2);
         }
     }
-    ua_device(p, s, len, r, family, sizeof family);
+    ua_device(p, &subj, r, family, sizeof family);
     /* Apple renamed the iPad's iOS to iPadOS from version 13. */
     if (strcmp(r->os, "iOS") == 0 && strncmp(r->device_model, "iPad", 4) == 0 &&
         atoi(r->os_version) >= 13)
@@ -748,7 +906,8 @@ static void ua_parse_uncached(struct ua_parser *p, const char *user_agent,
         char unused[64];
         struct ua_result d;
         memset(&d, 0, sizeof d);
-        ua_device(p, synthetic, (size_t)n, &d, unused, sizeof unused);
+        ua_subject_init(&subj, synthetic, (size_t)n);
+        ua_device(p, &subj, &d, unused, sizeof unused);
         ua_set(r->device_brand, sizeof r->device_brand, d.device_brand);
         ua_set(r->device_model, sizeof r->device_model, d.device_model[0] ? d.device_model : hv.model);
     }
