@@ -718,12 +718,12 @@ static bool ua_token_char(unsigned char c)
 }
 
 /* A crawler's name: the first product token that says bot, crawler or
- * spider ("YandexBot/3.0" -> "YandexBot"), skipping URLs; else the first
- * product token ("facebookexternalhit/1.1"). Letters, digits and "._-"
- * only, so nothing else of the user agent is kept. */
-static void ua_bot_name(const char *s, char *out, size_t outlen)
+ * spider ("YandexBot/3.0" -> "YandexBot"), skipping URLs; else the token
+ * where the crawler pattern matched (match_at), e.g. "facebookexternalhit".
+ * Letters, digits and "._-" only, so nothing else of the user agent is
+ * kept. */
+static void ua_bot_name(const char *s, size_t match_at, char *out, size_t outlen)
 {
-    char first[64] = "";
     for (const char *t = s; *t;) {
         while (*t && !ua_token_char((unsigned char)*t))
             t++;
@@ -731,24 +731,32 @@ static void ua_bot_name(const char *s, char *out, size_t outlen)
         while (ua_token_char((unsigned char)*t))
             t++;
         size_t n = (size_t)(t - start);
-        bool url = strncmp(t, "://", 3) == 0 || (start > s && (start[-1] == '/' || start[-1] == '@' ||
-                                                              start[-1] == '+'));
-        /* Skip a version after '/', and anything that is part of a URL. */
+        bool url = strncmp(t, "://", 3) == 0 ||
+                   (start > s && (start[-1] == '/' || start[-1] == '@' || start[-1] == '+'));
+        /* Skip a version after '/'. */
         if (*t == '/' && !url)
             while (*t && *t != ' ' && *t != ';' && *t != ')')
                 t++;
-        if (n == 0 || url || n >= sizeof first) continue;
         char tok[64];
+        if (n == 0 || url || n >= sizeof tok) continue;
         memcpy(tok, start, n);
         tok[n] = '\0';
-        if (strcmp(tok, "Mozilla") == 0 || strcmp(tok, "compatible") == 0) continue;
         if (strcasestr(tok, "bot") || strcasestr(tok, "crawl") || strcasestr(tok, "spider")) {
             ua_set(out, outlen, tok);
             return;
         }
-        if (!first[0]) memcpy(first, tok, n + 1);
     }
-    ua_set(out, outlen, first[0] ? first : "crawler");
+    size_t start = match_at, end;
+    while (s[start] && !ua_token_char((unsigned char)s[start]))
+        start++;
+    while (start > 0 && ua_token_char((unsigned char)s[start - 1]))
+        start--;
+    for (end = start; ua_token_char((unsigned char)s[end]); end++)
+        ;
+    char tok[64];
+    ua_clean_copy(s + start, end - start < sizeof tok ? end - start : sizeof tok - 1, tok,
+                  sizeof tok);
+    ua_set(out, outlen, tok[0] ? tok : "crawler");
 }
 
 /* Sets r->bot and r->bot_name. s is the (cut) user agent, NUL-terminated. */
@@ -776,7 +784,8 @@ static void ua_bot(struct ua_parser *p, const char *s, size_t len, const char *d
         }
     if (ua_crawler_match(p, s, len)) {
         r->bot = true;
-        ua_bot_name(s, r->bot_name, sizeof r->bot_name);
+        ua_bot_name(s, (size_t)pcre2_get_ovector_pointer(p->md)[0], r->bot_name,
+                    sizeof r->bot_name);
         return;
     }
     /* uap-core's own crawler catch-all ("bot", "spider", "crawl" ...). */
