@@ -380,6 +380,12 @@ static void test_bots(void)
     struct ua_result r;
     ua_parse(parser, NULL, NULL, &r);
     ASSERT_TRUE(r.bot);
+
+    /* A headless Chrome whose user agent was dressed as Chrome's. */
+    struct ua_hints h = {.sec_ch_ua = "\"HeadlessChrome\";v=\"120\", \"Chromium\";v=\"120\""};
+    ua_parse(parser, chrome_windows_ua, &h, &r);
+    ASSERT_TRUE(r.bot);
+    ASSERT_EQ_STR(r.bot_name, "HeadlessChrome");
 }
 
 static void test_humans_are_not_bots(void)

@@ -137,9 +137,8 @@ static int ua_compile(const char *pattern, uint32_t options, pcre2_code **out, c
     return 0;
 }
 
-static const char *ua_yaml_scalar(yaml_document_t *doc, yaml_node_t *node)
+static const char *ua_yaml_scalar(const yaml_node_t *node)
 {
-    (void)doc;
     return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
 }
 
@@ -299,8 +298,8 @@ static int ua_add_rule(struct ua_parser *p, enum ua_kind kind, yaml_document_t *
     int rc = -EINVAL;
     for (yaml_node_pair_t *pair = item->data.mapping.pairs.start;
          pair < item->data.mapping.pairs.top; pair++) {
-        const char *k = ua_yaml_scalar(doc, yaml_document_get_node(doc, pair->key));
-        const char *v = ua_yaml_scalar(doc, yaml_document_get_node(doc, pair->value));
+        const char *k = ua_yaml_scalar(yaml_document_get_node(doc, pair->key));
+        const char *v = ua_yaml_scalar(yaml_document_get_node(doc, pair->value));
         if (!k || !v) continue;
         if (strcmp(k, "regex") == 0) regex = v;
         if (strcmp(k, "regex_flag") == 0 && strchr(v, 'i')) options |= PCRE2_CASELESS;
@@ -381,7 +380,7 @@ static int ua_load_regexes(struct ua_parser *p, const char *path, char *err, siz
     }
     for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
          rc == 0 && pair < root->data.mapping.pairs.top; pair++) {
-        const char *name = ua_yaml_scalar(&doc, yaml_document_get_node(&doc, pair->key));
+        const char *name = ua_yaml_scalar(yaml_document_get_node(&doc, pair->key));
         yaml_node_t *list = yaml_document_get_node(&doc, pair->value);
         for (int kind = 0; name && kind < UA_KINDS; kind++) {
             if (strcmp(name, ua_list_names[kind]) != 0) continue;
@@ -897,6 +896,12 @@ static void ua_parse_uncached(struct ua_parser *p, const char *user_agent,
     struct ua_hint_values hv;
     ua_hints_read(hints, &hv);
     if (hv.brand[0]) {
+        /* Headless Chrome says so in its hints even when its user agent
+         * has been made to look like Chrome's. */
+        if (strcmp(hv.brand, "HeadlessChrome") == 0 && !r->bot) {
+            r->bot = true;
+            ua_set(r->bot_name, sizeof r->bot_name, "HeadlessChrome");
+        }
         ua_set(r->browser, sizeof r->browser, hv.brand);
         ua_set(r->browser_version, sizeof r->browser_version, hv.version);
     }
