@@ -31,8 +31,8 @@ static const struct ua_case ua_cases[] = {
     {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
      "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
      "Edge", "120", "Blink", "Windows", "10", "desktop", "", ""},
-    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
-     "Firefox", "121", "Gecko", "Windows", "10", "desktop", "", ""},
+    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox",
+     "121", "Gecko", "Windows", "10", "desktop", "", ""},
     {"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
      "Version/17.2 Safari/605.1.15",
      "Safari", "17", "WebKit", "macOS", "10.15", "desktop", "Apple", "Mac"},
@@ -52,8 +52,8 @@ static const struct ua_case ua_cases[] = {
     {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
      "Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0",
      "Opera", "106", "Blink", "Windows", "10", "desktop", "", ""},
-    {"Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko", "IE", "11",
-     "Trident", "Windows", "7", "desktop", "", ""},
+    {"Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko", "IE", "11", "Trident",
+     "Windows", "7", "desktop", "", ""},
     {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
      "Chrome/70.0.3538.102 Safari/537.36 Edge/18.19045",
      "Edge", "18", "EdgeHTML", "Windows", "10", "desktop", "", ""},
@@ -159,10 +159,10 @@ static const struct ua_case ua_cases[] = {
      "Safari", "15", "WebKit", "iOS", "15", "portable media player", "Apple", "iPod"},
 };
 
-#define CHECK_FIELD(field, want)                                                       \
-    if (strcmp(r.field, want) != 0) {                                                  \
-        printf("#   %s\n#   " #field ": got \"%s\", want \"%s\"\n", c->ua, r.field, want); \
-        bad++;                                                                         \
+#define CHECK_FIELD(field, want)                                                                   \
+    if (strcmp(r.field, want) != 0) {                                                              \
+        printf("#   %s\n#   " #field ": got \"%s\", want \"%s\"\n", c->ua, r.field, want);         \
+        bad++;                                                                                     \
     }
 
 static void test_real_user_agents(void)
@@ -227,7 +227,8 @@ static void test_sec_ch_ua_headers(void)
 {
     struct ua_hints h = {
         .uadata = "",
-        .sec_ch_ua = "\"Chromium\";v=\"120\", \"Google Chrome\";v=\"120\", \"Not?A_Brand\";v=\"24\"",
+        .sec_ch_ua =
+            "\"Chromium\";v=\"120\", \"Google Chrome\";v=\"120\", \"Not?A_Brand\";v=\"24\"",
         .sec_ch_ua_mobile = "?0",
         .sec_ch_ua_platform = "\"Windows\"",
         .sec_ch_ua_platform_version = "\"13.0.0\"",
@@ -261,10 +262,11 @@ static void test_sec_ch_ua_headers(void)
 static void test_hints_android_model(void)
 {
     struct ua_hints h = {
-        .uadata = "{\"fullVersionList\":[{\"brand\":\"Google Chrome\",\"version\":\"120.0.6099.144\"},"
-                  "{\"brand\":\"Chromium\",\"version\":\"120.0.6099.144\"},"
-                  "{\"brand\":\"Not?A_Brand\",\"version\":\"24.0.0.0\"}],\"mobile\":true,"
-                  "\"model\":\"SM-S918B\",\"platform\":\"Android\",\"platformVersion\":\"14.0.0\"}"};
+        .uadata =
+            "{\"fullVersionList\":[{\"brand\":\"Google Chrome\",\"version\":\"120.0.6099.144\"},"
+            "{\"brand\":\"Chromium\",\"version\":\"120.0.6099.144\"},"
+            "{\"brand\":\"Not?A_Brand\",\"version\":\"24.0.0.0\"}],\"mobile\":true,"
+            "\"model\":\"SM-S918B\",\"platform\":\"Android\",\"platformVersion\":\"14.0.0\"}"};
     struct ua_result r;
     ua_parse(parser, chrome_android_ua, &h, &r);
     ASSERT_EQ_STR(r.browser, "Chrome");
@@ -297,10 +299,14 @@ static void test_hints_android_model(void)
 static void test_hostile_hints(void)
 {
     /* Broken JSON changes nothing; the headers still apply. */
-    static const char *const broken[] = {
-        "{", "{\"fullVersionList\":[{\"brand\":\"Evil\"", "[1,2,3]", "{\"platform\":\"Windows\"} x",
-        "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]}", "{\"brand\":\"\\u00zz\"}",
-        "\xff\xfe{", "null"};
+    static const char *const broken[] = {"{",
+                                         "{\"fullVersionList\":[{\"brand\":\"Evil\"",
+                                         "[1,2,3]",
+                                         "{\"platform\":\"Windows\"} x",
+                                         "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]}",
+                                         "{\"brand\":\"\\u00zz\"}",
+                                         "\xff\xfe{",
+                                         "null"};
     for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
         struct ua_hints h = {.uadata = broken[i], .sec_ch_ua_platform = "\"Linux\""};
         struct ua_result r;
@@ -589,8 +595,7 @@ static void test_cache_and_cost(void)
     }
     double cold = (now_s() - t0) / unique;
     ASSERT_EQ_STR(a.browser, "Chrome");
-    printf("# ua_parse per call: warm cache %.3f us, all-unique %.1f us\n", warm * 1e6,
-           cold * 1e6);
+    printf("# ua_parse per call: warm cache %.3f us, all-unique %.1f us\n", warm * 1e6, cold * 1e6);
 }
 
 int main(void)

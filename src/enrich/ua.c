@@ -180,14 +180,14 @@ static void ua_required_literal(const char *re, char *lit, size_t litlen)
     char cur[64];
     size_t cur_len = 0, best_len = 0;
     lit[0] = '\0';
-#define UA_LIT_BREAK()                                                                     \
-    do {                                                                                   \
-        if (cur_len > best_len && cur_len >= 3 && cur_len < litlen) {                      \
-            memcpy(lit, cur, cur_len);                                                     \
-            lit[cur_len] = '\0';                                                           \
-            best_len = cur_len;                                                            \
-        }                                                                                  \
-        cur_len = 0;                                                                       \
+#define UA_LIT_BREAK()                                                                             \
+    do {                                                                                           \
+        if (cur_len > best_len && cur_len >= 3 && cur_len < litlen) {                              \
+            memcpy(lit, cur, cur_len);                                                             \
+            lit[cur_len] = '\0';                                                                   \
+            best_len = cur_len;                                                                    \
+        }                                                                                          \
+        cur_len = 0;                                                                               \
     } while (0)
     for (size_t i = 0; re[i];) {
         char c = re[i];
@@ -712,8 +712,8 @@ static bool ua_crawler_match(struct ua_parser *p, const char *s, size_t len)
 
 static bool ua_token_char(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 /* A crawler's name: the first product token that says bot, crawler or
@@ -822,9 +822,11 @@ static void ua_hint_os(struct ua_result *r, const struct ua_hint_values *v)
 {
     static const struct {
         const char *platform, *os;
-    } platforms[] = {{"Windows", "Windows"},   {"macOS", "macOS"},          {"Android", "Android"},
-                     {"Linux", "Linux"},       {"Chrome OS", "ChromeOS"},   {"Chromium OS", "ChromeOS"},
-                     {"ChromeOS", "ChromeOS"}, {"iOS", "iOS"},              {"Fuchsia", "Fuchsia"}};
+    } platforms[] = {{"Windows", "Windows"},    {"macOS", "macOS"},
+                     {"Android", "Android"},    {"Linux", "Linux"},
+                     {"Chrome OS", "ChromeOS"}, {"Chromium OS", "ChromeOS"},
+                     {"ChromeOS", "ChromeOS"},  {"iOS", "iOS"},
+                     {"Fuchsia", "Fuchsia"}};
     const char *os = NULL;
     for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++)
         if (strcmp(v->platform, platforms[i].platform) == 0) os = platforms[i].os;
@@ -920,10 +922,12 @@ static void ua_parse_uncached(struct ua_parser *p, const char *user_agent,
         char unused[64];
         struct ua_result d;
         memset(&d, 0, sizeof d);
-        ua_subject_init(&subj, synthetic, (size_t)n);
+        ua_subject_init(&subj, synthetic,
+                        n > 0 && (size_t)n < sizeof synthetic ? (size_t)n : strlen(synthetic));
         ua_device(p, &subj, &d, unused, sizeof unused);
         ua_set(r->device_brand, sizeof r->device_brand, d.device_brand);
-        ua_set(r->device_model, sizeof r->device_model, d.device_model[0] ? d.device_model : hv.model);
+        ua_set(r->device_model, sizeof r->device_model,
+               d.device_model[0] ? d.device_model : hv.model);
     }
     ua_engine(r, s);
     ua_device_type(r, s, hv.mobile);

@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct ua_hints {            /* client hints; "" (or NULL) when absent */
-    const char *uadata;      /* the JS tracker's uadata JSON: {"fullVersionList":[{"brand":..,"version":..}],"mobile":bool,"model":..,"platform":..,"platformVersion":..} */
+struct ua_hints {       /* client hints; "" (or NULL) when absent */
+    const char *uadata; /* the JS tracker's uadata JSON:
+                           {"fullVersionList":[{"brand":..,"version":..}],"mobile":bool,"model":..,"platform":..,"platformVersion":..}
+                         */
     const char *sec_ch_ua, *sec_ch_ua_mobile, *sec_ch_ua_platform, *sec_ch_ua_platform_version,
         *sec_ch_ua_model;
 };
@@ -21,9 +23,11 @@ struct ua_hints {            /* client hints; "" (or NULL) when absent */
 struct ua_result {
     char browser[64], browser_version[32], engine[32];
     char os[64], os_version[32];
-    char device_type[24];    /* desktop smartphone tablet phablet feature phone console tv car browser smart display wearable camera portable media player peripheral, or "" */
+    char
+        device_type[24]; /* desktop smartphone tablet phablet feature phone console tv car browser
+                            smart display wearable camera portable media player peripheral, or "" */
     char device_brand[48], device_model[64];
-    bool bot;                /* crawler, headless browser, monitoring agent */
+    bool bot; /* crawler, headless browser, monitoring agent */
     char bot_name[64];
 };
 

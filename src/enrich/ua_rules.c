@@ -76,9 +76,9 @@ static const char *ua_hint_brand_name(const char *brand)
     static const struct {
         const char *brand, *name;
     } names[] = {
-        {"Google Chrome", "Chrome"},      {"Microsoft Edge", "Edge"},
-        {"Opera GX", "Opera"},            {"YaBrowser", "Yandex Browser"},
-        {"Yandex", "Yandex Browser"},     {"Android WebView", "Chrome WebView"},
+        {"Google Chrome", "Chrome"},  {"Microsoft Edge", "Edge"},
+        {"Opera GX", "Opera"},        {"YaBrowser", "Yandex Browser"},
+        {"Yandex", "Yandex Browser"}, {"Android WebView", "Chrome WebView"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(brand, names[i].brand) == 0) return names[i].name;
@@ -92,13 +92,16 @@ void ua_engine(struct ua_result *r, const char *ua)
     static const struct {
         const char *browser, *engine;
     } engines[] = {
-        {"Chrome", "Blink"},         {"Chromium", "Blink"},       {"Chrome WebView", "Blink"},
-        {"Samsung Internet", "Blink"}, {"Yandex Browser", "Blink"}, {"Brave", "Blink"},
-        {"Vivaldi", "Blink"},        {"Silk", "Blink"},           {"HeadlessChrome", "Blink"},
-        {"Firefox", "Gecko"},        {"Firefox Focus", "Gecko"},  {"Pale Moon", "Gecko"},
-        {"SeaMonkey", "Gecko"},      {"Waterfox", "Gecko"},       {"Thunderbird", "Gecko"},
-        {"Safari", "WebKit"},        {"Safari WebView", "WebKit"}, {"IE", "Trident"},
-        {"Opera Mini", "Presto"},    {"Android", "WebKit"},
+        {"Chrome", "Blink"},          {"Chromium", "Blink"},
+        {"Chrome WebView", "Blink"},  {"Samsung Internet", "Blink"},
+        {"Yandex Browser", "Blink"},  {"Brave", "Blink"},
+        {"Vivaldi", "Blink"},         {"Silk", "Blink"},
+        {"HeadlessChrome", "Blink"},  {"Firefox", "Gecko"},
+        {"Firefox Focus", "Gecko"},   {"Pale Moon", "Gecko"},
+        {"SeaMonkey", "Gecko"},       {"Waterfox", "Gecko"},
+        {"Thunderbird", "Gecko"},     {"Safari", "WebKit"},
+        {"Safari WebView", "WebKit"}, {"IE", "Trident"},
+        {"Opera Mini", "Presto"},     {"Android", "WebKit"},
     };
     const char *b = r->browser, *engine = NULL;
     int version = atoi(r->browser_version);
@@ -106,7 +109,8 @@ void ua_engine(struct ua_result *r, const char *ua)
     if (!b[0] && !strstr(ua, "Mozilla/") && !strcasestr(ua, "AppleWebKit")) return;
 
     /* Every browser on iOS must use WebKit. */
-    if ((strcmp(r->os, "iOS") == 0 || strcmp(r->os, "iPadOS") == 0) && strcasestr(ua, "AppleWebKit"))
+    if ((strcmp(r->os, "iOS") == 0 || strcmp(r->os, "iPadOS") == 0) &&
+        strcasestr(ua, "AppleWebKit"))
         engine = "WebKit";
     else if (strcmp(b, "Edge") == 0)
         engine = version > 0 && version < 79 ? "EdgeHTML" : "Blink";
@@ -123,7 +127,8 @@ void ua_engine(struct ua_result *r, const char *ua)
             engine = "EdgeHTML";
         else if (strstr(ua, "Presto/"))
             engine = "Presto";
-        else if (strcasestr(ua, "AppleWebKit") && (strstr(ua, "Chrome/") || strstr(ua, "Chromium/")))
+        else if (strcasestr(ua, "AppleWebKit") &&
+                 (strstr(ua, "Chrome/") || strstr(ua, "Chromium/")))
             engine = "Blink";
         else if (strcasestr(ua, "AppleWebKit"))
             engine = "WebKit";
@@ -147,10 +152,10 @@ static bool has_i(const char *s, const char *needle)
 
 static bool is_tv(const char *ua, const char *model)
 {
-    static const char *const markers[] = {"SmartTV", "SMART-TV", "Smart TV", "SmartTv", "BRAVIA",
-                                          "AppleTV", "Apple TV", "tvOS", "CrKey", "GoogleTV",
-                                          "Google TV", "Android TV", "AndroidTV", "HbbTV", "Roku",
-                                          "NetCast", "PhilipsTV", "DTV", "Viera"};
+    static const char *const markers[] = {
+        "SmartTV", "SMART-TV", "Smart TV",  "SmartTv",   "BRAVIA",     "AppleTV",   "Apple TV",
+        "tvOS",    "CrKey",    "GoogleTV",  "Google TV", "Android TV", "AndroidTV", "HbbTV",
+        "Roku",    "NetCast",  "PhilipsTV", "DTV",       "Viera"};
     for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++)
         if (has(ua, markers[i])) return true;
     /* Tizen and webOS run phones and watches too; only their TV builds. */
@@ -163,9 +168,9 @@ static bool is_tv(const char *ua, const char *model)
 
 static bool is_tablet_model(const char *model)
 {
-    static const char *const prefixes[] = {"iPad", "SM-T", "SM-X", "SM-P", "KF", "Lenovo TB",
-                                           "TB-", "Nexus 7", "Nexus 9", "Nexus 10", "Pixel C",
-                                           "Pixel Tablet", "Xoom"};
+    static const char *const prefixes[] = {
+        "iPad",    "SM-T",    "SM-X",     "SM-P",    "KF",           "Lenovo TB", "TB-",
+        "Nexus 7", "Nexus 9", "Nexus 10", "Pixel C", "Pixel Tablet", "Xoom"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp(model, prefixes[i], strlen(prefixes[i])) == 0) return true;
     /* Galaxy Tab, Lenovo Tab, MediaPad, MatePad, Xiaomi Pad ... */
@@ -174,10 +179,10 @@ static bool is_tablet_model(const char *model)
 
 static bool is_desktop_os(const char *os)
 {
-    static const char *const names[] = {"Windows", "macOS",   "Linux",    "ChromeOS", "Ubuntu",
-                                        "Fedora",  "Debian",  "Red Hat",  "SUSE",     "openSUSE",
-                                        "Mint",    "CentOS",  "Gentoo",   "Mandriva", "Slackware",
-                                        "FreeBSD", "OpenBSD", "NetBSD",   "Solaris",  "Haiku",
+    static const char *const names[] = {"Windows",    "macOS",   "Linux",   "ChromeOS", "Ubuntu",
+                                        "Fedora",     "Debian",  "Red Hat", "SUSE",     "openSUSE",
+                                        "Mint",       "CentOS",  "Gentoo",  "Mandriva", "Slackware",
+                                        "FreeBSD",    "OpenBSD", "NetBSD",  "Solaris",  "Haiku",
                                         "Arch Linux", "Kubuntu"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(os, names[i]) == 0) return true;
@@ -193,8 +198,7 @@ static const char *ua_type(const struct ua_result *r, const char *ua, int hint_m
 
     if (has(ua, "Tesla") || has(ua, "QtCarBrowser") || strcmp(r->device_brand, "Tesla") == 0)
         return "car browser";
-    if (has(ua, "PlayStation") || has(ua, "Xbox") || has(ua, "Nintendo"))
-        return "console";
+    if (has(ua, "PlayStation") || has(ua, "Xbox") || has(ua, "Nintendo")) return "console";
     if (has(ua, "SmartDisplay") || has(ua, "Echo Show") || has(ua, "Nest Hub"))
         return "smart display";
     if (is_tv(ua, model)) return "tv";
@@ -211,9 +215,9 @@ static const char *ua_type(const struct ua_result *r, const char *ua, int hint_m
     /* Client hints: Chrome on an Android tablet says mobile ?0. */
     if (hint_mobile == 1) return "smartphone";
     if (hint_mobile == 0 && android) return "tablet";
-    if (has(ua, "iPhone") || has(ua, "Windows Phone") || has(ua, "BlackBerry") ||
-        has(ua, "BB10") || has(ua, "Opera Mini") || has(ua, "Opera Mobi") ||
-        (android && has(ua, "Mobile")) || has(ua, "Mobile;") || has(ua, "Mobile Safari"))
+    if (has(ua, "iPhone") || has(ua, "Windows Phone") || has(ua, "BlackBerry") || has(ua, "BB10") ||
+        has(ua, "Opera Mini") || has(ua, "Opera Mobi") || (android && has(ua, "Mobile")) ||
+        has(ua, "Mobile;") || has(ua, "Mobile Safari"))
         return "smartphone";
     /* Android phones all say "Mobile"; Android without it is a tablet. */
     if (android) return "tablet";
@@ -304,8 +308,9 @@ static bool js_string(struct ua_json *s, char *out, size_t outlen)
                 ch = 0;
                 for (int i = 1; i <= 4; i++) {
                     if (!isxdigit((unsigned char)p[i])) return false;
-                    ch = ch * 16 + (isdigit((unsigned char)p[i]) ? p[i] - '0'
-                                                                 : (tolower((unsigned char)p[i]) - 'a' + 10));
+                    ch = ch * 16 + (isdigit((unsigned char)p[i])
+                                        ? p[i] - '0'
+                                        : (tolower((unsigned char)p[i]) - 'a' + 10));
                 }
                 p += 4;
             } else if (strchr("\"\\/bfnrt", c) && c) {
