@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../src/base/base.h"
 #include "../src/enrich/ua.h"
 #include "test.h"
 
@@ -487,9 +489,11 @@ static void test_corrupt_assets(void)
 {
     char dir[] = "/tmp/tally-ua-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
-    char path[256], cmd[512];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s/uap-core %s/crawler-user-agents", dir, dir);
-    ASSERT_EQ_INT(system(cmd), 0);
+    char path[256], yaml[256], json[256];
+    snprintf(yaml, sizeof yaml, "%s/uap-core", dir);
+    snprintf(json, sizeof json, "%s/crawler-user-agents", dir);
+    ASSERT_EQ_INT(mkdir_p(yaml, 0700), 0);
+    ASSERT_EQ_INT(mkdir_p(json, 0700), 0);
 
     struct ua_parser *p = NULL;
     char err[512];
@@ -540,8 +544,13 @@ static void test_corrupt_assets(void)
     ASSERT_EQ_STR(r.bot_name, "Foobot");
     ua_parser_close(p);
 
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ_INT(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/crawler-user-agents.json", json);
+    ASSERT_EQ_INT(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/regexes.yaml", yaml);
+    ASSERT_EQ_INT(unlink(path), 0);
+    ASSERT_EQ_INT(rmdir(json), 0);
+    ASSERT_EQ_INT(rmdir(yaml), 0);
+    ASSERT_EQ_INT(rmdir(dir), 0);
 }
 
 /* ---- cache and cost ------------------------------------------------------- */
