@@ -489,7 +489,7 @@ static void test_corrupt_assets(void)
 {
     char dir[] = "/tmp/tally-ua-XXXXXX";
     ASSERT_TRUE(mkdtemp(dir) != NULL);
-    char path[256], yaml[256], json[256];
+    char path[512], yaml[128], json[128];
     snprintf(yaml, sizeof yaml, "%s/uap-core", dir);
     snprintf(json, sizeof json, "%s/crawler-user-agents", dir);
     ASSERT_EQ_INT(mkdir_p(yaml, 0700), 0);
