@@ -765,16 +765,9 @@ static void ua_bot(struct ua_parser *p, const char *s, size_t len, const char *d
     r->bot = false;
     r->bot_name[0] = '\0';
 
-    size_t i = 0;
-    while (i < len && (s[i] == ' ' || s[i] == '\t'))
-        i++;
-    /* Every browser sends a user agent; an empty one (or the "-" of a log
-     * line) is a script. */
-    if (i == len || (len - i == 1 && s[i] == '-')) {
-        r->bot = true;
-        ua_set(r->bot_name, sizeof r->bot_name, "empty user agent");
-        return;
-    }
+    /* An empty user agent is not a verdict: server-side trackers (Node's
+     * https module, some SDKs) send none, and dropping their hits would lose
+     * real visits. */
     for (size_t k = 0; k < sizeof ua_bot_markers / sizeof ua_bot_markers[0]; k++)
         if (strcasestr(s, ua_bot_markers[k].marker)) {
             r->bot = true;
