@@ -371,7 +371,7 @@ struct landing {
  * then their query is not parsed at all. */
 static bool may_hold_campaign(const char *s, size_t len)
 {
-    return memchr(s, '_', len) || ci_contains(s, len, "%5f") || ci_contains(s, len, "clid") ||
+    return memchr(s, '_', len) || ci_contains(s, len, "%5f") || ci_contains(s, len, "clid") || ci_contains(s, len, "clkid") ||
            ci_contains(s, len, "braid") || ci_contains(s, len, "sccid") || ci_contains(s, len, "epik");
 }
 
@@ -1038,8 +1038,10 @@ const char *channel_normalize_url(const char *url, const char *const *excluded_p
         out[n++] = (char)tolower((unsigned char)u.scheme[i]);
     memcpy(out + n, "://", 3);
     n += 3;
-    memcpy(out + n, u.userinfo, u.userinfo_len);
-    n += u.userinfo_len;
+    if (u.userinfo) {
+        memcpy(out + n, u.userinfo, u.userinfo_len);
+        n += u.userinfo_len;
+    }
     for (size_t i = 0; i < u.host_len; i++)
         out[n++] = (char)tolower((unsigned char)u.host[i]);
     bool default_port = u.port_len == 0 ||
