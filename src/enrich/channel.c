@@ -2,7 +2,6 @@
  * The rules and their order are in docs/channels.md; this file follows it. */
 #include "channel.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +23,18 @@
 #define TYPE_UNKNOWN 0xff
 
 /* ---- small string helpers ---------------------------------------------- */
+
+/* ASCII-only and locale-free: <ctype.h> calls cost a function call per
+ * byte here, and URLs are ASCII by definition. */
+static inline unsigned char lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+static inline bool is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (unsigned char)(lower(c) - 'a') < 26;
+}
 
 static int hex_value(unsigned char c)
 {
@@ -58,7 +69,7 @@ static bool ci_equal(const char *a, size_t alen, const char *b)
     size_t blen = strlen(b);
     if (alen != blen) return false;
     for (size_t i = 0; i < alen; i++)
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i])) return false;
+        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i])) return false;
     return true;
 }
 
@@ -67,21 +78,8 @@ static bool ci_prefix(const char *a, size_t alen, const char *prefix)
     size_t plen = strlen(prefix);
     if (alen < plen) return false;
     for (size_t i = 0; i < plen; i++)
-        if (tolower((unsigned char)a[i]) != prefix[i]) return false;
+        if (lower((unsigned char)a[i]) != prefix[i]) return false;
     return true;
-}
-
-/* Case-insensitive search of an ASCII lower-case needle in s[0..len). */
-static bool ci_contains(const char *s, size_t len, const char *needle)
-{
-    size_t nlen = strlen(needle);
-    for (size_t i = 0; i + nlen <= len; i++) {
-        size_t j = 0;
-        while (j < nlen && tolower((unsigned char)s[i + j]) == needle[j])
-            j++;
-        if (j == nlen) return true;
-    }
-    return false;
 }
 
 /* Lower-cases UTF-8 in place: ASCII, Latin-1, Latin Extended-A, Greek and
@@ -93,7 +91,7 @@ static void lower_utf8(char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {
-            s[i] = (char)tolower(c);
+            s[i] = (char)lower(c);
             continue;
         }
         if ((c & 0xe0) != 0xc0 || i + 1 >= len) continue;
@@ -173,13 +171,14 @@ struct url_parts {
 
 /* Splits "scheme://[userinfo@]host[:port][/path][?query][#fragment]".
  * False for anything else (relative URLs, "about:blank", "mailto:", a bad
- * port), which callers then leave alone. */
-static bool url_split(const char *url, struct url_parts *u)
+ * port), which callers then leave alone. With authority_only, path, query
+ * and fragment are not looked for (callers that only need the host). */
+static bool url_split_ex(const char *url, struct url_parts *u, bool authority_only)
 {
     memset(u, 0, sizeof *u);
-    if (!url || !isalpha((unsigned char)url[0])) return false;
+    if (!url || (unsigned char)(lower((unsigned char)url[0]) - 'a') >= 26) return false;
     size_t i = 1;
-    while (isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.')
+    while (is_alnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.')
         i++;
     if (i > 32 || url[i] != ':' || url[i + 1] != '/' || url[i + 2] != '/') return false;
     u->scheme = url;
@@ -214,10 +213,11 @@ static bool url_split(const char *url, struct url_parts *u)
         u->port = a + hlen + 1;
         u->port_len = alen - hlen - 1;
         for (size_t k = 0; k < u->port_len; k++)
-            if (!isdigit((unsigned char)u->port[k])) return false;
+            if (!(u->port[k] >= '0' && u->port[k] <= '9')) return false;
     }
 
     const char *p = a + alen;
+    if (authority_only) return true;
     u->path = p;
     u->path_len = strcspn(p, "?#");
     p += u->path_len;
@@ -235,6 +235,8 @@ static bool url_split(const char *url, struct url_parts *u)
     return true;
 }
 
+static bool url_split(const char *url, struct url_parts *u) { return url_split_ex(url, u, false); }
+
 /* The host of a URL, lower-cased, without trailing dots, into out. False
  * when there is none or it cannot be a host name (a hostile referrer such as
  * "http://<script>/" is then no referrer at all). Non-ASCII bytes (an IDN
@@ -249,11 +251,11 @@ static bool host_of(const struct url_parts *u, char out[HOST_MAX], size_t *out_l
     bool high = false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)u->host[i];
-        bool ok = isalnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80 ||
+        bool ok = is_alnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80 ||
                   (ipv6 && (c == ':' || c == '[' || c == ']'));
         if (!ok) return false;
         if (c >= 0x80) high = true;
-        out[i] = (char)tolower(c);
+        out[i] = (char)lower(c);
     }
     if (high && !utf8_valid(out, n)) return false;
     out[n] = '\0';
@@ -298,7 +300,7 @@ static bool pair_name(const struct pair *p, char buf[PARAM_NAME_MAX], size_t *le
     if (p->name_len >= PARAM_NAME_MAX) return false;
     size_t n = pct_decode(p->name, p->name_len, buf);
     for (size_t i = 0; i < n; i++)
-        buf[i] = (char)tolower((unsigned char)buf[i]);
+        buf[i] = (char)lower((unsigned char)buf[i]);
     buf[n] = '\0';
     *len = n;
     return true;
@@ -367,12 +369,24 @@ struct landing {
 };
 
 /* True when s[0..len) may hold a campaign parameter or a click id: every
- * one of their names contains one of these. Most page URLs have none, and
- * then their query is not parsed at all. */
+ * one of their names contains '_' (maybe as %5F), "clid", "clkid", "braid",
+ * "sccid" or "epik". Most page URLs have none, and then their query is not
+ * parsed at all; one pass, since this runs for every hit. */
 static bool may_hold_campaign(const char *s, size_t len)
 {
-    return memchr(s, '_', len) || ci_contains(s, len, "%5f") || ci_contains(s, len, "clid") || ci_contains(s, len, "clkid") ||
-           ci_contains(s, len, "braid") || ci_contains(s, len, "sccid") || ci_contains(s, len, "epik");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = lower((unsigned char)s[i]);
+        size_t left = len - i;
+        if (c == '_') return true;
+        if (c == '%' && left >= 3 && s[i + 1] == '5' && lower((unsigned char)s[i + 2]) == 'f')
+            return true;
+        if ((c == 'c' || c == 'b' || c == 's' || c == 'e') &&
+            (ci_prefix(s + i, left, "clid") || ci_prefix(s + i, left, "clkid") ||
+             ci_prefix(s + i, left, "braid") || ci_prefix(s + i, left, "sccid") ||
+             ci_prefix(s + i, left, "epik")))
+            return true;
+    }
+    return false;
 }
 
 static void scan_landing_query(const char *q, size_t len, struct landing *l)
@@ -512,7 +526,7 @@ static int add_host(struct channel_data *d, const char *key, size_t len, uint8_t
     char *k = arena_strndup(&d->mem, key, len);
     if (!k) return -ENOMEM;
     for (size_t i = 0; i < len; i++)
-        k[i] = (char)tolower((unsigned char)k[i]);
+        k[i] = (char)lower((unsigned char)k[i]);
     struct host_entry e = {.key = k, .len = len, .type = type, .name = name, .params = params,
                            .param_count = param_count};
     int rc = table_put(&d->hosts, &e, replace);
@@ -650,15 +664,15 @@ static int load_provider(struct channel_data *d, yaml_document_t *doc, uint8_t t
             size_t len;
             const char *s = scalar(doc, *it, &len);
             if (!s || len == 0 || len >= PARAM_NAME_MAX) continue;
-            char *lower = arena_strndup(&d->mem, s, len);
-            if (!lower) return -ENOMEM;
+            char *param = arena_strndup(&d->mem, s, len);
+            if (!param) return -ENOMEM;
             for (size_t i = 0; i < len; i++)
-                lower[i] = (char)tolower((unsigned char)lower[i]);
+                param[i] = (char)lower((unsigned char)param[i]);
             /* Bing lists "q" and "Q"; once is enough once lower-cased. */
             bool dup = false;
             for (size_t i = 0; i < count; i++)
-                dup = dup || strcmp(list[i], lower) == 0;
-            if (!dup) list[count++] = lower;
+                dup = dup || strcmp(list[i], param) == 0;
+            if (!dup) list[count++] = param;
         }
     }
     for (yaml_node_item_t *it = domains->data.sequence.items.start;
@@ -800,7 +814,7 @@ static const struct host_entry *lookup_host(const struct channel_data *d, const 
                 for (int k = 0; k < 2; k++) {
                     if (slen + lens[k] > d->max_key_len) continue;
                     for (size_t i = 0; i < lens[k]; i++)
-                        key[slen + i] = (char)tolower((unsigned char)path[i]);
+                        key[slen + i] = (char)lower((unsigned char)path[i]);
                     const struct host_entry *e = table_find(&d->hosts, key, slen + lens[k]);
                     if (e) return e;
                 }
@@ -835,10 +849,10 @@ static bool site_host(const char *site_url, char out[HOST_MAX], size_t *len, boo
     struct url_parts u;
     char tmp[HOST_MAX + 16];
     if (!site_url) return false;
-    if (!url_split(site_url, &u)) {
+    if (!url_split_ex(site_url, &u, true)) {
         /* No scheme: read it as "//host/...". */
         int n = snprintf(tmp, sizeof tmp, "x://%.*s", (int)strcspn(site_url, "/?#"), site_url);
-        if (n < 0 || (size_t)n >= sizeof tmp || !url_split(tmp, &u)) return false;
+        if (n < 0 || (size_t)n >= sizeof tmp || !url_split_ex(tmp, &u, true)) return false;
     }
     *wildcard = u.host_len > 2 && u.host[0] == '*' && u.host[1] == '.';
     if (*wildcard) {
@@ -848,17 +862,15 @@ static bool site_host(const char *site_url, char out[HOST_MAX], size_t *len, boo
     return host_of(&u, out, len);
 }
 
-static bool host_is_internal(const char *host, size_t host_len, const struct url_parts *page,
+/* The site's own URLs, then the page's own host (Matomo's fallback for
+ * sites whose URLs are not all listed); "www." is ignored on both sides. */
+static bool host_is_internal(const char *host, size_t host_len, const char *page_url,
                              const char *const *site_urls, size_t site_url_count)
 {
     size_t rlen = host_len;
     const char *r = strip_www(host, &rlen);
     char other[HOST_MAX];
     size_t olen;
-    if (page && host_of(page, other, &olen)) {
-        const char *o = strip_www(other, &olen);
-        if (olen == rlen && memcmp(o, r, rlen) == 0) return true;
-    }
     for (size_t i = 0; site_urls && i < site_url_count; i++) {
         bool wildcard;
         if (!site_host(site_urls[i], other, &olen, &wildcard)) continue;
@@ -866,6 +878,11 @@ static bool host_is_internal(const char *host, size_t host_len, const struct url
         if (wildcard && host_len > olen && host[host_len - olen - 1] == '.' &&
             memcmp(host + host_len - olen, other, olen) == 0)
             return true;
+        const char *o = strip_www(other, &olen);
+        if (olen == rlen && memcmp(o, r, rlen) == 0) return true;
+    }
+    struct url_parts page;
+    if (url_split_ex(page_url, &page, true) && host_of(&page, other, &olen)) {
         const char *o = strip_www(other, &olen);
         if (olen == rlen && memcmp(o, r, rlen) == 0) return true;
     }
@@ -913,8 +930,6 @@ void channel_classify(const struct channel_data *d, const char *page_url, const 
     for (int f = 0; f < CF_COUNT; f++)
         l.rank[f] = CAMPAIGN_PARAM_COUNT;
     l.click_rank = CLICK_ID_COUNT;
-    struct url_parts page;
-    bool page_ok = url_split(page_url, &page);
     if (page_url) {
         const char *hash = strchr(page_url, '#');
         const char *q = strchr(page_url, '?');
@@ -967,25 +982,26 @@ void channel_classify(const struct channel_data *d, const char *page_url, const 
         return;
     }
 
-    const struct host_entry *e = has_ref ? lookup_host(d, host, host_len, ref.path, ref.path_len) : NULL;
-    const char *keyword = e && e->type == REFERRER_SEARCH ? search_keyword(e, &ref, arena) : "";
-
     if (l.click_rank < CLICK_ID_COUNT) {
+        const struct host_entry *e =
+            has_ref ? lookup_host(d, host, host_len, ref.path, ref.path_len) : NULL;
         out->type = click_ids[l.click_rank].type;
         out->name = click_ids[l.click_rank].platform;
-        out->keyword = keyword;
+        out->keyword = e && e->type == REFERRER_SEARCH ? search_keyword(e, &ref, arena) : "";
         out->url = has_ref ? referrer_url : "";
         return;
     }
-    /* No referrer, one that is not a URL (about:blank), or the site's own. */
-    if (!has_ref || host_is_internal(host, host_len, page_ok ? &page : NULL, site_urls, site_url_count))
+    /* No referrer, one that is not a URL (about:blank), or the site's own
+     * (the most common case: every page after the first). */
+    if (!has_ref || host_is_internal(host, host_len, page_url, site_urls, site_url_count))
         return;
 
     out->url = referrer_url;
+    const struct host_entry *e = lookup_host(d, host, host_len, ref.path, ref.path_len);
     if (e && e->type != TYPE_UNKNOWN) {
         out->type = e->type;
         out->name = e->name;
-        out->keyword = keyword;
+        out->keyword = e->type == REFERRER_SEARCH ? search_keyword(e, &ref, arena) : "";
         return;
     }
     /* Matomo names a website by its lower-cased host, "www." included. */
@@ -1035,7 +1051,7 @@ const char *channel_normalize_url(const char *url, const char *const *excluded_p
     size_t n = 0;
 
     for (size_t i = 0; i < u.scheme_len; i++)
-        out[n++] = (char)tolower((unsigned char)u.scheme[i]);
+        out[n++] = (char)lower((unsigned char)u.scheme[i]);
     memcpy(out + n, "://", 3);
     n += 3;
     if (u.userinfo) {
@@ -1043,7 +1059,7 @@ const char *channel_normalize_url(const char *url, const char *const *excluded_p
         n += u.userinfo_len;
     }
     for (size_t i = 0; i < u.host_len; i++)
-        out[n++] = (char)tolower((unsigned char)u.host[i]);
+        out[n++] = (char)lower((unsigned char)u.host[i]);
     bool default_port = u.port_len == 0 ||
                         (ci_equal(u.scheme, u.scheme_len, "http") && u.port_len == 2 &&
                          memcmp(u.port, "80", 2) == 0) ||
