@@ -122,7 +122,7 @@ static void lower_utf8(char *s, size_t len)
  * VALUE_MAX bytes (cut on a character boundary), lower-cased when asked.
  * Not UTF-8 after decoding (a Latin-1 or GBK keyword) -> "": we cannot tell
  * the charset and will not store bytes that break every JSON consumer. */
-static const char *clean_value(struct arena *arena, const char *raw, size_t len, bool lower)
+static const char *clean_value(struct arena *arena, const char *raw, size_t len, bool lowercase)
 {
     char *v = arena_alloc(arena, len + 1);
     if (!v) return "";
@@ -143,7 +143,7 @@ static const char *clean_value(struct arena *arena, const char *raw, size_t len,
             n--;
     }
     v[n] = '\0';
-    if (lower) lower_utf8(v + start, n - start);
+    if (lowercase) lower_utf8(v + start, n - start);
     return v + start;
 }
 
