@@ -195,7 +195,7 @@ static void test_modules_fill_the_hit(void)
     req.hit.url = "https://Example.com:443/shoes?utm_campaign=Spring&utm_source=news&color=red#top";
     req.hit.urlref = "https://www.google.com/";
     enrich_hit(enrich, &req, &arena);
-    ASSERT_EQ_STR(req.hit.browser, "Mobile Safari");
+    ASSERT_EQ_STR(req.hit.browser, "Safari");
     ASSERT_EQ_STR(req.hit.os, "iOS");
     ASSERT_EQ_STR(req.hit.device_type, "smartphone");
     ASSERT_EQ_STR(req.hit.device_brand, "Apple");

@@ -920,7 +920,8 @@ static void test_hit_clear_and_names(void)
                                         "goal",
                                         "ecommerce_order",
                                         "cart_update",
-                                        "heartbeat"};
+                                        "heartbeat",
+                                        "bot"};
     for (int k = 0; k < HIT_KIND_COUNT; k++)
         ASSERT_EQ_STR(hit_kind_name(k), names[k]);
     ASSERT_EQ_STR(hit_kind_name(HIT_KIND_COUNT), "unknown");

@@ -384,7 +384,7 @@ static void test_bots(void)
     ASSERT_EQ_INT(bad, 0);
     struct ua_result r;
     ua_parse(parser, NULL, NULL, &r);
-    ASSERT_TRUE(r.bot);
+    ASSERT_TRUE(!r.bot); /* no user agent is no verdict */
 
     /* A headless Chrome whose user agent was dressed as Chrome's. */
     struct ua_hints h = {.sec_ch_ua = "\"HeadlessChrome\";v=\"120\", \"Chromium\";v=\"120\""};
