@@ -19,7 +19,7 @@
     "Gecko)%20Chrome%2F131.0.0.0%20Safari%2F537.36%20TallyPrivacyProbe%2F7.3.1"
 
 static const char *const raw_values[] = {
-    "203.0.113.77", "198.51.100.201", "2001:db8:85a3::8a2e:370:7334", "8a2e:370:7334",
+    "8.8.8.8", "203.0.113.77", "198.51.100.201", "2001:db8:85a3::8a2e:370:7334", "8a2e:370:7334",
     "TallyPrivacyProbe", PROBE_UA, "BulkProbeAgent/2.0",
 };
 
@@ -55,6 +55,10 @@ static void test_no_raw_ip_or_user_agent_anywhere(void)
              "&cip=2001%%3Adb8%%3A85a3%%3A%%3A8a2e%%3A370%%3A7334&token_auth=%s",
              token);
     ASSERT_EQ_INT(get(server.port, target, "User-Agent: " PROBE_UA "\r\n"), 200);
+    snprintf(target, sizeof target,
+             "/matomo.php?idsite=1&rec=1&url=https%%3A%%2F%%2Fp.example.com%%2Fgeo&cip=8.8.8.8"
+             "&token_auth=%s", token);
+    ASSERT_EQ_INT(get(server.port, target, "User-Agent: " PROBE_UA "\r\n"), 200);
     /* In the past, so the day is sealed into a segment. */
     snprintf(target, sizeof target,
              "/matomo.php?idsite=1&rec=1&url=https%%3A%%2F%%2Fp.example.com%%2Fc&cip=198.51.100.201"
@@ -86,6 +90,11 @@ static void test_no_raw_ip_or_user_agent_anywhere(void)
     sleep(2); /* one maintenance pass: the past day is sealed */
     server_stop(&server);
 
+    /* The location was looked up on the raw address (8.8.8.8 is a US
+     * address in the bundled database) and only its result is kept. */
+    buf_reset(&out);
+    ASSERT_EQ_INT(run_tally(&out, "hits --data %s --site 1 --json", dir), 0);
+    ASSERT_CONTAINS(out.data, "\"country_code\":\"us\"");
     /* The anonymised addresses were kept, so the hits really are stored. */
     buf_reset(&out);
     ASSERT_EQ_INT(run_tally(&out, "hits --data %s --site 1 --from 2000-01-01 --to 2100-01-01 --json",
