@@ -21,6 +21,19 @@
  * anything longer than this is not a real browser preference). */
 #define LANG_TAG_MAX 35
 
+/* inet_ntop formats through sprintf; this runs for every hit. */
+static void format_ipv4(const unsigned char addr[4], char out[ENRICH_IP_TEXT_MAX])
+{
+    char *p = out;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = addr[i];
+        if (v >= 100) *p++ = (char)('0' + v / 100);
+        if (v >= 10) *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+}
+
 int enrich_anonymize_ip(const char *ip, unsigned v4_bytes, unsigned v6_bits,
                         char out[ENRICH_IP_TEXT_MAX])
 {
@@ -33,7 +46,8 @@ int enrich_anonymize_ip(const char *ip, unsigned v4_bytes, unsigned v6_bits,
 
     if (inet_pton(AF_INET, ip, addr) == 1) {
         memset(addr + 4 - v4_bytes, 0, v4_bytes);
-        return inet_ntop(AF_INET, addr, out, ENRICH_IP_TEXT_MAX) ? 0 : -EINVAL;
+        format_ipv4(addr, out);
+        return 0;
     }
     if (inet_pton(AF_INET6, ip, addr) != 1) return -EINVAL;
 
@@ -43,7 +57,8 @@ int enrich_anonymize_ip(const char *ip, unsigned v4_bytes, unsigned v6_bits,
     static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (memcmp(addr, v4_mapped, sizeof v4_mapped) == 0) {
         memset(addr + 16 - v4_bytes, 0, v4_bytes);
-        return inet_ntop(AF_INET, addr + 12, out, ENRICH_IP_TEXT_MAX) ? 0 : -EINVAL;
+        format_ipv4(addr + 12, out);
+        return 0;
     }
 
     unsigned keep_bits = 128 - v6_bits;

@@ -941,11 +941,13 @@ static void ua_cache_key(const struct ua_parser *p, const char *ua, const struct
         parts[6] = h->sec_ch_ua_model;
     }
     /* Each part hashed alone, then the digests together: no separator can
-     * be forged by a part's content, and nothing is copied. */
-    unsigned char d[7][crypto_shorthash_siphashx24_BYTES];
+     * be forged by a part's content, and nothing is copied. Absent parts
+     * (most hints, most of the time) keep an all-zero digest, which no
+     * content can produce without the key; that saves most of the hashing. */
+    unsigned char d[7][crypto_shorthash_siphashx24_BYTES] = {{0}};
     for (int i = 0; i < 7; i++) {
         const char *s = parts[i] ? parts[i] : "";
-        crypto_shorthash_siphashx24(d[i], (const unsigned char *)s, strlen(s), p->hash_key);
+        if (*s) crypto_shorthash_siphashx24(d[i], (const unsigned char *)s, strlen(s), p->hash_key);
     }
     crypto_shorthash_siphashx24(key, (const unsigned char *)d, sizeof d, p->hash_key);
 }
