@@ -223,6 +223,54 @@ static void test_check_and_stats_on_a_healthy_store(void)
     ASSERT_CONTAINS(out.data, "\"url\":\"https://a.example/\"");
 }
 
+/* tally inspect: every derived value of one hit, as JSON, nothing stored. */
+static void test_inspect(void)
+{
+    fresh_dir();
+    ASSERT_EQ_INT(TALLY("site add --data %s --name Shop --url https://shop.example.com", dir), 0);
+    ASSERT_EQ_INT(
+        TALLY("inspect --data %s "
+              "'idsite=1&rec=1&url=https%%3A%%2F%%2FShop.Example.com%%3A443%%2Fshoes%%3F"
+              "utm_campaign%%3DSpring%%26gclid%%3Dabc%%26color%%3Dred%%23top"
+              "&urlref=https%%3A%%2F%%2Fwww.google.com%%2F' "
+              "--ua 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+              "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1' --ip 8.8.8.8 "
+              "--header 'Accept-Language: de-AT,de;q=0.9'",
+              dir),
+        0);
+    ASSERT_CONTAINS(out.data, "\"valid\":true,\"kind\":\"pageview\"");
+    ASSERT_CONTAINS(out.data, "\"url\":\"https://shop.example.com/shoes?color=red\"");
+    ASSERT_CONTAINS(out.data, "\"ip_anon\":\"8.8.0.0\"");
+    ASSERT_NOT_CONTAINS(out.data, "8.8.8.8");
+    ASSERT_CONTAINS(out.data, "\"browser\":\"Safari\",\"browser_version\":\"17\",\"engine\":"
+                              "\"WebKit\",\"os\":\"iOS\",\"os_version\":\"17\",\"type\":"
+                              "\"smartphone\",\"brand\":\"Apple\",\"model\":\"iPhone\"");
+    ASSERT_CONTAINS(out.data, "\"bot\":{\"detected\":false");
+    ASSERT_CONTAINS(out.data, "\"location\":{\"country_code\":\"us\",\"region_code\":\"\","
+                              "\"city\":\"\",\"continent_code\":\"amn\"}");
+    ASSERT_CONTAINS(out.data, "\"language\":\"de\",\"locale\":\"de-at\"");
+    ASSERT_CONTAINS(out.data, "\"channel\":{\"type\":\"campaign\",\"name\":\"spring\"");
+    /* A crawler, and an organic search with its keyword. */
+    ASSERT_EQ_INT(TALLY("inspect --data %s 'idsite=1&rec=1&url=https://shop.example.com/"
+                        "&urlref=https%%3A%%2F%%2Fwww.bing.com%%2Fsearch%%3Fq%%3Dred%%2Bshoes' "
+                        "--ua 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)'",
+                        dir),
+                  0);
+    ASSERT_CONTAINS(out.data, "\"bot\":{\"detected\":true,\"name\":\"bingbot\",\"recorded\":false}");
+    ASSERT_CONTAINS(out.data, "\"channel\":{\"type\":\"search\",\"name\":\"Bing\",\"keyword\":"
+                              "\"red shoes\"");
+    /* Refusals and wrong use. */
+    ASSERT_EQ_INT(TALLY("inspect --data %s 'idsite=7&rec=1'", dir), 1);
+    ASSERT_CONTAINS(out.data, "{\"valid\":false,\"error\":\"idsite 7 is not a known site");
+    ASSERT_EQ_INT(TALLY("inspect --data %s", dir), 2);
+    ASSERT_CONTAINS(out.data, "give the hit's parameters");
+    ASSERT_EQ_INT(TALLY("inspect --data %s 'idsite=1&rec=1&url=x' --header 'Foo: bar'", dir), 2);
+    ASSERT_CONTAINS(out.data, "--header 'Foo: bar': expected 'Name: value'");
+    /* Nothing was stored. */
+    ASSERT_EQ_INT(TALLY("hits --data %s --site 1 --json", dir), 0);
+    ASSERT_EQ_STR(out.data, "");
+}
+
 int main(void)
 {
     buf_init(&out);
@@ -232,6 +280,7 @@ int main(void)
     TEST_RUN(test_site_add_validation);
     TEST_RUN(test_token_create);
     TEST_RUN(test_check_and_stats_on_a_healthy_store);
+    TEST_RUN(test_inspect);
     if (dir[0]) harness_rmtree(dir);
     buf_free(&out);
     return TEST_DONE();
