@@ -259,6 +259,13 @@ static void test_inspect(void)
     ASSERT_CONTAINS(out.data, "\"bot\":{\"detected\":true,\"name\":\"bingbot\",\"recorded\":false}");
     ASSERT_CONTAINS(out.data, "\"channel\":{\"type\":\"search\",\"name\":\"Bing\",\"keyword\":"
                               "\"red shoes\"");
+    /* The tracker's remembered campaign (_rcn/_rck) on a later page. */
+    ASSERT_EQ_INT(TALLY("inspect --data %s 'idsite=1&rec=1&url=https://shop.example.com/two"
+                        "&urlref=https://shop.example.com/one&_rcn=Spring%%20Sale&_rck=Tea'",
+                        dir),
+                  0);
+    ASSERT_CONTAINS(out.data, "\"channel\":{\"type\":\"campaign\",\"name\":\"spring sale\"");
+    ASSERT_CONTAINS(out.data, "\"campaign\":{\"name\":\"spring sale\",\"keyword\":\"tea\"");
     /* Refusals and wrong use. */
     ASSERT_EQ_INT(TALLY("inspect --data %s 'idsite=7&rec=1'", dir), 1);
     ASSERT_CONTAINS(out.data, "{\"valid\":false,\"error\":\"idsite 7 is not a known site");

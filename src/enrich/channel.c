@@ -122,11 +122,27 @@ static void lower_utf8(char *s, size_t len)
  * VALUE_MAX bytes (cut on a character boundary), lower-cased when asked.
  * Not UTF-8 after decoding (a Latin-1 or GBK keyword) -> "": we cannot tell
  * the charset and will not store bytes that break every JSON consumer. */
+static const char *finish_value(char *v, size_t n, bool lowercase);
+
 static const char *clean_value(struct arena *arena, const char *raw, size_t len, bool lowercase)
 {
     char *v = arena_alloc(arena, len + 1);
     if (!v) return "";
-    size_t n = pct_decode(raw, len, v);
+    return finish_value(v, pct_decode(raw, len, v), lowercase);
+}
+
+const char *channel_campaign_value(const char *value, struct arena *arena)
+{
+    size_t len = strlen(value);
+    char *v = arena_alloc(arena, len + 1);
+    if (!v) return "";
+    memcpy(v, value, len);
+    return finish_value(v, len, true);
+}
+
+/* The shared tail of both: v holds n decoded bytes with room for a NUL. */
+static const char *finish_value(char *v, size_t n, bool lowercase)
+{
     if (!utf8_valid(v, n)) return "";
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) v[i] = ' ';

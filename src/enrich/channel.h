@@ -58,4 +58,8 @@ void channel_classify(const struct channel_data *d, const char *page_url, const 
 const char *channel_normalize_url(const char *url, const char *const *excluded_params,
                                   size_t excluded_count, struct arena *arena);
 
+/* A campaign value that arrived already decoded (the tracker's _rcn/_rck):
+ * cleaned, cut and lower-cased like those read from URLs. In arena. */
+const char *channel_campaign_value(const char *value, struct arena *arena);
+
 #endif

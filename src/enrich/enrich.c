@@ -248,6 +248,17 @@ static void enrich_acquisition(struct enrich *e, struct track_request *req, stru
     channel_classify(e->channels, h->url ? h->url : "", h->urlref ? h->urlref : "",
                      site ? (const char *const *)site->urls : NULL, site ? site->url_count : 0,
                      arena, &c);
+    /* Matomo's tracker remembers a visit's campaign in a cookie and sends
+     * it as _rcn/_rck on later pages; it counts when the page itself shows
+     * no campaign. */
+    if (c.type != REFERRER_CAMPAIGN && req->cookie_campaign_name && req->cookie_campaign_name[0]) {
+        c.type = REFERRER_CAMPAIGN;
+        c.campaign_name = c.name = channel_campaign_value(req->cookie_campaign_name, arena);
+        c.campaign_keyword = req->cookie_campaign_keyword && req->cookie_campaign_keyword[0]
+                                 ? channel_campaign_value(req->cookie_campaign_keyword, arena)
+                                 : "";
+        c.keyword = "";
+    }
     h->referrer_type = c.type;
     h->referrer_name = c.name;
     h->referrer_keyword = c.keyword;

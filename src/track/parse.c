@@ -26,7 +26,7 @@ struct raw {
         *ec_items, *ec_st, *ec_tx, *ec_sh, *ec_dt, *e_c, *e_a, *e_n, *e_v, *c_n, *c_p, *c_t, *c_i,
         *link, *download, *search, *search_cat, *search_count, *ca, *pks, *pkn, *pkc, *pkp, *res,
         *h, *m, *s, *pf[PF_COUNT], *uid, *lang, *new_visit, *bots, *id, *cid, *ua, *uadata,
-        *send_image, *cdt, *cip, *token_auth;
+        *send_image, *cdt, *cip, *token_auth, *rcn, *rck;
     size_t dimension_count;
 };
 
@@ -73,6 +73,10 @@ static void classify(struct raw *r, const char *name, size_t nlen, const char *v
             r->pkc = v;
         else if (IS("_pkp"))
             r->pkp = v;
+        else if (IS("_rcn"))
+            r->rcn = v;
+        else if (IS("_rck"))
+            r->rck = v;
         break;
     case 'a':
         if (IS("action_name")) r->action_name = v;
@@ -801,6 +805,8 @@ int track_parse(const struct track_params *params, const struct track_context *c
     out->user_agent = present(r.ua) ? r.ua : or_empty(ctx->user_agent);
     out->uadata = or_empty(r.uadata);
     out->visitor_hex = present(r.id) && is_hex16(r.id) ? r.id : "";
+    out->cookie_campaign_name = present(r.rcn) ? r.rcn : "";
+    out->cookie_campaign_keyword = present(r.rck) ? r.rck : "";
     out->forced_visitor_hex = present(r.cid) ? r.cid : "";
     out->dropped_for_privacy = ctx->do_not_track && site->honour_dnt;
     out->send_image = !(r.send_image && strcmp(r.send_image, "0") == 0);

@@ -227,6 +227,8 @@ struct track_request {
     const char *uadata;           /* JSON client hints from the JS tracker, or "" */
     const char *visitor_hex;      /* _id (16 hex) or "" */
     const char *forced_visitor_hex; /* cid (16 hex) or "" */
+    const char *cookie_campaign_name;    /* _rcn: the tracker's remembered campaign, or "" */
+    const char *cookie_campaign_keyword; /* _rck, or "" */
     bool dropped_for_privacy;     /* DNT/GPC honoured: answer 204, store nothing */
     bool bot;                     /* set by enrich: a crawler, headless browser or monitor */
     const char *bot_name;         /* set by enrich, "" for humans */
