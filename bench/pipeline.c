@@ -13,6 +13,7 @@
 
 #include "../src/api/api.h"
 #include "../src/config/config.h"
+#include "../src/enrich/enrich.h"
 
 static double seconds_now(void)
 {
@@ -101,6 +102,46 @@ fail:;
     return stored == count ? (double)stored / elapsed : -1;
 }
 
+/* enrich_hit alone: the same user agent each time (the cache answers) or
+ * a different one each time (uap-core's regexes run). Nanoseconds a hit. */
+static double enrich_cost(bool unique_agents, size_t count)
+{
+    char err[512];
+    struct enrich_options eo = {.assets_dir = TALLY_ASSETS_DIR};
+    struct enrich *enrich;
+    if (enrich_create(&eo, &enrich, err, sizeof err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        return -1;
+    }
+    static char url_a[] = "https://shop.example.com";
+    struct site site = {.id = 1, .urls = {url_a}, .url_count = 1, .ipv4_mask_bytes = 2,
+                        .ipv6_mask_bits = 80};
+    struct track_context ctx = {.accept_language = "en-US,en;q=0.9", .sec_ch_ua = "",
+                                .sec_ch_ua_mobile = "", .sec_ch_ua_platform = "",
+                                .sec_ch_ua_platform_version = "", .sec_ch_ua_model = ""};
+    struct arena arena;
+    arena_init(&arena, 0);
+    char ua[256];
+    double start = seconds_now();
+    for (size_t i = 0; i < count; i++) {
+        arena_reset(&arena);
+        snprintf(ua, sizeof ua,
+                 "Mozilla/5.0 (Linux; Android 14; SM-S%zu) AppleWebKit/537.36 (KHTML, like Gecko) "
+                 "Chrome/131.0.%zu.0 Mobile Safari/537.36",
+                 unique_agents ? 900 + i : 918, unique_agents ? i : 0);
+        struct track_request req = {.site = &site, .ctx = &ctx, .ip = "81.2.69.160",
+                                    .user_agent = ua, .uadata = ""};
+        hit_clear(&req.hit);
+        req.hit.url = "https://shop.example.com/shoes?utm_campaign=spring&color=red";
+        req.hit.urlref = "https://www.google.com/search?q=running+shoes";
+        enrich_hit(enrich, &req, &arena);
+    }
+    double ns = (seconds_now() - start) * 1e9 / (double)count;
+    arena_free(&arena);
+    enrich_destroy(enrich);
+    return ns;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -116,6 +157,8 @@ int main(int argc, char **argv)
     double one = run(single, queries, count, 1), hundred = run(batched, queries, count, 100);
     printf("pipeline_single_hits_per_second %.0f\n", one);
     printf("pipeline_batched_hits_per_second %.0f\n", hundred);
+    printf("enrich_warm_ns %.0f\n", enrich_cost(false, 200000));
+    printf("enrich_unique_ns %.0f\n", enrich_cost(true, 20000));
     for (size_t i = 0; i < count; i++) free(queries[i]);
     free(queries);
     return one > 0 && hundred > 0 ? 0 : 1;

@@ -27,6 +27,8 @@ mkdir -p "$work/pipeline"
 pipeline=$("$root/$build/bench/pipeline" "$work/pipeline" 1000000)
 single_rate=$(echo "$pipeline" | awk '/pipeline_single_hits_per_second/ {print $2}')
 batched_rate=$(echo "$pipeline" | awk '/pipeline_batched_hits_per_second/ {print $2}')
+enrich_warm=$(echo "$pipeline" | awk '/enrich_warm_ns/ {print $2}')
+enrich_unique=$(echo "$pipeline" | awk '/enrich_unique_ns/ {print $2}')
 
 # 1. HTTP: the same wrk script against both servers: pageviews from 20,000
 # visitors (so visits have several hits, as on a real site) over 50 pages.
@@ -98,5 +100,7 @@ printf '%-46s %14.0f %14s %8s %8s\n' "pipeline hits/s, one core, 100 hits a writ
     "$batched_rate" "-" "-" ">= 300k"
 printf '%-46s %14.0f %14s %8s %8s\n' "pipeline hits/s, one core, one hit a write" \
     "$single_rate" "-" "-" "-"
+printf '%-46s %14s %14s %8s %8s\n' "enrichment ns/hit, warm user-agent cache" "$enrich_warm" "-" "-" "-"
+printf '%-46s %14s %14s %8s %8s\n' "enrichment ns/hit, every user agent new" "$enrich_unique" "-" "-" "-"
 echo "(medians of 3 interleaved ${duration}s rounds; rounds: tally ${tally_rates[*]}, nginx ${nginx_rates[*]};"
 echo " pageviews stored by tally over its rounds: ${stored:-?}; fsync interval)"
