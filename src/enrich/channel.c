@@ -414,7 +414,10 @@ static void scan_landing_query(const char *q, size_t len, struct landing *l)
     size_t nlen;
     while (next_pair(q, len, &pos, &p)) {
         if (p.value_len == 0 || !pair_name(&p, name, &nlen)) continue;
-        for (size_t i = 0; i < CAMPAIGN_PARAM_COUNT; i++) {
+        /* Every campaign parameter has a '_' and no click id is longer than
+         * li_fat_id: most of a page's own parameters skip both lists. */
+        bool underscore = memchr(name, '_', nlen) != NULL;
+        for (size_t i = 0; underscore && i < CAMPAIGN_PARAM_COUNT; i++) {
             if (strcmp(name, campaign_params[i].name) != 0) continue;
             uint8_t f = campaign_params[i].field;
             if (i < l->rank[f]) {
@@ -424,7 +427,7 @@ static void scan_landing_query(const char *q, size_t len, struct landing *l)
             }
             break;
         }
-        for (size_t i = 0; i < CLICK_ID_COUNT && i < l->click_rank; i++)
+        for (size_t i = 0; nlen <= 9 && i < CLICK_ID_COUNT && i < l->click_rank; i++)
             if (strcmp(name, click_ids[i].name) == 0) l->click_rank = i;
     }
 }
