@@ -961,8 +961,8 @@ static const struct opt serve_opts[] = {
     {"--listen", OPT_VALUE, "ADDR", "HOST:PORT to listen on (default 127.0.0.1:8080)"},
     {"--fsync", OPT_VALUE, "POLICY", "always, interval (default) or never"},
     {"--seal-grace", OPT_VALUE, "SECONDS", "seal a UTC day this long after it ends (default 600)"},
-    {"--geoip", OPT_VALUE, "FILE", "MaxMind-format database (default: the bundled country one)"},
-    {"--assets", OPT_VALUE, "DIR", "where the npm data lives (default: the build's node_modules)"},
+    OPT_GEOIP,
+    OPT_ASSETS,
     OPT_END,
 };
 static const struct opt site_add_opts[] = {
@@ -1027,8 +1027,8 @@ static const struct opt inspect_opts[] = {
     {"--ua", OPT_VALUE, "UA", "the User-Agent header (or use ua= in the query)"},
     {"--ip", OPT_VALUE, "IP", "the visitor's address (default 127.0.0.1); only derived values are shown"},
     {"--header", OPT_REPEAT, "'NAME: VALUE'", "a request header: Accept-Language, DNT, Sec-GPC, Sec-CH-UA-*"},
-    {"--geoip", OPT_VALUE, "FILE", "MaxMind-format database (default: the bundled country one)"},
-    {"--assets", OPT_VALUE, "DIR", "where the npm data lives (default: the build's node_modules)"},
+    OPT_GEOIP,
+    OPT_ASSETS,
     OPT_END,
 };
 static const struct opt help_opts[] = {OPT_END};
