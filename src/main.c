@@ -955,6 +955,10 @@ static int cmd_inspect(const struct args *a)
     {                                                                                              \
         NULL, OPT_VALUE, NULL, NULL                                                                \
     }
+#define OPT_GEOIP                                                                                  \
+    {"--geoip", OPT_VALUE, "FILE", "MaxMind-format database (default: the bundled country one)"}
+#define OPT_ASSETS                                                                                 \
+    {"--assets", OPT_VALUE, "DIR", "where the npm data lives (default: the build's node_modules)"}
 
 static const struct opt serve_opts[] = {
     OPT_DATA,
