@@ -769,6 +769,16 @@ static int cmd_visits(const struct args *a)
 
 /* ---- inspect ---- */
 
+static void json_str_array(struct buf *b, const char *const *items, size_t n)
+{
+    buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_putc(b, ',');
+        buf_json_string(b, items[i]);
+    }
+    buf_putc(b, ']');
+}
+
 static void json_object_end(struct buf *b, bool *first)
 {
     if (*first) buf_putc(b, '{');
@@ -882,6 +892,19 @@ static int cmd_inspect(const struct args *a)
         json_key(&b, "dropped_for_privacy", &first);
         buf_puts(&b, req.dropped_for_privacy ? "true" : "false");
         json_str(&b, "url", h->url, &first);
+        const char *levels[ENRICH_MAX_LEVELS];
+        size_t n = enrich_path_levels(h->url, &arena, levels, ENRICH_MAX_LEVELS);
+        json_key(&b, "path_levels", &first);
+        json_str_array(&b, levels, n);
+        n = enrich_title_levels(h->action_name, &arena, levels, ENRICH_MAX_LEVELS);
+        json_key(&b, "title_levels", &first);
+        json_str_array(&b, levels, n);
+        json_key(&b, "screen", &first);
+        if (h->screen_width)
+            buf_printf(&b, "\"%ux%u\"", h->screen_width, h->screen_height);
+        else
+            buf_puts(&b, "\"\"");
+        json_str(&b, "screen_bucket", enrich_resolution_bucket(h->screen_width), &first);
         json_str(&b, "ip_anon", h->ip_anon, &first);
         bool sub = true;
         json_key(&b, "device", &first);

@@ -239,7 +239,9 @@ static void test_inspect(void)
               dir),
         0);
     ASSERT_CONTAINS(out.data, "\"valid\":true,\"kind\":\"pageview\"");
-    ASSERT_CONTAINS(out.data, "\"url\":\"https://shop.example.com/shoes?color=red\"");
+    ASSERT_CONTAINS(out.data, "\"url\":\"https://shop.example.com/shoes?color=red\","
+                              "\"path_levels\":[\"shoes\"],\"title_levels\":[],\"screen\":\"\","
+                              "\"screen_bucket\":\"\"");
     ASSERT_CONTAINS(out.data, "\"ip_anon\":\"8.8.0.0\"");
     ASSERT_NOT_CONTAINS(out.data, "8.8.8.8");
     ASSERT_CONTAINS(out.data, "\"browser\":\"Safari\",\"browser_version\":\"17\",\"engine\":"

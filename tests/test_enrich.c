@@ -217,6 +217,54 @@ static void test_modules_fill_the_hit(void)
     arena_free(&arena);
 }
 
+/* ---- tree levels and buckets -------------------------------------------- */
+
+static void test_path_and_title_levels(void)
+{
+    struct arena arena;
+    arena_init(&arena, 0);
+    const char *l[4];
+    ASSERT_EQ_INT(enrich_path_levels("https://a.example/shop/mugs/blue?x=1#top", &arena, l, 4), 3);
+    ASSERT_EQ_STR(l[0], "shop");
+    ASSERT_EQ_STR(l[1], "mugs");
+    ASSERT_EQ_STR(l[2], "blue");
+    ASSERT_EQ_INT(enrich_path_levels("https://a.example", &arena, l, 4), 1);
+    ASSERT_EQ_STR(l[0], "/");
+    ASSERT_EQ_INT(enrich_path_levels("https://a.example/?q=1", &arena, l, 4), 1);
+    ASSERT_EQ_STR(l[0], "/");
+    ASSERT_EQ_INT(enrich_path_levels("https://a.example//a///b/", &arena, l, 4), 2);
+    ASSERT_EQ_STR(l[1], "b");
+    /* Deeper than max: the rest stays in the last level. */
+    ASSERT_EQ_INT(enrich_path_levels("https://a.example/1/2/3/4/5/6", &arena, l, 4), 4);
+    ASSERT_EQ_STR(l[3], "4/5/6");
+    ASSERT_EQ_INT(enrich_path_levels("/relative/page", &arena, l, 4), 2);
+    ASSERT_EQ_STR(l[0], "relative");
+
+    ASSERT_EQ_INT(enrich_title_levels("Shop / Mugs / Blue Mug", &arena, l, 4), 3);
+    ASSERT_EQ_STR(l[2], "Blue Mug");
+    ASSERT_EQ_INT(enrich_title_levels("AC/DC live", &arena, l, 4), 1); /* no " / " */
+    ASSERT_EQ_STR(l[0], "AC/DC live");
+    ASSERT_EQ_INT(enrich_title_levels("", &arena, l, 4), 0);
+    ASSERT_EQ_INT(enrich_title_levels("a / b / c / d / e", &arena, l, 4), 4);
+    ASSERT_EQ_STR(l[3], "d / e");
+    arena_free(&arena);
+}
+
+static void test_resolution_buckets(void)
+{
+    ASSERT_EQ_STR(enrich_resolution_bucket(0), "");
+    ASSERT_EQ_STR(enrich_resolution_bucket(393), "< 640");
+    ASSERT_EQ_STR(enrich_resolution_bucket(639), "< 640");
+    ASSERT_EQ_STR(enrich_resolution_bucket(640), "640-1023");
+    ASSERT_EQ_STR(enrich_resolution_bucket(1024), "1024-1279");
+    ASSERT_EQ_STR(enrich_resolution_bucket(1366), "1280-1439");
+    ASSERT_EQ_STR(enrich_resolution_bucket(1536), "1440-1919");
+    ASSERT_EQ_STR(enrich_resolution_bucket(1920), "1920-2559");
+    ASSERT_EQ_STR(enrich_resolution_bucket(2560), "2560+");
+    ASSERT_EQ_STR(enrich_resolution_bucket(65535), "2560+");
+}
+
+
 int main(void)
 {
     char err[512];
@@ -231,6 +279,8 @@ int main(void)
     TEST_RUN(test_hit_ip_uses_site_masks);
     TEST_RUN(test_language);
     TEST_RUN(test_modules_fill_the_hit);
+    TEST_RUN(test_path_and_title_levels);
+    TEST_RUN(test_resolution_buckets);
     enrich_destroy(enrich);
     return TEST_DONE();
 }

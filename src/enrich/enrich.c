@@ -293,3 +293,60 @@ void enrich_hit(struct enrich *e, struct track_request *req, struct arena *arena
     enrich_location(e, req, arena);
     enrich_acquisition(e, req, arena);
 }
+
+/* ---- tree levels and buckets -------------------------------------------- */
+
+/* Splits [s, s+len) on sep into at most max levels (the last takes the
+ * rest), skipping empty pieces. */
+static size_t split_levels(const char *s, size_t len, const char *sep, struct arena *arena,
+                           const char **levels, size_t max)
+{
+    size_t n = 0, sep_len = strlen(sep);
+    const char *end = s + len;
+    while (s < end && n < max) {
+        const char *cut = n + 1 == max ? NULL : memmem(s, (size_t)(end - s), sep, sep_len);
+        const char *piece_end = cut ? cut : end;
+        if (piece_end > s) {
+            const char *piece = arena_strndup(arena, s, (size_t)(piece_end - s));
+            if (!piece) break;
+            levels[n++] = piece;
+        }
+        s = cut ? cut + sep_len : end;
+    }
+    return n;
+}
+
+size_t enrich_path_levels(const char *url, struct arena *arena, const char **levels, size_t max)
+{
+    if (!url || max == 0) return 0;
+    const char *path = url;
+    const char *scheme = strstr(url, "://");
+    if (scheme) {
+        path = strchr(scheme + 3, '/');
+        if (!path) path = url + strlen(url);
+    }
+    size_t len = strcspn(path, "?#");
+    size_t n = split_levels(path, len, "/", arena, levels, max);
+    if (n == 0) levels[n++] = "/";
+    return n;
+}
+
+size_t enrich_title_levels(const char *title, struct arena *arena, const char **levels,
+                           size_t max)
+{
+    if (!title || max == 0) return 0;
+    return split_levels(title, strlen(title), " / ", arena, levels, max);
+}
+
+const char *enrich_resolution_bucket(unsigned width)
+{
+    static const struct {
+        unsigned below;
+        const char *name;
+    } buckets[] = {{640, "< 640"},      {1024, "640-1023"},  {1280, "1024-1279"},
+                   {1440, "1280-1439"}, {1920, "1440-1919"}, {2560, "1920-2559"}};
+    if (width == 0) return "";
+    for (size_t i = 0; i < sizeof buckets / sizeof *buckets; i++)
+        if (width < buckets[i].below) return buckets[i].name;
+    return "2560+";
+}

@@ -45,4 +45,25 @@ void enrich_destroy(struct enrich *enrich);
  * Not thread-safe (a result cache): the caller serialises. */
 void enrich_hit(struct enrich *enrich, struct track_request *req, struct arena *arena);
 
+/* ---- tree levels and buckets, for reports ------------------------------ */
+
+#define ENRICH_MAX_LEVELS 16
+
+/* The path of a (normalised) page URL as tree levels:
+ * "https://shop.example.com/shop/mugs/blue?x=1" -> "shop", "mugs", "blue".
+ * The root page is one level, "/". Levels beyond max - 1 stay joined in the
+ * last one, so nothing is lost. Returns the number of levels; the strings
+ * live in arena. */
+size_t enrich_path_levels(const char *url, struct arena *arena, const char **levels, size_t max);
+
+/* A page title split on " / " (Matomo's title hierarchy): "Shop / Mugs /
+ * Blue Mug" -> "Shop", "Mugs", "Blue Mug". Same rules as the path. */
+size_t enrich_title_levels(const char *title, struct arena *arena, const char **levels,
+                           size_t max);
+
+/* The screen-width class of a resolution, as layouts are designed:
+ * "< 640", "640-1023", "1024-1279", "1280-1439", "1440-1919", "1920-2559",
+ * "2560+"; "" when unknown (width 0). */
+const char *enrich_resolution_bucket(unsigned width);
+
 #endif
