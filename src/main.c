@@ -362,6 +362,9 @@ static int cmd_site_add(const struct args *a)
         return EXIT_USAGE;
     }
     draft.honour_dnt = strcmp(dnt, "honour") == 0;
+    int xi = opt_index(a->cmd, "--exclude-param");
+    for (size_t i = 0; i < a->count[xi]; i++)
+        draft.excluded_params[draft.excluded_param_count++] = (char *)a->values[xi][i];
     char err[512];
     uint32_t id;
     int rc = sites_add(data_dir(a), &draft, &id, err, sizeof err);
@@ -1001,6 +1004,7 @@ static const struct opt site_add_opts[] = {
     {"--ipv4-mask-bytes", OPT_VALUE, "N", "IPv4 bytes zeroed before storing, 1-4 (default 2)"},
     {"--ipv6-mask-bits", OPT_VALUE, "N", "IPv6 bits zeroed before storing, 64-128 (default 80)"},
     {"--dnt", OPT_VALUE, "POLICY", "honour (default: DNT/Sec-GPC hits are dropped) or ignore"},
+    {"--exclude-param", OPT_REPEAT, "NAME", "a query parameter removed from stored page URLs"},
     OPT_END,
 };
 static const struct opt site_list_opts[] = {

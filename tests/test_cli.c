@@ -268,6 +268,16 @@ static void test_inspect(void)
                   0);
     ASSERT_CONTAINS(out.data, "\"channel\":{\"type\":\"campaign\",\"name\":\"spring sale\"");
     ASSERT_CONTAINS(out.data, "\"campaign\":{\"name\":\"spring sale\",\"keyword\":\"tea\"");
+    /* A site's own excluded parameters leave its stored URLs. */
+    ASSERT_EQ_INT(TALLY("site add --data %s --name Blog --url https://blog.example.com "
+                        "--exclude-param sessionToken --exclude-param ref",
+                        dir),
+                  0);
+    ASSERT_EQ_INT(TALLY("inspect --data %s 'idsite=2&rec=1&url=https://blog.example.com/post%%3F"
+                        "SessionToken%%3Dabc%%26page%%3D2%%26ref%%3Dhome'",
+                        dir),
+                  0);
+    ASSERT_CONTAINS(out.data, "\"url\":\"https://blog.example.com/post?page=2\"");
     /* Refusals and wrong use. */
     ASSERT_EQ_INT(TALLY("inspect --data %s 'idsite=7&rec=1'", dir), 1);
     ASSERT_CONTAINS(out.data, "{\"valid\":false,\"error\":\"idsite 7 is not a known site");
