@@ -56,4 +56,143 @@ typedef int (*query_visit_fn)(const struct visit *visit, void *arg);
 int query_visits(struct store *store, uint32_t site_id, int64_t from_ms, int64_t to_ms,
                  query_visit_fn fn, void *arg);
 
+/* ---- segments: Matomo's segment language ----
+ *
+ * "countryCode==de;pageUrl=@%2Fblog,referrerType==search": ';' is AND, ','
+ * is OR and binds tighter, so this is countryCode==de AND (pageUrl contains
+ * "/blog" OR referrerType==search). Values are URL-encoded (decoded once
+ * more here); a backslash makes the next character literal. A visit
+ * matches an action condition when any of its actions matches. */
+enum segment_op {
+    SEGMENT_EQ,           /* == */
+    SEGMENT_NE,           /* != */
+    SEGMENT_LE,           /* <= */
+    SEGMENT_GE,           /* >= */
+    SEGMENT_LT,           /* <  */
+    SEGMENT_GT,           /* >  */
+    SEGMENT_CONTAINS,     /* =@ */
+    SEGMENT_NOT_CONTAINS, /* !@ */
+    SEGMENT_STARTS,       /* =^ */
+    SEGMENT_ENDS,         /* =$ */
+};
+
+/* X(id, "matomoName", scope, type, "Category", "Name shown"):
+ * scope VISIT (one value per visit) or ACTION (any action of the visit);
+ * type TEXT or NUMBER. */
+#define SEGMENT_DIMENSIONS(X)                                                            \
+    X(VISITOR_TYPE, "visitorType", VISIT, TEXT, "Visitors", "Visitor type (new, returning)") \
+    X(VISIT_COUNT, "visitCount", VISIT, NUMBER, "Visitors", "Number of visits")          \
+    X(DAYS_SINCE_LAST_VISIT, "daysSinceLastVisit", VISIT, NUMBER, "Visitors", "Days since last visit") \
+    X(DAYS_SINCE_FIRST_VISIT, "daysSinceFirstVisit", VISIT, NUMBER, "Visitors", "Days since first visit") \
+    X(VISIT_DURATION, "visitDuration", VISIT, NUMBER, "Visits", "Visit duration (seconds)") \
+    X(ACTIONS, "actions", VISIT, NUMBER, "Visits", "Number of actions")                  \
+    X(PAGEVIEWS, "pageviews", VISIT, NUMBER, "Visits", "Number of pageviews")            \
+    X(USER_ID, "userId", VISIT, TEXT, "Visitors", "User ID")                             \
+    X(VISITOR_ID, "visitorId", VISIT, TEXT, "Visitors", "Visitor ID (16 hex digits)")    \
+    X(VISIT_ID, "visitId", VISIT, NUMBER, "Visits", "Visit ID")                          \
+    X(VISIT_CONVERTED, "visitConverted", VISIT, NUMBER, "Visits", "Visit converted a goal (0 or 1)") \
+    X(VISIT_CONVERTED_GOAL_ID, "visitConvertedGoalId", VISIT, NUMBER, "Visits", "Goal ID converted in the visit") \
+    X(VISIT_ECOMMERCE_STATUS, "visitEcommerceStatus", VISIT, TEXT, "Visits", "Ecommerce status (none, ordered, abandonedCart, orderedThenAbandonedCart)") \
+    X(VISIT_START_SERVER_HOUR, "visitStartServerHour", VISIT, NUMBER, "Visits", "Hour the visit started (site time)") \
+    X(VISIT_END_SERVER_HOUR, "visitEndServerHour", VISIT, NUMBER, "Visits", "Hour the visit ended (site time)") \
+    X(VISIT_LOCAL_HOUR, "visitLocalHour", VISIT, NUMBER, "Visits", "Hour the visit started (visitor's time)") \
+    X(DAY_OF_WEEK, "dayOfWeek", VISIT, NUMBER, "Visits", "Day of week (1 Monday .. 7 Sunday)") \
+    X(VISIT_START_SERVER_DATE, "visitStartServerDate", VISIT, TEXT, "Visits", "Date the visit started (YYYY-MM-DD, site time)") \
+    X(COUNTRY_CODE, "countryCode", VISIT, TEXT, "Visit location", "Country code (de, fr, ...)") \
+    X(REGION_CODE, "regionCode", VISIT, TEXT, "Visit location", "Region code")           \
+    X(CITY, "city", VISIT, TEXT, "Visit location", "City")                               \
+    X(CONTINENT_CODE, "continentCode", VISIT, TEXT, "Visit location", "Continent code (eur, amn, ...)") \
+    X(LANGUAGE_CODE, "languageCode", VISIT, TEXT, "Visit location", "Browser language (de, de-at, ...)") \
+    X(DEVICE_TYPE, "deviceType", VISIT, TEXT, "Visit device", "Device type (desktop, smartphone, tablet, ...)") \
+    X(DEVICE_BRAND, "deviceBrand", VISIT, TEXT, "Visit device", "Device brand")          \
+    X(DEVICE_MODEL, "deviceModel", VISIT, TEXT, "Visit device", "Device model")          \
+    X(BROWSER_CODE, "browserCode", VISIT, TEXT, "Visit device", "Browser code (CH, FF, SF, ...)") \
+    X(BROWSER_NAME, "browserName", VISIT, TEXT, "Visit device", "Browser")               \
+    X(BROWSER_VERSION, "browserVersion", VISIT, TEXT, "Visit device", "Browser version") \
+    X(BROWSER_ENGINE, "browserEngine", VISIT, TEXT, "Visit device", "Browser engine")    \
+    X(OPERATING_SYSTEM_CODE, "operatingSystemCode", VISIT, TEXT, "Visit device", "Operating system code (WIN, MAC, LIN, AND, IOS, ...)") \
+    X(OPERATING_SYSTEM_NAME, "operatingSystemName", VISIT, TEXT, "Visit device", "Operating system") \
+    X(OPERATING_SYSTEM_VERSION, "operatingSystemVersion", VISIT, TEXT, "Visit device", "Operating system version") \
+    X(RESOLUTION, "resolution", VISIT, TEXT, "Visit device", "Screen resolution (1920x1080)") \
+    X(REFERRER_TYPE, "referrerType", VISIT, TEXT, "Referrers", "Channel type (direct, search, website, campaign, social, ai, email, paid_search, paid_social)") \
+    X(REFERRER_NAME, "referrerName", VISIT, TEXT, "Referrers", "Referrer name (search engine, website, network, campaign)") \
+    X(REFERRER_KEYWORD, "referrerKeyword", VISIT, TEXT, "Referrers", "Keyword")          \
+    X(REFERRER_URL, "referrerUrl", VISIT, TEXT, "Referrers", "Referrer URL")             \
+    X(CAMPAIGN_NAME, "campaignName", VISIT, TEXT, "Referrers", "Campaign name")          \
+    X(CAMPAIGN_KEYWORD, "campaignKeyword", VISIT, TEXT, "Referrers", "Campaign keyword") \
+    X(CAMPAIGN_SOURCE, "campaignSource", VISIT, TEXT, "Referrers", "Campaign source")    \
+    X(CAMPAIGN_MEDIUM, "campaignMedium", VISIT, TEXT, "Referrers", "Campaign medium")    \
+    X(CAMPAIGN_CONTENT, "campaignContent", VISIT, TEXT, "Referrers", "Campaign content") \
+    X(CAMPAIGN_ID, "campaignId", VISIT, TEXT, "Referrers", "Campaign ID")                \
+    X(CAMPAIGN_GROUP, "campaignGroup", VISIT, TEXT, "Referrers", "Campaign group")       \
+    X(CAMPAIGN_PLACEMENT, "campaignPlacement", VISIT, TEXT, "Referrers", "Campaign placement") \
+    X(ENTRY_PAGE_URL, "entryPageUrl", VISIT, TEXT, "Behaviour", "Entry page URL")        \
+    X(ENTRY_PAGE_TITLE, "entryPageTitle", VISIT, TEXT, "Behaviour", "Entry page title")  \
+    X(EXIT_PAGE_URL, "exitPageUrl", VISIT, TEXT, "Behaviour", "Exit page URL")           \
+    X(EXIT_PAGE_TITLE, "exitPageTitle", VISIT, TEXT, "Behaviour", "Exit page title")     \
+    X(PAGE_URL, "pageUrl", ACTION, TEXT, "Behaviour", "Page URL")                        \
+    X(PAGE_TITLE, "pageTitle", ACTION, TEXT, "Behaviour", "Page title")                  \
+    X(EVENT_CATEGORY, "eventCategory", ACTION, TEXT, "Events", "Event category")         \
+    X(EVENT_ACTION, "eventAction", ACTION, TEXT, "Events", "Event action")               \
+    X(EVENT_NAME, "eventName", ACTION, TEXT, "Events", "Event name")                     \
+    X(EVENT_VALUE, "eventValue", ACTION, NUMBER, "Events", "Event value")                \
+    X(OUTLINK_URL, "outlinkUrl", ACTION, TEXT, "Behaviour", "Outlink URL")               \
+    X(DOWNLOAD_URL, "downloadUrl", ACTION, TEXT, "Behaviour", "Download URL")            \
+    X(SITE_SEARCH_KEYWORD, "siteSearchKeyword", ACTION, TEXT, "Behaviour", "Site search keyword") \
+    X(SITE_SEARCH_CATEGORY, "siteSearchCategory", ACTION, TEXT, "Behaviour", "Site search category") \
+    X(CONTENT_NAME, "contentName", ACTION, TEXT, "Contents", "Content name")             \
+    X(CONTENT_PIECE, "contentPiece", ACTION, TEXT, "Contents", "Content piece")          \
+    X(CONTENT_TARGET, "contentTarget", ACTION, TEXT, "Contents", "Content target")       \
+    X(CONTENT_INTERACTION, "contentInteraction", ACTION, TEXT, "Contents", "Content interaction") \
+    X(PRODUCT_SKU, "productSku", ACTION, TEXT, "Ecommerce", "Product SKU (viewed, in a cart or ordered)") \
+    X(PRODUCT_NAME, "productName", ACTION, TEXT, "Ecommerce", "Product name")            \
+    X(PRODUCT_CATEGORY, "productCategory", ACTION, TEXT, "Ecommerce", "Product category") \
+    X(DIMENSION, "dimension", ACTION, TEXT, "Custom dimensions", "Custom dimension N (dimension1, dimension2, ...)")
+
+enum segment_dimension {
+#define SEGMENT_DIMENSION_ENUM(id, name, scope, type, category, label) SEGMENT_DIM_##id,
+    SEGMENT_DIMENSIONS(SEGMENT_DIMENSION_ENUM)
+#undef SEGMENT_DIMENSION_ENUM
+    SEGMENT_DIM_COUNT
+};
+enum segment_scope { SEGMENT_SCOPE_VISIT, SEGMENT_SCOPE_ACTION };
+enum segment_type { SEGMENT_TYPE_TEXT, SEGMENT_TYPE_NUMBER };
+
+struct segment_dimension_info {
+    const char *name;  /* "countryCode"; "dimension" stands for dimension1, dimension2, ... */
+    enum segment_scope scope;
+    enum segment_type type;
+    const char *category;
+    const char *label;
+};
+/* Indexed by enum segment_dimension. */
+extern const struct segment_dimension_info segment_dimension_infos[SEGMENT_DIM_COUNT];
+
+struct segment_condition {
+    enum segment_dimension dimension;
+    unsigned dimension_index;  /* N of dimensionN, else 0 */
+    enum segment_op op;
+    const char *value;         /* decoded, NUL-terminated; "" matches an absent value */
+    double number;             /* the value as a number when it parses as one */
+    bool is_number;
+};
+struct segment_group {         /* conditions joined by ',' (OR) */
+    struct segment_condition *conditions;
+    size_t count;
+};
+struct segment {               /* groups joined by ';' (AND); 0 groups = every visit */
+    struct segment_group *groups;
+    size_t count;
+};
+
+/* Parses text (already URL-decoded once by HTTP, as Matomo receives it).
+ * On error returns -EINVAL and writes a message naming the 1-based byte
+ * position and what was expected, e.g. "segment: unknown dimension
+ * 'contry' at position 1", "segment: expected an operator (==, !=, <=, >=,
+ * <, >, =@, !@, =^, =$) at position 12". An empty text is the empty segment. */
+int segment_parse(const char *text, struct segment **out, char *err, size_t errlen);
+void segment_free(struct segment *segment);
+/* The dimension named name (dimensionN too; *index gets N) or -1. */
+int segment_dimension_find(const char *name, unsigned *index);
+
 #endif
