@@ -78,11 +78,13 @@ build-fuzz/fuzz/%: build-fuzz/fuzz/%.o $(LIB_OBJ)
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/pipeline
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/pipeline $(BUILD)/bench/reports_data
 	@scripts/bench.sh $(BUILD)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+# The reports benchmark's traffic is tally demo's.
+$(BUILD)/bench/reports_data: $(BUILD)/src/demo.o
 
 DATA ?= ./data
 LISTEN ?= 127.0.0.1:8080

@@ -6,6 +6,9 @@
 #  2. the pipeline without HTTP on one core: target >= 300,000 hits/s, with
 #     hits appended 100 at a time (bulk requests, imports); one at a time
 #     (single requests: one log write each) is printed beside it
+#  3. reports over 10M pageviews against ClickHouse and SQLite: see
+#     scripts/bench-reports.sh (BENCH_PAGEVIEWS sets the volume; BENCH_REPORTS=0
+#     skips it)
 set -euo pipefail
 build=${1:?usage: scripts/bench.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -104,3 +107,9 @@ printf '%-46s %14s %14s %8s %8s\n' "enrichment ns/hit, warm user-agent cache" "$
 printf '%-46s %14s %14s %8s %8s\n' "enrichment ns/hit, every user agent new" "$enrich_unique" "-" "-" "-"
 echo "(medians of 3 interleaved ${duration}s rounds; rounds: tally ${tally_rates[*]}, nginx ${nginx_rates[*]};"
 echo " pageviews stored by tally over its rounds: ${stored:-?}; fsync interval)"
+
+# 3. Reports, with the servers above stopped so that nothing else holds
+# memory or ports while gigabytes load.
+cleanup
+trap - EXIT
+[ "${BENCH_REPORTS:-1}" = 0 ] || "$root/scripts/bench-reports.sh" "$build"

@@ -11,7 +11,8 @@ build_packages=(
 )
 # Writes the small geo database the tests make (never a committed one).
 test_packages=(libmaxmind-db-writer-perl)
-bench_packages=(wrk nginx-light bc curl)
+# The reports benchmark compares against ClickHouse and SQLite on the same data.
+bench_packages=(wrk nginx-light bc curl jq clickhouse-server clickhouse-client sqlite3)
 fuzz_packages=(clang)
 
 wanted=("${build_packages[@]}")

@@ -48,11 +48,39 @@ static const struct page pages[] = {
     {"/about", "About us", -1},
     {"/contact", "Contact", -1},
     {"/shipping", "Shipping & returns", -1},
+    /* Reached from a cart only, never by browsing: */
     {"/cart", "Your cart", -1},
+    {"/checkout", "Checkout", -1},
 };
-#define PAGE_COUNT (sizeof pages / sizeof pages[0])
+#define PAGE_COUNT ((unsigned)(sizeof pages / sizeof pages[0]))
 #define PAGE_CONTACT 13
 #define PAGE_CART 15
+#define PAGE_CHECKOUT 16
+#define PAGE_BROWSABLE PAGE_CART /* pages[0 .. PAGE_CART-1] */
+
+/* Page `index` of the site: the shop's own below PAGE_COUNT, then the
+ * catalogue's, named into path and title (PAGE_NAME_MAX bytes each). */
+#define PAGE_NAME_MAX 48
+static struct page page_at(unsigned index, char *path, char *title)
+{
+    if (index < PAGE_COUNT) return pages[index];
+    unsigned k = index - PAGE_COUNT, n = k / 3 + 1;
+    switch (k % 3) {
+    case 0:
+        snprintf(path, PAGE_NAME_MAX, "/blog/notes-%u", n);
+        snprintf(title, PAGE_NAME_MAX, "Tea notes %u", n);
+        break;
+    case 1:
+        snprintf(path, PAGE_NAME_MAX, "/shop/teas/tea-%u", n);
+        snprintf(title, PAGE_NAME_MAX, "Tea no. %u", n);
+        break;
+    default:
+        snprintf(path, PAGE_NAME_MAX, "/recipes/recipe-%u", n);
+        snprintf(title, PAGE_NAME_MAX, "Recipe %u", n);
+        break;
+    }
+    return (struct page){path, title, -1};
+}
 
 struct device {
     const char *user_agent;
@@ -182,7 +210,10 @@ struct demo {
     struct rng rng;
     struct arena arena;
     struct demo_result *result;
-    int64_t now_ms;
+    int64_t now_ms;       /* arrival time of every hit (their cdt says when they happened) */
+    int64_t end_ms;       /* end of the traffic */
+    double *popularity;   /* cumulative Zipf weights of the browsable pages */
+    unsigned browsable;   /* PAGE_BROWSABLE + the catalogue */
     unsigned orders;
     char err[256];
 };
@@ -259,6 +290,33 @@ static void put_param(struct buf *b, const char *name, const char *value)
     put_encoded(b, value);
 }
 
+/* Zipf's law: the k-th most visited page gets 1/k of the first one's
+ * visits. Ranks follow the page order: the home page first, the shop's own
+ * pages, then the catalogue. */
+static double *page_popularity(unsigned browsable)
+{
+    double *cumulative = malloc(browsable * sizeof *cumulative), sum = 0;
+    if (!cumulative) return NULL;
+    for (unsigned k = 0; k < browsable; k++) cumulative[k] = sum += 1.0 / (k + 1);
+    return cumulative;
+}
+
+/* A browsable page, by popularity: its index for page_at. */
+static unsigned pick_page(struct demo *d)
+{
+    double x = (double)(rng_next(&d->rng) >> 11) / 9007199254740992.0 *
+               d->popularity[d->browsable - 1];
+    unsigned lo = 0, hi = d->browsable - 1;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (d->popularity[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < PAGE_BROWSABLE ? lo : PAGE_COUNT + (lo - PAGE_BROWSABLE);
+}
+
 /* One visit: landing page from its acquisition, a few more pages, and the
  * events, searches, downloads, goals and orders real visits contain. */
 static int demo_visit(struct demo *d, struct visitor *v, int64_t start_ms)
@@ -277,9 +335,10 @@ static int demo_visit(struct demo *d, struct visitor *v, int64_t start_ms)
     case ACQ_AI: referrer = PICK(r, ai_referrers); break;
     }
 
+    /* About 42% bounce; the others read 4 pages on average. */
     unsigned page_count = 1;
-    while (page_count < 12 && rng_chance(r, page_count == 1 ? 0.62 : 0.55)) page_count++;
-    unsigned page = acq == ACQ_DIRECT ? 0 : rng_below(r, PAGE_COUNT - 1);
+    while (page_count < 40 && rng_chance(r, page_count == 1 ? 0.58 : 0.75)) page_count++;
+    unsigned page = acq == ACQ_DIRECT ? 0 : pick_page(d);
 
     struct buf url, prev_url, extra, items;
     buf_init(&url);
@@ -289,8 +348,9 @@ static int demo_visit(struct demo *d, struct visitor *v, int64_t start_ms)
     int64_t t = start_ms;
     int rc = 0;
     int cart_product = -1;
-    for (unsigned i = 0; i < page_count && !rc && t < d->now_ms; i++) {
-        const struct page *p = &pages[page];
+    for (unsigned i = 0; i < page_count && !rc && t < d->end_ms; i++) {
+        char path[PAGE_NAME_MAX], title[PAGE_NAME_MAX];
+        const struct page at = page_at(page, path, title), *p = &at;
         url_of(d, p, i == 0 ? landing_query : "", &url);
         char pv_id[7];
         snprintf(pv_id, sizeof pv_id, "%06x", rng_below(r, 0xffffff));
@@ -375,11 +435,19 @@ static int demo_visit(struct demo *d, struct visitor *v, int64_t start_ms)
         t += on_page;
         buf_reset(&prev_url);
         buf_append(&prev_url, url.data, url.len);
-        page = cart_product >= 0 && rng_chance(r, 0.4) ? PAGE_CART : rng_below(r, PAGE_COUNT - 1);
+        page = cart_product >= 0 && rng_chance(r, 0.4) ? PAGE_CART : pick_page(d);
     }
 
-    /* Some carts become orders, on the cart page. */
-    if (!rc && cart_product >= 0 && rng_chance(r, 0.55) && t < d->now_ms) {
+    /* Some carts become orders: the checkout page, then the order on it. */
+    if (!rc && cart_product >= 0 && rng_chance(r, 0.55) && t + 60000 < d->end_ms) {
+        url_of(d, &pages[PAGE_CHECKOUT], "", &url);
+        buf_reset(&extra);
+        put_param(&extra, "url", url.data);
+        put_param(&extra, "action_name", pages[PAGE_CHECKOUT].title);
+        put_param(&extra, "urlref", prev_url.data);
+        rc = demo_send(d, v, t, extra.data);
+        t += 30000;
+
         const struct product *pr = &products[cart_product];
         unsigned quantity = 1 + rng_below(r, 3);
         double subtotal = pr->price * quantity, shipping = subtotal >= 40 ? 0 : 4.90;
@@ -387,14 +455,13 @@ static int demo_visit(struct demo *d, struct visitor *v, int64_t start_ms)
         buf_reset(&items);
         buf_printf(&items, "[[\"%s\",\"%s\",\"%s\",%.2f,%u]]", pr->sku, pr->name, pr->category,
                    pr->price, quantity);
-        url_of(d, &pages[PAGE_CART], "", &url);
         buf_reset(&extra);
         buf_printf(&extra,
                    "idgoal=0&ec_id=D%06u&revenue=%.2f&ec_st=%.2f&ec_tx=%.2f&ec_sh=%.2f&ec_dt=%.2f",
                    ++d->orders, subtotal + shipping - discount, subtotal, tax, shipping, discount);
         put_param(&extra, "ec_items", items.data);
         put_param(&extra, "url", url.data);
-        rc = demo_send(d, v, t, extra.data);
+        if (!rc) rc = demo_send(d, v, t, extra.data);
         t += 5000;
     }
     v->busy_until_ms = t + SESSION_TIMEOUT_MS + 60000;
@@ -419,17 +486,17 @@ static int64_t *visit_starts(struct demo *d, const struct demo_options *opts, co
                                               10, 10, 9, 9, 9, 10, 11, 12, 12, 10, 7, 4};
     int64_t *starts = malloc(sizeof *starts * (opts->visits ? opts->visits : 1));
     if (!starts) return NULL;
-    int64_t today = tz_local_day(tz, d->now_ms);
+    int64_t last_day = tz_local_day(tz, d->end_ms - 1);
     for (unsigned i = 0; i < opts->visits; i++) {
         int64_t start;
         do {
-            int64_t day = today - (int64_t)rng_below(&d->rng, opts->days);
+            int64_t day = last_day - (int64_t)rng_below(&d->rng, opts->days);
             int weekday = (int)((day + 4) % 7); /* 0 = Sunday */
             if ((weekday == 0 || weekday == 6) && rng_chance(&d->rng, 0.3)) continue;
             unsigned hour = pick_weighted(&d->rng, hour_weights, 24);
             start = tz_day_start_ms(tz, day) + (int64_t)hour * 3600000 +
                     (int64_t)rng_below(&d->rng, 3600000);
-            if (start < d->now_ms - 60000) break;
+            if (start < d->end_ms - 60000) break;
         } while (1);
         starts[i] = start;
     }
@@ -466,14 +533,27 @@ int demo_run(struct api *api, const struct site *site, const struct demo_options
         return -EINVAL;
     }
     struct demo d = {.api = api, .site = site, .tz = tz, .rng = {opts->seed}, .result = result,
-                     .now_ms = now_ms()};
+                     .now_ms = now_ms(), .browsable = PAGE_BROWSABLE + opts->catalogue};
+    d.end_ms = opts->end_ms ? opts->end_ms : d.now_ms;
     arena_init(&d.arena, 0);
+    d.popularity = page_popularity(d.browsable);
     int64_t *starts = visit_starts(&d, opts, tz);
     /* About 35% of visits come from people who were here before. */
     struct visitor *visitors = calloc(opts->visits, sizeof *visitors);
-    int rc = starts && visitors ? 0 : -ENOMEM;
+    int rc = starts && visitors && d.popularity ? 0 : -ENOMEM;
     size_t visitor_count = 0;
+    int64_t day = INT64_MIN;
     for (unsigned i = 0; i < opts->visits && !rc; i++) {
+        if (tz_local_day(tz, starts[i]) != day) {
+            /* Every hit of the visits started so far is stored: the days
+             * before this one are complete, and sealing them keeps the
+             * memory tables to a day or two. */
+            if (day != INT64_MIN) {
+                api_maintain(api, starts[i]);
+                if (opts->progress) opts->progress(result, starts[i], opts->progress_arg);
+            }
+            day = tz_local_day(tz, starts[i]);
+        }
         struct visitor *v = NULL;
         if (visitor_count && rng_chance(&d.rng, 0.35)) {
             struct visitor *candidate = &visitors[rng_below(&d.rng, (unsigned)visitor_count)];
@@ -488,6 +568,7 @@ int demo_run(struct api *api, const struct site *site, const struct demo_options
     if (rc) snprintf(err, errlen, "storing demo hits failed: %s", d.err[0] ? d.err : strerror(-rc));
     free(starts);
     free(visitors);
+    free(d.popularity);
     arena_free(&d.arena);
     tz_free(tz);
     return rc;

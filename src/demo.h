@@ -9,20 +9,29 @@
 #include "api/api.h"
 #include "config/config.h"
 
-struct demo_options {
-    unsigned visits;   /* total visits to generate */
-    unsigned days;     /* spread over the last `days` days, ending now */
-    uint64_t seed;
-};
-
 struct demo_result {
     uint64_t hits_sent;
     uint64_t hits_stored;
     uint64_t hits_refused;  /* a bug if not 0: the demo only sends valid hits */
 };
 
-/* Generates and tracks the visits. Returns 0, or a negative errno when the
- * store failed; err says why. */
+struct demo_options {
+    unsigned visits;    /* total visits to generate */
+    unsigned days;      /* spread over the `days` site-local days ending at end_ms */
+    int64_t end_ms;     /* no hit at or after this time; 0: now */
+    unsigned catalogue; /* pages beyond the shop's own (articles, teas, recipes), whose
+                           popularity falls off as Zipf's law says: 0 for a small site */
+    uint64_t seed;
+    /* Called, when not NULL, each time the traffic reaches a new day. */
+    void (*progress)(const struct demo_result *so_far, int64_t time_ms, void *arg);
+    void *progress_arg;
+};
+
+/* Generates and tracks the visits, in order of their start, and seals each
+ * day (api_maintain) once the traffic has moved past it plus the api's seal
+ * grace, so memory stays bounded whatever the volume; the last days are the
+ * caller's to seal. Returns 0, or a negative errno when the store failed;
+ * err says why. */
 int demo_run(struct api *api, const struct site *site, const struct demo_options *opts,
              struct demo_result *result, char *err, size_t errlen);
 

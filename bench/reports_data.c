@@ -1,0 +1,318 @@
+/* The reports benchmark's data: `tally demo`'s traffic (src/demo.c) with a
+ * 5,000-page catalogue, over the 30 UTC days before today, fed through the
+ * real pipeline (api_track) into a fresh data folder and sealed. Then the
+ * stored hits are read back and written as two tab-separated files that
+ * ClickHouse and SQLite load, so the three engines answer over the same
+ * visits:
+ *
+ *   actions.tsv  one row per action (pageview, event, download, outlink,
+ *                site search, content interaction):
+ *                visit_id visitor_id visit_start time kind url
+ *   visits.tsv   one row per visit, folded from all its hits as Matomo's
+ *                log_visit keeps it:
+ *                visit_id visitor_id user_id start duration actions pageviews
+ *                converted is_returning referrer_type referrer_name device_type
+ *                browser country_code entry_url exit_url
+ *
+ * Times are Unix seconds; visitor ids are written as signed 64-bit numbers
+ * (SQLite has no unsigned integers). Progress goes to stderr; stdout gets
+ * "name value" lines for scripts/bench.sh.
+ *
+ * usage: reports_data DATA_DIR EXPORT_DIR PAGEVIEWS */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../src/api/api.h"
+#include "../src/config/config.h"
+#include "../src/demo.h"
+
+#define DAYS 30
+#define CATALOGUE 5000
+/* src/demo.c's visits have about 3.4 pageviews on average. */
+#define PAGEVIEWS_PER_VISIT 3.4
+#define SEAL_GRACE_MS 3600000
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct generation {
+    double started;
+    int64_t first_day_ms;
+};
+
+static void report_progress(const struct demo_result *so_far, int64_t time_ms, void *arg)
+{
+    const struct generation *g = arg;
+    double elapsed = seconds_now() - g->started;
+    fprintf(stderr, "\rgenerating: day %2" PRId64 "/%d, %" PRIu64 " hits, %.0f hits/s   ",
+            (int64_t)((time_ms - g->first_day_ms) / MS_PER_DAY + 1), DAYS, so_far->hits_stored,
+            (double)so_far->hits_stored / elapsed);
+}
+
+/* Feeds the traffic through a fresh store in data_dir and seals it all. */
+static int generate(const char *data_dir, uint64_t pageviews, int64_t end_ms)
+{
+    char err[512];
+    struct site draft = {.name = "Leaf & Cup (bench)", .urls = {"https://shop.example.com"},
+                         .url_count = 1, .timezone = "UTC", .currency = "EUR",
+                         .honour_dnt = true, .ipv4_mask_bytes = 2, .ipv6_mask_bits = 80};
+    uint32_t site_id;
+    struct api_options opts = {.data_dir = data_dir, .fsync = STORE_FSYNC_NEVER,
+                               .seal_grace_ms = SEAL_GRACE_MS};
+    struct api *api;
+    if (sites_add(data_dir, &draft, &site_id, err, sizeof err) ||
+        api_create(&opts, &api, err, sizeof err)) {
+        fprintf(stderr, "reports_data: %s\n", err);
+        return -1;
+    }
+    struct sites *sites;
+    if (sites_load(data_dir, &sites, err, sizeof err)) {
+        fprintf(stderr, "reports_data: %s\n", err);
+        api_destroy(api);
+        return -1;
+    }
+    struct generation g = {seconds_now(), end_ms - DAYS * MS_PER_DAY};
+    struct demo_options demo = {.visits = (unsigned)((double)pageviews / PAGEVIEWS_PER_VISIT + 0.5),
+                                .days = DAYS, .end_ms = end_ms, .catalogue = CATALOGUE,
+                                .seed = 4, .progress = report_progress, .progress_arg = &g};
+    struct demo_result result;
+    int rc = demo_run(api, sites_find(sites, site_id), &demo, &result, err, sizeof err);
+    /* The last day too: as a server would an hour after midnight. */
+    api_maintain(api, end_ms + SEAL_GRACE_MS + 1);
+    api_destroy(api);
+    sites_free(sites);
+    fprintf(stderr, "\rgenerated %" PRIu64 " hits in %.0f s%30s\n", result.hits_stored,
+            seconds_now() - g.started, "");
+    if (rc || result.hits_refused) {
+        fprintf(stderr, "reports_data: %s\n",
+                rc ? err : "the pipeline refused generated hits (a bug)");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- export ---- */
+
+/* Interned strings: the visits table stores small ids. */
+struct names {
+    char **items;
+    size_t count, cap;
+    uint32_t *slots; /* open addressing: item index + 1, 0 = empty */
+    size_t slot_cap;
+};
+
+static uint64_t hash_string(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static uint32_t names_intern(struct names *n, const char *s)
+{
+    if ((n->count + 1) * 2 > n->slot_cap) {
+        size_t cap = n->slot_cap ? n->slot_cap * 2 : 1024;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        if (!slots) abort();
+        for (size_t i = 0; i < n->count; i++) {
+            size_t j = hash_string(n->items[i]) & (cap - 1);
+            while (slots[j]) j = (j + 1) & (cap - 1);
+            slots[j] = (uint32_t)i + 1;
+        }
+        free(n->slots);
+        n->slots = slots;
+        n->slot_cap = cap;
+    }
+    size_t j = hash_string(s) & (n->slot_cap - 1);
+    while (n->slots[j]) {
+        if (strcmp(n->items[n->slots[j] - 1], s) == 0) return n->slots[j] - 1;
+        j = (j + 1) & (n->slot_cap - 1);
+    }
+    if (n->count == n->cap) {
+        n->cap = n->cap ? n->cap * 2 : 256;
+        n->items = realloc(n->items, n->cap * sizeof *n->items);
+        if (!n->items) abort();
+    }
+    n->items[n->count] = strdup(s);
+    if (!n->items[n->count]) abort();
+    n->slots[j] = (uint32_t)++n->count;
+    return (uint32_t)n->count - 1;
+}
+
+static void names_free(struct names *n)
+{
+    for (size_t i = 0; i < n->count; i++) free(n->items[i]);
+    free(n->items);
+    free(n->slots);
+}
+
+struct visit_row {
+    uint64_t visitor_id;
+    int64_t first_ms, last_ms, entry_ms, exit_ms;
+    uint32_t actions, pageviews;
+    uint32_t user_id, referrer_name, device_type, browser, country, entry_url, exit_url;
+    uint8_t referrer_type;
+    bool started, converted, is_returning;
+};
+
+struct export {
+    FILE *actions;
+    struct visit_row *visits; /* by visit_id: the session numbers visits from 1 */
+    size_t visit_cap;
+    struct names names;
+    uint64_t action_count, pageview_count;
+    int error; /* the first problem, as a negative errno */
+    char why[256];
+};
+
+/* The peers load plain tab-separated text: a string with a tab, a newline,
+ * a backslash or a quote would need escaping that ClickHouse and SQLite's
+ * importer disagree on. The generated traffic has none; say so if it ever does. */
+static const char *plain(struct export *e, const char *s)
+{
+    if (!e->error && strpbrk(s, "\t\n\r\\\"")) {
+        e->error = -EINVAL;
+        snprintf(e->why, sizeof e->why, "a stored string needs escaping: %.80s", s);
+    }
+    return s;
+}
+
+static int export_hit(const struct hit *hit, void *arg)
+{
+    struct export *e = arg;
+    if (!hit->visit_id) return 0;
+    if (hit->visit_id >= e->visit_cap) {
+        size_t cap = e->visit_cap ? e->visit_cap : 1 << 16;
+        while (cap <= hit->visit_id) cap *= 2;
+        struct visit_row *grown = realloc(e->visits, cap * sizeof *grown);
+        if (!grown) return -ENOMEM;
+        memset(grown + e->visit_cap, 0, (cap - e->visit_cap) * sizeof *grown);
+        e->visits = grown;
+        e->visit_cap = cap;
+    }
+    struct visit_row *v = &e->visits[hit->visit_id];
+    if (hit->flags & HIT_FLAG_VISIT_START) {
+        /* A visit's dimensions are its first hit's. */
+        v->started = true;
+        v->visitor_id = hit->visitor_id;
+        v->first_ms = v->last_ms = hit->time_ms;
+        v->is_returning = (hit->flags & HIT_FLAG_RETURNING) != 0;
+        v->user_id = names_intern(&e->names, plain(e, hit->user_id));
+        v->referrer_type = hit->referrer_type;
+        v->referrer_name = names_intern(&e->names, plain(e, hit->referrer_name));
+        v->device_type = names_intern(&e->names, plain(e, hit->device_type));
+        v->browser = names_intern(&e->names, plain(e, hit->browser));
+        v->country = names_intern(&e->names, plain(e, hit->country_code));
+    } else if (!v->started) {
+        /* Sealed days come in order and each in append order, so a visit's
+         * first hit always comes first; the visit_start column relies on it. */
+        e->error = -EINVAL;
+        snprintf(e->why, sizeof e->why, "hit %" PRIu64 " came before its visit's first hit",
+                 hit->seq);
+        return e->error;
+    }
+    if (hit->time_ms < v->first_ms) v->first_ms = hit->time_ms;
+    if (hit->time_ms > v->last_ms) v->last_ms = hit->time_ms;
+    if (hit->kind == HIT_GOAL || hit->kind == HIT_ECOMMERCE_ORDER) v->converted = true;
+    if (hit->kind == HIT_PAGEVIEW) {
+        uint32_t url = names_intern(&e->names, plain(e, hit->url));
+        if (v->pageviews == 0 || hit->time_ms < v->entry_ms) {
+            v->entry_url = url;
+            v->entry_ms = hit->time_ms;
+        }
+        if (v->pageviews == 0 || hit->time_ms >= v->exit_ms) {
+            v->exit_url = url;
+            v->exit_ms = hit->time_ms;
+        }
+        v->pageviews++;
+        e->pageview_count++;
+    }
+    if (hit_kind_is_action(hit->kind)) {
+        v->actions++;
+        e->action_count++;
+        fprintf(e->actions, "%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%d\t%s\n",
+                hit->visit_id, (int64_t)hit->visitor_id, v->first_ms / 1000, hit->time_ms / 1000,
+                hit->kind, plain(e, hit->url));
+    }
+    return e->error;
+}
+
+static int write_visits(struct export *e, FILE *out)
+{
+    uint64_t written = 0;
+    for (size_t id = 0; id < e->visit_cap; id++) {
+        const struct visit_row *v = &e->visits[id];
+        if (!v->started) continue;
+        char **s = e->names.items;
+        fprintf(out,
+                "%zu\t%" PRId64 "\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRIu32 "\t%" PRIu32
+                "\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+                id, (int64_t)v->visitor_id, s[v->user_id], v->first_ms / 1000,
+                (v->last_ms - v->first_ms) / 1000, v->actions, v->pageviews, v->converted,
+                v->is_returning, referrer_type_name(v->referrer_type), s[v->referrer_name],
+                s[v->device_type], s[v->browser], s[v->country], s[v->entry_url],
+                s[v->exit_url]);
+        written++;
+    }
+    printf("visits %" PRIu64 "\n", written);
+    return ferror(out) ? -EIO : 0;
+}
+
+static int export_tsv(const char *data_dir, const char *export_dir)
+{
+    char err[512], path[4096];
+    struct store_options so = {.data_dir = data_dir, .read_only = true};
+    struct store *store;
+    if (store_open(&so, &store, err, sizeof err)) {
+        fprintf(stderr, "reports_data: %s\n", err);
+        return -1;
+    }
+    struct export e = {0};
+    snprintf(path, sizeof path, "%s/actions.tsv", export_dir);
+    e.actions = fopen(path, "w");
+    int rc = e.actions ? store_scan(store, 1, 0, (int64_t)1 << 52, export_hit, &e) : -errno;
+    if (e.actions && fclose(e.actions) && !rc) rc = -EIO;
+    store_close(store);
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/visits.tsv", export_dir);
+        FILE *out = fopen(path, "w");
+        rc = out ? write_visits(&e, out) : -errno;
+        if (out && fclose(out) && !rc) rc = -EIO;
+    }
+    if (rc) fprintf(stderr, "reports_data: export: %s\n", e.error ? e.why : strerror(-rc));
+    printf("actions %" PRIu64 "\npageviews %" PRIu64 "\n", e.action_count, e.pageview_count);
+    free(e.visits);
+    names_free(&e.names);
+    return rc ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s DATA_DIR EXPORT_DIR PAGEVIEWS\n", argv[0]);
+        return 2;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long pageviews = strtoull(argv[3], &end, 10);
+    if (errno || *end || pageviews < 100 || pageviews > 2000000000ull) {
+        fprintf(stderr, "reports_data: PAGEVIEWS: expected 100 to 2000000000, got '%s'\n", argv[3]);
+        return 2;
+    }
+    /* Whole UTC days ending at today's midnight: the bench asks for them by date. */
+    int64_t today_ms = now_ms() / MS_PER_DAY * MS_PER_DAY;
+    if (generate(argv[1], pageviews, today_ms)) return 1;
+    double started = seconds_now();
+    if (export_tsv(argv[1], argv[2])) return 1;
+    fprintf(stderr, "exported for the peers in %.0f s\n", seconds_now() - started);
+    printf("first_day %" PRId64 "\n", today_ms / 1000 - DAYS * 86400);
+    return 0;
+}

@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# make bench, issue 4's rows: reports over BENCH_PAGEVIEWS pageviews (default
+# 10,000,000: about 3M visits over 30 days in one site) generated through the
+# real pipeline (bench/reports_data.c), answered by `tally serve`'s Reporting
+# API and, over the same visits, by ClickHouse (started here on loopback) and
+# SQLite. Queries:
+#   (a) visits overview: VisitsSummary.get, each day of the 30 and the range
+#   (b) top 100 pages with visits and unique visitors (Actions.getPageUrls flat)
+#   (c) (b) under segment deviceType==smartphone;pageUrl=@checkout
+#   (d) the dashboard's default widgets over the 30 days, one after the other
+# Times are medians of BENCH_ROUNDS (3) interleaved rounds: HTTP round trips
+# for Tally and ClickHouse (JSON answers), statement run times for SQLite.
+# Prints table rows on stdout, progress on stderr. SQLite is skipped above
+# 20M pageviews unless BENCH_SQLITE=1 (it takes minutes a query there).
+#
+# usage: scripts/bench-reports.sh BUILD_DIR
+set -euo pipefail
+build=${1:?usage: scripts/bench-reports.sh BUILD_DIR}
+root=$(cd "$(dirname "$0")/.." && pwd)
+tally="$root/$build/tally"
+pageviews=${BENCH_PAGEVIEWS:-10000000}
+rounds=${BENCH_ROUNDS:-3}
+use_sqlite=${BENCH_SQLITE:-$([ "$pageviews" -le 20000000 ] && echo 1 || echo 0)}
+tally_port=18184
+ch_http=18185
+ch_tcp=18186
+work=$(mktemp -d /tmp/tally-reports.XXXXXX)
+tally_pid=
+ch_pid=
+cleanup() {
+    [ -n "$tally_pid" ] && kill "$tally_pid" 2>/dev/null && wait "$tally_pid" 2>/dev/null
+    [ -n "$ch_pid" ] && kill "$ch_pid" 2>/dev/null && wait "$ch_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+say() { echo "reports: $*" >&2; }
+now() { date +%s.%N; }
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+mkdir -p "$work/export" "$work/out" "$work/sql"
+
+# ---- data ----
+say "generating $pageviews pageviews through the pipeline (progress below)"
+"$root/$build/bench/reports_data" "$work/data" "$work/export" "$pageviews" >"$work/generated"
+value() { awk -v k="$1" '$1 == k {print $2}' "$work/generated"; }
+visits=$(value visits)
+actions=$(value actions)
+stored_pageviews=$(value pageviews)
+from_s=$(value first_day)
+to_s=$((from_s + 30 * 86400))
+from=$(date -u -d "@$from_s" +%F)
+to=$(date -u -d "@$((to_s - 86400))" +%F)
+tally_bytes=$(du -sb --total "$work/data/seg" "$work/data/wal" | tail -1 | cut -f1)
+
+# ---- ClickHouse, on loopback, everything under $work/ch ----
+ch="$work/ch"
+mkdir -p "$ch"
+cat >"$ch/config.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+    <logger><level>warning</level><log>$ch/server.log</log><errorlog>$ch/error.log</errorlog></logger>
+    <listen_host>127.0.0.1</listen_host>
+    <http_port>$ch_http</http_port>
+    <tcp_port>$ch_tcp</tcp_port>
+    <path>$ch/data/</path>
+    <tmp_path>$ch/tmp/</tmp_path>
+    <user_files_path>$ch/user_files/</user_files_path>
+    <format_schema_path>$ch/format_schemas/</format_schema_path>
+    <users_config>$ch/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mark_cache_size>536870912</mark_cache_size>
+    <uncompressed_cache_size>536870912</uncompressed_cache_size>
+</yandex>
+XML
+cat >"$ch/users.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+    <profiles><default></default></profiles>
+    <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+        <profile>default</profile><quota>default</quota></default></users>
+    <quotas><default></default></quotas>
+</yandex>
+XML
+clickhouse-server --config-file="$ch/config.xml" >"$ch/stdout" 2>&1 &
+ch_pid=$!
+for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$ch_http/ping" >/dev/null && break
+    sleep 0.1
+done
+ch_sql() { # SQL -> its answer; fails the bench on an error
+    curl -fsS "http://127.0.0.1:$ch_http/" --data-binary "$1"
+}
+ch_sql "CREATE TABLE actions (visit_id UInt64, visitor_id Int64, visit_start DateTime,
+    time DateTime, kind UInt8, url String)
+    ENGINE = MergeTree() PARTITION BY toYYYYMM(visit_start) ORDER BY (visit_start, visit_id)"
+ch_sql "CREATE TABLE visits (visit_id UInt64, visitor_id Int64, user_id String, start DateTime,
+    duration UInt32, actions UInt32, pageviews UInt32, converted UInt8, is_returning UInt8,
+    referrer_type String, referrer_name String, device_type String, browser String,
+    country_code String, entry_url String, exit_url String)
+    ENGINE = MergeTree() PARTITION BY toYYYYMM(start) ORDER BY (start, visit_id)"
+say "loading ClickHouse"
+started=$(now)
+for table in actions visits; do
+    # One INSERT a table: ClickHouse cuts it into blocks of a million rows.
+    curl -fsS "http://127.0.0.1:$ch_http/?query=INSERT%20INTO%20$table%20FORMAT%20TabSeparated" \
+        --data-binary "@$work/export/$table.tsv"
+    ch_sql "OPTIMIZE TABLE $table FINAL"
+done
+ch_load=$(echo "$(now) - $started" | bc -l)
+ch_bytes=$(ch_sql "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = 'default'")
+
+# ---- SQLite ----
+db="$work/reports.sqlite"
+if [ "$use_sqlite" = 1 ]; then
+    say "loading SQLite"
+    started=$(now)
+    sqlite3 "$db" >/dev/null <<SQL
+.bail on
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+CREATE TABLE actions (visit_id INTEGER, visitor_id INTEGER, visit_start INTEGER,
+    time INTEGER, kind INTEGER, url TEXT);
+CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, visitor_id INTEGER, user_id TEXT,
+    start INTEGER, duration INTEGER, actions INTEGER, pageviews INTEGER, converted INTEGER,
+    is_returning INTEGER, referrer_type TEXT, referrer_name TEXT, device_type TEXT, browser TEXT,
+    country_code TEXT, entry_url TEXT, exit_url TEXT);
+.mode tabs
+.import $work/export/actions.tsv actions
+.import $work/export/visits.tsv visits
+SQL
+    sqlite_load=$(echo "$(now) - $started" | bc -l)
+    sqlite_bytes=$(stat -c %s "$db")
+fi
+rm -f "$work/export/"*.tsv
+
+# ---- the queries ----
+# ClickHouse and SQLite read one row per visit (as Matomo's log_visit) and
+# one per action, with the visit's start on each action: each engine gets
+# the table layout it would have in production. Visit metrics are Matomo's.
+R="start >= toDateTime($from_s) AND start < toDateTime($to_s)"
+RA="visit_start >= toDateTime($from_s) AND visit_start < toDateTime($to_s)"
+M="count() AS nb_visits, uniqExact(visitor_id) AS nb_uniq_visitors,
+   uniqExactIf(user_id, user_id != '') AS nb_users, sum(actions) AS nb_actions,
+   max(actions) AS max_actions, sum(duration) AS sum_visit_length,
+   countIf(actions = 1) AS bounce_count, sum(converted) AS nb_visits_converted"
+SR="start >= $from_s AND start < $to_s"
+SRA="visit_start >= $from_s AND visit_start < $to_s"
+SM="COUNT(*) AS nb_visits, COUNT(DISTINCT visitor_id) AS nb_uniq_visitors,
+   COUNT(DISTINCT NULLIF(user_id, '')) AS nb_users, SUM(actions) AS nb_actions,
+   MAX(actions) AS max_actions, SUM(duration) AS sum_visit_length,
+   SUM(actions = 1) AS bounce_count, SUM(converted) AS nb_visits_converted"
+segment_ch="visit_id IN (SELECT visit_id FROM visits WHERE device_type = 'smartphone' AND $R)
+    AND visit_id IN (SELECT visit_id FROM actions WHERE url LIKE '%checkout%' AND $RA)"
+segment_sqlite="visit_id IN (SELECT visit_id FROM visits WHERE device_type = 'smartphone' AND $SR)
+    AND visit_id IN (SELECT visit_id FROM actions WHERE url LIKE '%checkout%' AND $SRA)"
+
+# Each query: Tally request paths (one a line), ClickHouse statements (one
+# a file), SQLite script. overview_* and pages_* are shared by (a)/(d) and (b)/(d).
+overview_ch=("SELECT toDate(start) AS day, $M, sum(pageviews) AS nb_pageviews FROM visits
+    WHERE $R GROUP BY day WITH TOTALS ORDER BY day FORMAT JSON"
+    "SELECT toDate(visit_start) AS day, uniqExact(visit_id, url) AS nb_uniq_pageviews
+    FROM actions WHERE kind = 1 AND $RA GROUP BY day WITH TOTALS ORDER BY day FORMAT JSON")
+overview_sqlite="SELECT date(start, 'unixepoch') AS day, $SM, SUM(pageviews) FROM visits
+    WHERE $SR GROUP BY day ORDER BY day;
+SELECT 'range', $SM, SUM(pageviews) FROM visits WHERE $SR;
+SELECT day, COUNT(*) FROM (SELECT DISTINCT date(visit_start, 'unixepoch') AS day, visit_id, url
+    FROM actions WHERE kind = 1 AND $SRA) GROUP BY day ORDER BY day;
+SELECT 'range', COUNT(*) FROM (SELECT DISTINCT visit_id, url FROM actions WHERE kind = 1 AND $SRA);"
+pages_ch="SELECT url, count() AS nb_hits, uniqExact(visit_id) AS nb_visits,
+    uniqExact(visitor_id) AS nb_uniq_visitors FROM actions WHERE kind = 1 AND $RA
+    GROUP BY url ORDER BY nb_visits DESC, url LIMIT 100 FORMAT JSON"
+pages_sqlite="SELECT url, COUNT(*) AS nb_hits, COUNT(DISTINCT visit_id) AS nb_visits,
+    COUNT(DISTINCT visitor_id) AS nb_uniq_visitors FROM actions WHERE kind = 1 AND $SRA
+    GROUP BY url ORDER BY nb_visits DESC, url LIMIT 100;"
+api="/index.php?module=API&format=json&idSite=1"
+range="period=range&date=$from,$to"
+evolution="$api&method=VisitsSummary.get&period=day&date=$from,$to"
+pages="$api&method=Actions.getPageUrls&flat=1&filter_limit=100&$range"
+segment="segment=$(printf '%s' 'deviceType==smartphone;pageUrl=@checkout' | jq -sRr @uri)"
+dims_ch=() dims_sqlite=""
+hour_sqlite="strftime('%H', start, 'unixepoch')"
+for dim in referrer_type "referrer_type, referrer_name" country_code device_type browser \
+    "toHour(start) AS hour"; do
+    group=${dim##* AS }
+    dims_ch+=("SELECT $dim, $M FROM visits WHERE $R GROUP BY $group
+        ORDER BY nb_visits DESC LIMIT 100 FORMAT JSON")
+    dim=${dim/toHour(start)/$hour_sqlite}
+    dims_sqlite+="SELECT $dim, $SM FROM visits WHERE $SR GROUP BY $group
+        ORDER BY nb_visits DESC LIMIT 100;
+"
+done
+
+define() { # query tally-paths sqlite-script ch-statement...
+    local q=$1 i=0
+    printf '%s\n' "$2" | sed "s|^ *||" >"$work/sql/$q.tally"
+    printf '.bail on\n.timer on\n%s\n' "$3" >"$work/sql/$q.sqlite"
+    shift 3
+    for statement in "$@"; do
+        i=$((i + 1))
+        printf '%s\n' "$statement" >"$work/sql/$q.ch.$i"
+    done
+}
+define a "$evolution
+    $api&method=VisitsSummary.get&$range" "$overview_sqlite" "${overview_ch[@]}"
+define b "$pages" "$pages_sqlite" "$pages_ch"
+define c "$pages&$segment" "${pages_sqlite/WHERE/WHERE $segment_sqlite AND}" \
+    "${pages_ch/WHERE/WHERE $segment_ch AND}"
+define d "$evolution
+    $api&method=Live.getCounters&lastMinutes=30
+    $pages
+    $api&method=Referrers.getReferrerType&$range
+    $api&method=Referrers.getAll&$range
+    $api&method=UserCountry.getCountry&$range
+    $api&method=DevicesDetection.getType&$range
+    $api&method=DevicesDetection.getBrowsers&$range
+    $api&method=VisitTime.getVisitInformationPerServerTime&$range
+    $api&method=Actions.getEntryPageUrls&flat=1&filter_limit=100&$range" \
+    "$overview_sqlite
+SELECT COUNT(*), SUM(actions), COUNT(DISTINCT visitor_id), SUM(converted) FROM visits
+    WHERE start + duration >= strftime('%s', 'now') - 1800;
+$pages_sqlite
+$dims_sqlite
+SELECT entry_url, COUNT(*) AS entry_nb_visits, SUM(actions), SUM(duration), SUM(actions = 1)
+    FROM visits WHERE $SR AND pageviews > 0 GROUP BY entry_url
+    ORDER BY entry_nb_visits DESC LIMIT 100;" \
+    "${overview_ch[@]}" \
+    "SELECT count(), sum(actions), uniqExact(visitor_id), sum(converted) FROM visits
+    WHERE start + duration >= now() - 1800 FORMAT JSON" \
+    "$pages_ch" "${dims_ch[@]}" \
+    "SELECT entry_url, count() AS entry_nb_visits, sum(actions) AS entry_nb_actions,
+    sum(duration) AS entry_sum_visit_length, countIf(actions = 1) AS entry_bounce_count
+    FROM visits WHERE $R AND pageviews > 0 GROUP BY entry_url
+    ORDER BY entry_nb_visits DESC LIMIT 100 FORMAT JSON"
+
+# ---- Tally ----
+token=$("$tally" token create --data "$work/data" --site 1)
+say "starting tally serve on the generated store"
+started=$(now)
+"$tally" serve --data "$work/data" --listen "127.0.0.1:$tally_port" 2>"$work/tally.log" &
+tally_pid=$!
+first_report="http://127.0.0.1:$tally_port$api&method=VisitsSummary.get&$range&token_auth=$token"
+tally_start=
+for _ in $(seq 3000); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$first_report" || true)
+    if [ "$code" = 200 ]; then
+        tally_start=$(echo "$(now) - $started" | bc -l)
+        break
+    fi
+    if [ "$code" != 000 ]; then # answers, but has no Reporting API yet
+        tally_start="$(echo "$(now) - $started" | bc -l) (until it answered at all: VisitsSummary.get is not available)"
+        break
+    fi
+    sleep 0.01
+done
+
+# ---- timing ----
+# Each function: query -> milliseconds (sum of its requests or statements);
+# the answers go to $work/out/ENGINE.QUERY.N for the agreement check.
+missing="$work/missing"
+: >"$missing"
+time_tally() {
+    local total=0 i=0 path code seconds
+    while read -r path <&3; do
+        i=$((i + 1))
+        read -r code seconds < <(curl -s -o "$work/out/tally.$1.$i" -w '%{http_code} %{time_total}\n' \
+            "http://127.0.0.1:$tally_port$path&token_auth=$token")
+        if [ "$code" != 200 ] || grep -q '"result" *: *"error"' "$work/out/tally.$1.$i"; then
+            local method=${path#*method=}
+            echo "${method%%&*}" >>"$missing"
+            total=n/a
+        fi
+        [ "$total" = n/a ] || total=$(echo "$total + $seconds" | bc -l)
+    done 3<"$work/sql/$1.tally"
+    [ "$total" = n/a ] && echo n/a || echo "$total * 1000" | bc -l
+}
+time_ch() {
+    local total=0 i=0 file seconds
+    for file in "$work/sql/$1".ch.*; do
+        i=$((i + 1))
+        seconds=$(curl -fsS -o "$work/out/ch.$1.$i" -w '%{time_total}' \
+            "http://127.0.0.1:$ch_http/" --data-binary "@$file")
+        total=$(echo "$total + $seconds" | bc -l)
+    done
+    echo "$total * 1000" | bc -l
+}
+time_sqlite() {
+    sqlite3 "$db" <"$work/sql/$1.sqlite" >"$work/out/sqlite.$1.1"
+    awk '/^Run Time: real/ {t += $4} END {printf "%.3f\n", t * 1000}' "$work/out/sqlite.$1.1"
+}
+queries=(a b c d)
+engines=(tally ch)
+[ "$use_sqlite" = 1 ] && engines+=(sqlite)
+# Warm-up: file caches and Tally's first use of each report are not what we measure.
+for q in "${queries[@]}"; do
+    time_tally "$q" >/dev/null
+    time_ch "$q" >/dev/null
+done
+for round in $(seq "$rounds"); do
+    say "round $round of $rounds"
+    for q in "${queries[@]}"; do
+        for e in "${engines[@]}"; do
+            time_"$e" "$q" >>"$work/times.$e.$q"
+        done
+    done
+done
+ms() { # engine query -> median ms, or n/a
+    local f="$work/times.$1.$2"
+    [ -f "$f" ] || { echo "-"; return; }
+    grep -q n/a "$f" && { echo n/a; return; }
+    median <"$f"
+}
+tally_rss=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$tally_pid/status")
+
+# ---- do the engines agree? ----
+# Range totals of (a), and the top row of (b) and (c): URL (Tally shows
+# the path), hits, visits, unique visitors.
+agreement=()
+agree() { # what tally clickhouse [sqlite]
+    local what=$1 t=$2 c=$3 s=${4:-$3}
+    if [ "$t" = "$c" ] && [ "$t" = "$s" ]; then
+        agreement+=("$what: all agree ($t)")
+    else
+        agreement+=("$what: DIFFER: tally $t, ClickHouse $c${4:+, SQLite $4}")
+    fi
+}
+if [ -s "$work/out/tally.a.2" ] && ! grep -qx VisitsSummary.get "$missing"; then
+    t=$(jq -r '[.nb_visits, .nb_uniq_visitors, .nb_actions, .nb_pageviews] | join(" ")' \
+        "$work/out/tally.a.2")
+    c=$(jq -r '.totals | [.nb_visits, .nb_uniq_visitors, .nb_actions, .nb_pageviews] | join(" ")' \
+        "$work/out/ch.a.1")
+    s=
+    [ "$use_sqlite" = 1 ] && s=$(awk -F'|' '$1 == "range" && NF >= 10 {print $2, $3, $5, $10}' "$work/out/sqlite.a.1")
+    agree "(a) visits, unique visitors, actions, pageviews" "$t" "$c" $s
+fi
+for q in b c; do
+    grep -qx Actions.getPageUrls "$missing" && break
+    t=$(jq -r '.[0] | [.label, .nb_hits, .nb_visits, .nb_uniq_visitors] | join(" ")' \
+        "$work/out/tally.$q.1")
+    c=$(jq -r '.data[0] | [.url, .nb_hits, .nb_visits, .nb_uniq_visitors] | join(" ")' \
+        "$work/out/ch.$q.1" | sed 's|^https\?://[^/]*||')
+    s=
+    [ "$use_sqlite" = 1 ] && s=$(awk -F'|' 'NR == 1 {print $1, $2, $3, $4}' "$work/out/sqlite.$q.1" |
+        sed 's|^https\?://[^/]*||')
+    agree "($q) top page, hits, visits, unique visitors" "$t" "$c" "${s:-$c}"
+done
+
+# ---- rows ----
+fmt() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.1f' "$1" || printf '%s' "$1"; }
+ratio() { # peer tally -> peer/tally
+    [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]] && [ "$(echo "$2 > 0" | bc)" = 1 ] &&
+        printf '%.1f' "$(echo "$1 / $2" | bc -l)" || printf -- '-'
+}
+met() { # tally-ms limit-ms ch-ms min-ratio -> yes/no/-
+    [[ $1 =~ ^[0-9.]+$ ]] || { echo -; return; }
+    local ok
+    ok=$(echo "$1 <= $2" | bc)
+    [ -n "${4:-}" ] && ok=$(echo "$ok && $3 >= $4 * $1" | bc)
+    [ "$ok" = 1 ] && echo yes || echo no
+}
+row() { # label query limit [min-ratio]
+    local t c s
+    t=$(ms tally "$2")
+    c=$(ms ch "$2")
+    s=$(ms sqlite "$2")
+    local target="<= $3 ms${4:+, >= ${4}x CH}"
+    printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "$1" "$(fmt "$t")" "$(fmt "$c")" \
+        "$(fmt "$s")" "$(ratio "$c" "$t")" "$(ratio "$s" "$t")" "$target" "$(met "$t" "$3" "$c" "${4:-}")"
+}
+per_action() { [ -n "${1:-}" ] && printf '%.1f' "$(echo "$1 / $actions" | bc -l)" || printf -- '-'; }
+big=$([ "$pageviews" -ge 100000000 ] && echo 1 || echo 0)
+printf '\nreports: %s pageviews, %s visits, %s actions over %s .. %s (site time zone UTC)\n' \
+    "$stored_pageviews" "$visits" "$actions" "$from" "$to"
+printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "query (ms, median of $rounds)" tally \
+    ClickHouse SQLite "CH/t" "SQL/t" target met
+row "(a) visits overview, 30 days + range" a 100 5
+row "(b) top 100 pages, unique visitors" b 100 5
+row "(c) (b), segment device and page URL" c 100 5
+row "(d) dashboard default view (10 widgets)" d "$([ "$big" = 1 ] && echo 3000 || echo 500)"
+printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "disk bytes per action" \
+    "$(per_action "$tally_bytes")" "$(per_action "$ch_bytes")" "$(per_action "${sqlite_bytes:-}")" \
+    - - "<= 20" "$(met "$(per_action "$tally_bytes")" 20)"
+start_s=${tally_start%% *}
+printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "tally serve start until a report answers (s)" \
+    "$(fmt "${start_s:-n/a}")" - - - - "<= 2" "$(met "${start_s:-x}" 2)"
+[ "$start_s" != "${tally_start:-}" ] && echo "  start: ${tally_start#* }"
+echo "  loads: ClickHouse $(printf '%.0f' "$ch_load") s, SQLite $(fmt "${sqlite_load:-n/a}") s;" \
+    "tally serve RSS after the queries: ${tally_rss} MB"
+[ "$use_sqlite" = 1 ] || echo "  SQLite skipped above 20M pageviews (BENCH_SQLITE=1 runs it)"
+if [ -s "$missing" ]; then
+    echo "  n/a: method not available: $(sort -u "$missing" | tr '\n' ' ')"
+fi
+for line in "${agreement[@]}"; do echo "  $line"; done
