@@ -123,6 +123,7 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     if (!rc) {
         rc = store_scan(api->store, 0, 0, (int64_t)1 << 52, api_restore_hit, api);
         if (rc) snprintf(err, errlen, "cannot read the stored hits back: %s", strerror(-rc));
+        else index_compact(api->index, false);
     }
     if (rc) {
         api_destroy(api);
@@ -594,5 +595,8 @@ void api_maintain(struct api *api, int64_t now)
     int rc = store_seal(api->store, now, err, sizeof err);
     if (rc) log_error("sealing closed days failed: %s", *err ? err : strerror(-rc));
     api_reload_config(api);
+    pthread_rwlock_wrlock(&api->index_lock);
+    index_compact(api->index, true);
+    pthread_rwlock_unlock(&api->index_lock);
     pthread_mutex_unlock(&api->lock);
 }

@@ -57,11 +57,13 @@ static bool pairs_add(struct agg_pairs *p, uint32_t entry, uint64_t id)
     return true;
 }
 
-void agg_init(struct agg *g, struct arena *arena)
+void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count)
 {
-    *g = (struct agg){.arena = arena, .slot_cap = 256, .required_metric = -1};
+    *g = (struct agg){.arena = arena,
+                      .slot_cap = 256,
+                      .required_metric = -1,
+                      .visitor_count = visitor_count};
     g->slots = xcalloc(g->slot_cap, sizeof *g->slots);
-    pairs_init(&g->visitors);
     pairs_init(&g->users);
 }
 
@@ -69,7 +71,7 @@ void agg_free(struct agg *g)
 {
     free(g->entries);
     free(g->slots);
-    pairs_free(&g->visitors);
+    free(g->seen);
     pairs_free(&g->users);
 }
 
@@ -122,9 +124,41 @@ bool agg_first_in_visit(struct agg *g, uint32_t e, uint32_t row)
     return true;
 }
 
-void agg_add_visitor(struct agg *g, uint32_t e, uint64_t visitor_id)
+void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor)
 {
-    if (pairs_add(&g->visitors, e, visitor_id)) g->entries[e].m[M_UNIQ_VISITORS]++;
+    if (g->seen_count == g->seen_cap) {
+        g->seen_cap = g->seen_cap ? g->seen_cap * 2 : 4096;
+        g->seen = realloc(g->seen, g->seen_cap * sizeof *g->seen);
+        if (!g->seen) abort();
+    }
+    g->seen[g->seen_count++] = (uint64_t)visitor << 32 | e;
+}
+
+/* Sorts seen by visitor (counting sort on the ordinal), then counts each
+ * entry's distinct visitors with a marker per entry. */
+static void count_distinct_visitors(struct agg *g)
+{
+    uint32_t *start = xcalloc((size_t)g->visitor_count + 1, sizeof *start);
+    uint64_t *sorted = xcalloc(g->seen_count, sizeof *sorted);
+    for (size_t i = 0; i < g->seen_count; i++) {
+        uint32_t v = (uint32_t)(g->seen[i] >> 32);
+        if (v < g->visitor_count) start[v + 1]++;
+    }
+    for (size_t v = 1; v <= g->visitor_count; v++) start[v] += start[v - 1];
+    for (size_t i = 0; i < g->seen_count; i++) {
+        uint32_t v = (uint32_t)(g->seen[i] >> 32);
+        if (v < g->visitor_count) sorted[start[v]++] = g->seen[i];
+    }
+    free(start);
+    free(g->seen);
+    g->seen = sorted;
+    for (size_t i = 0; i < g->seen_count; i++) {
+        uint32_t e = (uint32_t)g->seen[i], v = (uint32_t)(g->seen[i] >> 32);
+        struct agg_entry *en = &g->entries[e];
+        if (en->last_visitor == v + 1) continue;
+        en->last_visitor = v + 1;
+        en->m[M_UNIQ_VISITORS]++;
+    }
 }
 
 void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, uint32_t row)
@@ -138,7 +172,7 @@ void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, 
     if (v->actions <= 1) m[M_BOUNCES]++;
     if (v->flags & VISIT_CONVERTED) m[M_CONVERTED]++;
     m[M_PAGEVIEWS] += v->pageviews;
-    agg_add_visitor(g, e, v->visitor_id);
+    agg_add_visitor(g, e, v->visitor);
     if (v->text[VT_USER_ID] && pairs_add(&g->users, e, v->text[VT_USER_ID])) m[M_USERS]++;
 }
 
@@ -202,18 +236,22 @@ static void others_metrics(struct agg *g, const struct sort_item *items, size_t 
             }
         }
     }
-    struct agg_pairs *sets[2] = {&g->visitors, &g->users};
-    int metrics[2] = {M_UNIQ_VISITORS, M_USERS};
-    for (int s = 0; s < 2; s++) {
-        struct agg_pairs distinct;
-        pairs_init(&distinct);
-        for (size_t i = 0; i < sets[s]->cap; i++) {
-            uint32_t key = sets[s]->entries[i];
-            if (key && dropped[key - 1] && pairs_add(&distinct, 0, sets[s]->ids[i]))
-                m[metrics[s]]++;
+    /* seen is sorted by visitor: count each visitor with a dropped entry once */
+    uint64_t counted = UINT64_MAX;
+    for (size_t i = 0; i < g->seen_count; i++) {
+        uint64_t v = g->seen[i] >> 32;
+        if (v != counted && dropped[(uint32_t)g->seen[i]]) {
+            m[M_UNIQ_VISITORS]++;
+            counted = v;
         }
-        pairs_free(&distinct);
     }
+    struct agg_pairs distinct;
+    pairs_init(&distinct);
+    for (size_t i = 0; i < g->users.cap; i++) {
+        uint32_t key = g->users.entries[i];
+        if (key && dropped[key - 1] && pairs_add(&distinct, 0, g->users.ids[i])) m[M_USERS]++;
+    }
+    pairs_free(&distinct);
     free(dropped);
 }
 
@@ -289,7 +327,7 @@ static struct report_table *build_flat(struct agg *g, const struct tree *t,
                                        int sort_metric, const char *separator, size_t truncate)
 {
     struct agg flat;
-    agg_init(&flat, g->arena);
+    agg_init(&flat, g->arena, g->visitor_count);
     flat.required_metric = g->required_metric;
     for (size_t i = 0; i < g->count; i++) {
         if (t->first_child[i] != INDEX_NONE) continue;
@@ -317,15 +355,18 @@ static struct report_table *build_flat(struct agg *g, const struct tree *t,
         if (!dst->label) abort();
     }
     /* Distinct counts carry over: same pairs, renumbered entries. */
-    for (int s = 0; s < 2; s++) {
-        struct agg_pairs *from = s ? &g->users : &g->visitors, *to = s ? &flat.users : &flat.visitors;
-        for (size_t i = 0; i < from->cap; i++) {
-            uint32_t key = from->entries[i];
-            if (!key || t->first_child[key - 1] != INDEX_NONE) continue;
-            bool created;
-            uint32_t e = agg_entry(&flat, key - 1, 0, INDEX_NONE, &created);
-            pairs_add(to, e, from->ids[i]);
-        }
+    for (size_t i = 0; i < g->seen_count; i++) {
+        uint32_t from = (uint32_t)g->seen[i];
+        if (t->first_child[from] != INDEX_NONE) continue;
+        bool created;
+        uint32_t e = agg_entry(&flat, from, 0, INDEX_NONE, &created);
+        agg_add_visitor(&flat, e, (uint32_t)(g->seen[i] >> 32)); /* still sorted by visitor */
+    }
+    for (size_t i = 0; i < g->users.cap; i++) {
+        uint32_t key = g->users.entries[i];
+        if (!key || t->first_child[key - 1] != INDEX_NONE) continue;
+        bool created;
+        pairs_add(&flat.users, agg_entry(&flat, key - 1, 0, INDEX_NONE, &created), g->users.ids[i]);
     }
     struct report_table *table =
         build_table(&flat, NULL, INDEX_NONE, columns, column_count, sort_metric, truncate);
@@ -337,6 +378,7 @@ struct report_table *agg_table(struct agg *g, const struct agg_column *columns,
                                size_t column_count, int sort_metric, bool flat,
                                const char *flat_separator, size_t truncate)
 {
+    count_distinct_visitors(g);
     struct tree t = {xcalloc(g->count, sizeof *t.first_child),
                      xcalloc(g->count, sizeof *t.next_sibling)};
     for (size_t i = 0; i < g->count; i++) t.first_child[i] = t.next_sibling[i] = INDEX_NONE;

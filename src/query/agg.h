@@ -37,6 +37,7 @@ struct agg_entry {
     uint64_t k1, k2;
     uint32_t parent;       /* INDEX_NONE for top rows */
     uint32_t last_visit;   /* visit row + 1 that last counted here */
+    uint32_t last_visitor; /* visitor ordinal + 1 that last counted here */
     const char *label;
     const char *code;      /* extra "code" column, or NULL */
     const char *url;       /* extra "url" column, or NULL */
@@ -44,7 +45,7 @@ struct agg_entry {
     double m[M_COUNT];
 };
 
-struct agg_pairs {         /* exact set of (entry, id) */
+struct agg_pairs {         /* exact set of (entry, id): distinct users */
     uint64_t *ids;
     uint32_t *entries;     /* entry + 1; 0 = empty */
     size_t cap, used;
@@ -55,12 +56,19 @@ struct agg {
     size_t count, cap;
     uint32_t *slots;       /* entry + 1 */
     size_t slot_cap;
-    struct agg_pairs visitors, users;
+    struct agg_pairs users;
+    /* (visitor ordinal << 32 | entry), once per visit and entry: sorted
+     * by visitor when the table is built, they give exact distinct
+     * visitors per entry (and for "Others") in sequential passes */
+    uint64_t *seen;
+    size_t seen_count, seen_cap;
+    uint32_t visitor_count; /* ordinals are below it */
     struct arena *arena;   /* labels */
     int required_metric;   /* tables leave out entries where it is 0; -1: none */
 };
 
-void agg_init(struct agg *g, struct arena *arena);
+/* visitor_count: the site's (struct site_index), bounds visitor ordinals. */
+void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count);
 void agg_free(struct agg *g);
 /* The entry for (k1, k2, parent); *created says whether it is new (its
  * label is then the caller's to set). */
@@ -70,8 +78,9 @@ uint32_t agg_entry(struct agg *g, uint64_t k1, uint64_t k2, uint32_t parent, boo
 void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, uint32_t row);
 /* Marks visit row as seen by entry e; true the first time (count it). */
 bool agg_first_in_visit(struct agg *g, uint32_t e, uint32_t row);
-/* Counts the visitor of a visit into entry e's distinct visitors. */
-void agg_add_visitor(struct agg *g, uint32_t e, uint64_t visitor_id);
+/* Notes that a visitor (ordinal) was seen in entry e; agg_table turns
+ * these into exact distinct counts. Call it once per visit and entry. */
+void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor);
 
 /* How a table column is computed from entry metrics: m[metric] /
  * m[per] (per < 0: as is) * scale. */

@@ -121,6 +121,8 @@ void index_destroy(struct index *index)
 {
     if (!index) return;
     for (size_t i = 0; i < index->site_count; i++) {
+        free(index->sites[i].visitor_keys);
+        free(index->sites[i].visitor_ordinals);
         free(index->sites[i].visit_start);
         free(index->sites[i].visits);
         free(index->sites[i].actions);
@@ -217,10 +219,42 @@ static void visit_map_put(struct index *index, uint64_t visit_id, uint64_t value
     index->visit_slot_used++;
 }
 
+/* The visitor's dense ordinal within the site: reports count distinct
+ * visitors with per-row markers instead of hash sets. */
+static uint32_t visitor_ordinal(struct site_index *s, uint64_t visitor_id)
+{
+    if ((s->visitor_count + 1) * 10 > s->visitor_slot_cap * 7) {
+        size_t cap = s->visitor_slot_cap ? s->visitor_slot_cap * 2 : 1024;
+        uint64_t *keys = calloc(cap, sizeof *keys);
+        uint32_t *ords = calloc(cap, sizeof *ords);
+        if (!keys || !ords) abort();
+        for (size_t k = 0; k < s->visitor_slot_cap; k++) {
+            if (!s->visitor_ordinals[k]) continue;
+            size_t i = hash_mix64(s->visitor_keys[k]) & (cap - 1);
+            while (ords[i]) i = (i + 1) & (cap - 1);
+            keys[i] = s->visitor_keys[k];
+            ords[i] = s->visitor_ordinals[k];
+        }
+        free(s->visitor_keys);
+        free(s->visitor_ordinals);
+        s->visitor_keys = keys;
+        s->visitor_ordinals = ords;
+        s->visitor_slot_cap = cap;
+    }
+    size_t mask = s->visitor_slot_cap - 1, i = hash_mix64(visitor_id) & mask;
+    for (; s->visitor_ordinals[i]; i = (i + 1) & mask)
+        if (s->visitor_keys[i] == visitor_id) return s->visitor_ordinals[i] - 1;
+    s->visitor_keys[i] = visitor_id;
+    s->visitor_ordinals[i] = (uint32_t)++s->visitor_count;
+    return s->visitor_ordinals[i] - 1;
+}
+
 /* A visit's dimensions come from its first hit. */
-static void visit_set_dimensions(struct index *index, struct visit_row *v, const struct hit *h)
+static void visit_set_dimensions(struct index *index, struct site_index *s, struct visit_row *v,
+                                 const struct hit *h)
 {
     v->visitor_id = h->visitor_id;
+    v->visitor = visitor_ordinal(s, h->visitor_id);
     v->visit_count = h->visit_count;
     v->days_since_last = h->days_since_last_visit;
     v->days_since_first = h->days_since_first_visit;
@@ -246,8 +280,11 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
          * scanned late) still defines it. */
         if (h->flags & HIT_FLAG_VISIT_START) {
             struct visit_row *v = &s->visits[row];
-            visit_set_dimensions(index, v, h);
-            if (h->time_ms < s->visit_start[row]) s->visit_start[row] = h->time_ms;
+            visit_set_dimensions(index, s, v, h);
+            if (h->time_ms < s->visit_start[row]) {
+                s->visit_start[row] = h->time_ms;
+                if (row < s->sorted_visits) s->sorted_visits = row;
+            }
         }
         return row;
     }
@@ -261,7 +298,9 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
                             .last_action = INDEX_NONE,
                             .end_ms = h->time_ms};
     s->visit_start[row] = h->time_ms;
-    visit_set_dimensions(index, v, h);
+    if (s->sorted_visits == row && (row == 0 || s->visit_start[row - 1] <= h->time_ms))
+        s->sorted_visits = row + 1;
+    visit_set_dimensions(index, s, v, h);
     visit_map_put(index, h->visit_id, ((uint64_t)slot << 32 | row) + 1);
     return row;
 }
@@ -360,4 +399,43 @@ int index_add(struct index *index, const struct hit *h)
     }
     if (h->kind == HIT_CART_UPDATE) v->flags |= VISIT_CART;
     return 0;
+}
+
+/* Rewrites a site's actions so that each visit's actions are contiguous,
+ * in visit order: reports then walk visits and their actions as two
+ * sequential streams instead of chasing chains across memory. */
+static void site_compact(struct site_index *s)
+{
+    if (!s->action_count) return;
+    struct action_row *sorted = malloc(s->action_cap * sizeof *sorted);
+    if (!sorted) abort();
+    uint32_t k = 0;
+    for (size_t row = 0; row < s->visit_count; row++) {
+        struct visit_row *v = &s->visits[row];
+        if (v->first_action == INDEX_NONE) continue;
+        uint32_t first = k;
+        for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
+            sorted[k] = s->actions[i];
+            sorted[k].next = k + 1;
+            k++;
+        }
+        sorted[k - 1].next = INDEX_NONE;
+        v->first_action = first;
+        v->last_action = k - 1;
+    }
+    free(s->actions);
+    s->actions = sorted;
+    s->compacted_actions = s->action_count;
+}
+
+void index_compact(struct index *index, bool only_if_worth_it)
+{
+    for (size_t i = 0; i < index->site_count; i++) {
+        struct site_index *s = &index->sites[i];
+        /* Worth it once the tail appended since the last compaction is an
+         * eighth of the whole: the cost is amortised over many appends. */
+        if (only_if_worth_it && (s->action_count - s->compacted_actions) * 8 < s->action_count)
+            continue;
+        site_compact(s);
+    }
 }

@@ -72,6 +72,7 @@ enum visit_flag {
 
 struct visit_row {
     uint64_t visit_id, visitor_id;
+    uint32_t visitor;              /* dense per site: the visitor's ordinal */
     int64_t end_ms;                /* the last hit, heartbeats included */
     uint32_t first_action, last_action; /* chain through action_row.next */
     uint32_t actions, pageviews, hits;
@@ -108,8 +109,16 @@ struct site_index {
     int64_t *visit_start;          /* hot: every report filters on it */
     struct visit_row *visits;
     size_t visit_count, visit_cap;
+    /* visit_start[0 .. sorted_visits) never decreases: ranges are found by
+     * binary search there; visits after it (imports of old days) are scanned. */
+    size_t sorted_visits;
+    /* visitor_id -> ordinal + 1, open addressing */
+    uint64_t *visitor_keys;
+    uint32_t *visitor_ordinals;
+    size_t visitor_slot_cap, visitor_count;
     struct action_row *actions;
     size_t action_count, action_cap;
+    size_t compacted_actions;      /* actions[0 ..) are grouped by visit (index_compact) */
 };
 
 struct index {

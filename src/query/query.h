@@ -203,6 +203,9 @@ int index_create(struct index **out);
 void index_destroy(struct index *index);
 int index_add(struct index *index, const struct hit *hit);
 uint64_t index_hit_count(const struct index *index);
+/* Regroups actions by visit so that reports read memory in order: after
+ * loading, and (only_if_worth_it) when enough has been appended since. */
+void index_compact(struct index *index, bool only_if_worth_it);
 
 /* ---- display names, from Debian's iso-codes ----
  * Every lookup accepts names == NULL and answers NULL (unknown). */

@@ -36,6 +36,28 @@ static void context_init(struct report_context *ctx, const struct report_query *
                                    .names = q->names};
 }
 
+/* First i in [0, n) with start[i] >= t. */
+static size_t lower_bound(const int64_t *start, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (start[mid] < t) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static void rows_push(uint32_t **rows, size_t *n, size_t *cap, uint32_t row)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 1024;
+        *rows = realloc(*rows, *cap * sizeof **rows);
+        if (!*rows) abort();
+    }
+    (*rows)[(*n)++] = row;
+}
+
 int report_select_visits(const struct report_query *q, struct report_context *ctx,
                          uint32_t **rows, size_t *count)
 {
@@ -46,19 +68,17 @@ int report_select_visits(const struct report_query *q, struct report_context *ct
     struct segment_plan *plan;
     int rc = segment_plan_create(ctx, &plan);
     if (rc) return rc;
-    size_t cap = 1024, n = 0;
-    uint32_t *out = malloc(cap * sizeof *out);
-    if (!out) abort();
-    for (size_t i = 0; i < s->visit_count; i++) {
+    size_t cap = 0, n = 0;
+    uint32_t *out = NULL;
+    size_t sorted = s->sorted_visits;
+    size_t from = lower_bound(s->visit_start, sorted, q->from_ms);
+    size_t to = lower_bound(s->visit_start, sorted, q->to_ms);
+    for (size_t i = from; i < to; i++)
+        if (segment_plan_matches(plan, s, (uint32_t)i)) rows_push(&out, &n, &cap, (uint32_t)i);
+    for (size_t i = sorted; i < s->visit_count; i++) {
         int64_t t = s->visit_start[i];
-        if (t < q->from_ms || t >= q->to_ms) continue;
-        if (!segment_plan_matches(plan, s, (uint32_t)i)) continue;
-        if (n == cap) {
-            cap *= 2;
-            out = realloc(out, cap * sizeof *out);
-            if (!out) abort();
-        }
-        out[n++] = (uint32_t)i;
+        if (t >= q->from_ms && t < q->to_ms && segment_plan_matches(plan, s, (uint32_t)i))
+            rows_push(&out, &n, &cap, (uint32_t)i);
     }
     segment_plan_free(plan);
     *rows = out;
@@ -543,7 +563,7 @@ static int visit_report(const struct report_query *q, struct report_context *ctx
     int rc = report_select_visits(q, ctx, &rows, &n);
     if (rc) return rc;
     struct agg agg;
-    agg_init(&agg, arena);
+    agg_init(&agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
     if (g == G_SUMMARY) {
         bool created;
         agg_entry(&agg, 0, 0, INDEX_NONE, &created);
@@ -587,7 +607,7 @@ static int frequency_report(const struct report_query *q, struct report_context 
     int rc = report_select_visits(q, ctx, &rows, &n);
     if (rc) return rc;
     struct agg agg;
-    agg_init(&agg, arena);
+    agg_init(&agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
     for (int k = 0; k < 2; k++) {
         bool created;
         agg_entry(&agg, (uint64_t)k, 0, INDEX_NONE, &created);
@@ -597,7 +617,9 @@ static int frequency_report(const struct report_query *q, struct report_context 
         bool returning = ctx->site->visits[rows[i]].flags & VISIT_RETURNING;
         agg_add_visit(&agg, agg_entry(&agg, returning, 0, INDEX_NONE, &created), ctx, rows[i]);
     }
-    /* One row: every column twice, suffixed _new and _returning. */
+    /* Rows new (k1 0) then returning (1); then one row with every column
+     * twice, suffixed _new and _returning. */
+    struct report_table *both = agg_table(&agg, base, COUNT(base), -1, false, "", 0);
     size_t per = COUNT(base);
     struct report_column *cols = arena_alloc(arena, 2 * per * sizeof *cols);
     struct report_table *t = arena_alloc(arena, sizeof *t);
@@ -609,12 +631,7 @@ static int frequency_report(const struct report_query *q, struct report_context 
             char name[64];
             snprintf(name, sizeof name, "%s_%s", base[c].column.name, groups[k]);
             cols[k * per + c] = (struct report_column){arena_strdup(arena, name), base[c].column.format};
-            double v = agg.entries[k].m[base[c].metric];
-            if (base[c].per >= 0) {
-                double d = agg.entries[k].m[base[c].per];
-                v = d ? v / d : 0;
-            }
-            values[k * per + c] = v * base[c].scale;
+            values[k * per + c] = both->rows[k].values[c];
         }
     }
     *row = (struct report_row){.label = "", .values = values};

@@ -180,7 +180,7 @@ static void add_up(struct walk *w, uint32_t e, uint32_t row, const double *m)
         }
         if (agg_first_in_visit(&w->agg, e, row)) {
             en->m[M_VISITS]++;
-            agg_add_visitor(&w->agg, e, v->visitor_id);
+            agg_add_visitor(&w->agg, e, v->visitor);
         }
     }
 }
@@ -191,6 +191,31 @@ static void metrics_clear(double *m)
     m[M_VALUE_MIN] = m[M_VALUE_MAX] = NAN;
 }
 
+/* One pageview into its page row and the folders above it. Pages are
+ * most of all actions, so this touches only the metrics they have. */
+static void add_pageview(struct walk *w, uint32_t e, uint32_t row, double seconds, bool entry,
+                         bool exit)
+{
+    const struct site_index *s = w->ctx->site;
+    const struct visit_row *v = &s->visits[row];
+    for (; e != INDEX_NONE; e = w->agg.entries[e].parent) {
+        double *m = w->agg.entries[e].m;
+        m[M_HITS]++;
+        m[M_TIME] += seconds;
+        if (entry) {
+            m[M_ENTRY_VISITS]++;
+            m[M_ENTRY_ACTIONS] += v->actions;
+            m[M_ENTRY_LENGTH] += (double)((v->end_ms - s->visit_start[row]) / 1000);
+            m[M_ENTRY_BOUNCES] += v->actions <= 1;
+        }
+        m[M_EXIT_VISITS] += exit;
+        if (agg_first_in_visit(&w->agg, e, row)) {
+            m[M_VISITS]++;
+            agg_add_visitor(&w->agg, e, v->visitor);
+        }
+    }
+}
+
 /* Pages and titles: hits, time spent, entries and exits. */
 static void walk_pages(struct walk *w, uint32_t row)
 {
@@ -198,32 +223,21 @@ static void walk_pages(struct walk *w, uint32_t row)
     const struct visit_row *v = &s->visits[row];
     bool titles = is_title_report(w->which);
     bool entry_only = w->which == AR_ENTRY_URLS || w->which == AR_ENTRY_TITLES;
-    uint32_t seen = 0;
-    for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
-        const struct action_row *a = &s->actions[i];
-        if (a->kind != HIT_PAGEVIEW) continue;
+    uint32_t seen = 0, previous = INDEX_NONE;
+    /* Each pageview is added when the next one is found: its time on page
+     * runs until then (the last one's until the visit's last hit). */
+    for (uint32_t i = v->first_action;; i = s->actions[i].next) {
+        const struct action_row *a = i == INDEX_NONE ? NULL : &s->actions[i];
+        if (a && a->kind != HIT_PAGEVIEW) continue;
+        if (previous != INDEX_NONE) {
+            const struct action_row *p = &s->actions[previous];
+            int64_t until = a ? a->time_ms : v->end_ms;
+            double seconds = (double)((until > p->time_ms ? until - p->time_ms : 0) / 1000);
+            add_pageview(w, page_leaf(w, titles ? p->b : p->a), row, seconds, seen == 1, !a);
+        }
+        if (!a || (entry_only && seen == 1)) break;
         seen++;
-        if (entry_only && seen > 1) break;
-        /* Time on a page: until the next pageview, or the visit's last hit. */
-        int64_t until = v->end_ms;
-        for (uint32_t j = a->next; j != INDEX_NONE; j = s->actions[j].next) {
-            if (s->actions[j].kind == HIT_PAGEVIEW) {
-                until = s->actions[j].time_ms;
-                break;
-            }
-        }
-        double m[M_COUNT];
-        metrics_clear(m);
-        m[M_HITS] = 1;
-        m[M_TIME] = (double)((until > a->time_ms ? until - a->time_ms : 0) / 1000);
-        if (seen == 1) {
-            m[M_ENTRY_VISITS] = 1;
-            m[M_ENTRY_ACTIONS] = v->actions;
-            m[M_ENTRY_LENGTH] = (double)((v->end_ms - s->visit_start[row]) / 1000);
-            m[M_ENTRY_BOUNCES] = v->actions <= 1;
-        }
-        if (seen == v->pageviews) m[M_EXIT_VISITS] = 1;
-        add_up(w, page_leaf(w, titles ? a->b : a->a), row, m);
+        previous = i;
     }
 }
 
@@ -340,7 +354,7 @@ static struct report_table *actions_summary(struct walk *w, const uint32_t *rows
     memset(values, 0, COUNT(columns) * sizeof *values);
     /* "unique": per visit, distinct targets; keywords: distinct overall. */
     struct agg distinct;
-    agg_init(&distinct, w->arena);
+    agg_init(&distinct, w->arena, 0);
     const struct site_index *s = w->ctx->site;
     for (size_t r = 0; r < n; r++) {
         const struct visit_row *v = &s->visits[rows[r]];
@@ -389,7 +403,7 @@ int action_report(const struct report_query *q, struct report_context *ctx,
         free(rows);
         return 0;
     }
-    agg_init(&w.agg, arena);
+    agg_init(&w.agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
     arena_init(&w.scratch, 0);
     bool pages = which <= AR_EXIT_TITLES;
     if (pages) {
