@@ -61,8 +61,18 @@ int query_visits(struct store *store, uint32_t site_id, int64_t from_ms, int64_t
  * "countryCode==de;pageUrl=@%2Fblog,referrerType==search": ';' is AND, ','
  * is OR and binds tighter, so this is countryCode==de AND (pageUrl contains
  * "/blog" OR referrerType==search). Values are URL-encoded (decoded once
- * more here); a backslash makes the next character literal. A visit
- * matches an action condition when any of its actions matches. */
+ * more here: %XX is a byte, '+' a space, as PHP's urldecode does); a
+ * backslash makes the next character literal. docs/segments.md has it all.
+ *
+ * What the parser guarantees the evaluator: NUMBER dimensions only get
+ * == != < <= > >=, with a number (is_number) or, for == and !=, an empty
+ * value. TEXT dimensions take every operator; < <= > >= compare bytes
+ * (strcmp), which orders "2026-01-31" before "2026-02-01". An empty value
+ * comes only with == (absent or empty) and != (present and non-empty).
+ * A visit matches an action condition when any of its actions matches,
+ * except for != and !@ with a value, which, as in Matomo, match a visit none
+ * of whose actions matches the == or =@ form ("pageUrl!@%2Fblog": never saw
+ * a blog page). */
 enum segment_op {
     SEGMENT_EQ,           /* == */
     SEGMENT_NE,           /* != */
