@@ -854,14 +854,8 @@ static int cmd_inspect(const struct args *a)
     }
     char err[512];
     struct sites *sites;
-    struct tokens *tokens;
     if (sites_load(data_dir(a), &sites, err, sizeof err)) {
         fprintf(stderr, "tally inspect: %s\n", err);
-        return 1;
-    }
-    if (tokens_load(data_dir(a), &tokens, err, sizeof err)) {
-        fprintf(stderr, "tally inspect: %s\n", err);
-        sites_free(sites);
         return 1;
     }
     struct enrich_options eo = {.assets_dir = arg_get(a, "--assets", TALLY_ASSETS_DIR),
@@ -881,7 +875,7 @@ static int cmd_inspect(const struct args *a)
         rc = 1;
     } else if (track_params_parse_query(&params, a->operand, strlen(a->operand), err,
                                         sizeof err) ||
-               track_parse(&params, &ctx, sites, tokens, &arena, &req, err, sizeof err)) {
+               track_parse(&params, &ctx, sites, NULL, NULL, &arena, &req, err, sizeof err)) {
         json_key(&b, "valid", &first);
         buf_puts(&b, "false");
         json_str(&b, "error", err, &first);
@@ -964,7 +958,6 @@ static int cmd_inspect(const struct args *a)
     buf_free(&b);
     enrich_destroy(enrich);
     arena_free(&arena);
-    tokens_free(tokens);
     sites_free(sites);
     return rc;
 }
