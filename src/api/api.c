@@ -1,6 +1,6 @@
 /* api: routing and answers, independent of the HTTP library.
  *
- * One mutex guards the whole pipeline (sites, tokens, session, store and
+ * One mutex guards the whole pipeline (sites, users, tokens, session, store and
  * the request arena): the HTTP thread calls api_handle, the main thread
  * api_maintain once a second, `tally demo` api_track. */
 #include "api.h"
@@ -64,6 +64,18 @@ static void api_reload_config(struct api *api)
             log_info("reloaded sites.json: %zu site(s)", sites->count);
         }
     }
+    file_stamp_read(api->data_dir, "users.json", &st);
+    if (!file_stamp_same(&st, &api->users_stamp)) {
+        api->users_stamp = st;
+        struct users *users;
+        if (users_load(api->data_dir, &users, err, sizeof err)) {
+            log_error("keeping the previous users: %s", err);
+        } else {
+            users_free(api->users);
+            api->users = users;
+            log_info("reloaded users.json: %zu user(s)", users->count);
+        }
+    }
     file_stamp_read(api->data_dir, "tokens.json", &st);
     if (!file_stamp_same(&st, &api->tokens_stamp)) {
         api->tokens_stamp = st;
@@ -106,9 +118,11 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     /* Stamps first: a file changed between stamp and load is reloaded by
      * the next api_maintain rather than missed. */
     file_stamp_read(opts->data_dir, "sites.json", &api->sites_stamp);
+    file_stamp_read(opts->data_dir, "users.json", &api->users_stamp);
     file_stamp_read(opts->data_dir, "tokens.json", &api->tokens_stamp);
     int rc = store_open(&so, &api->store, err, errlen);
     if (!rc) rc = sites_load(opts->data_dir, &api->sites, err, errlen);
+    if (!rc) rc = users_load(opts->data_dir, &api->users, err, errlen);
     if (!rc) rc = tokens_load(opts->data_dir, &api->tokens, err, errlen);
     if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
     if (!rc) {
@@ -146,6 +160,7 @@ void api_destroy(struct api *api)
     index_destroy(api->index);
     names_free(api->names);
     tokens_free(api->tokens);
+    users_free(api->users);
     sites_free(api->sites);
     arena_free(&api->arena);
     free(api->batch);
@@ -182,7 +197,8 @@ static int api_prepare(struct api *api, const struct track_params *params,
 {
     *dropped = false;
     /* track_parse also refuses values that are not UTF-8. */
-    int rc = track_parse(params, ctx, api->sites, api->tokens, &api->arena, req, err, errlen);
+    int rc = track_parse(params, ctx, api->sites, api->users, api->tokens, &api->arena, req, err,
+                         errlen);
     if (rc) return rc;
     if (req->dropped_for_privacy) {
         *dropped = true;
@@ -477,11 +493,12 @@ static void api_get_site(struct api *api, const struct track_params *p, struct a
         answer_api_error(resp, 400, "idSite: expected a site id (a positive integer)");
         return;
     }
+    /* Only a superuser learns whether a site it may not see exists. */
     const char *token = track_params_get(p, "token_auth");
-    if (!tokens_allow(api->tokens, token ? token : "", (uint32_t)id)) {
+    if (access_for(api->users, api->tokens, api->sites, token, (uint32_t)id) < ACCESS_VIEW) {
         answer_api_error(resp, 401,
-                         "token_auth is missing or does not grant access to this site; "
-                         "create one with `tally token create --site N`");
+                         "token_auth is missing or does not grant view access to this site; "
+                         "create one with `tally token create --user NAME`");
         return;
     }
     const struct site *site = sites_find(api->sites, (uint32_t)id);

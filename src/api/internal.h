@@ -31,10 +31,11 @@ struct api {
     char *data_dir;
     struct store *store;
     struct sites *sites;
+    struct users *users;
     struct tokens *tokens;
     struct session *session;
     struct enrich *enrich;
-    struct file_stamp sites_stamp, tokens_stamp;
+    struct file_stamp sites_stamp, users_stamp, tokens_stamp;
     enum store_fsync fsync;
     struct arena arena; /* reset at the start of each request */
     struct hit *batch;  /* the hits of one request on their way to the store */

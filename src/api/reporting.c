@@ -222,9 +222,10 @@ static void request_free(struct request *r)
     free(r->site.currency);
 }
 
+/* Lock held. */
 static bool token_can_view(struct api *api, const char *token, uint32_t site_id)
 {
-    return tokens_allow(api->tokens, token ? token : "", site_id);
+    return access_for(api->users, api->tokens, api->sites, token, site_id) >= ACCESS_VIEW;
 }
 
 /* Site and access, under the api lock. 0, or an HTTP status with r->err. */
