@@ -205,4 +205,28 @@ void segment_free(struct segment *segment);
 /* The dimension named name (dimensionN too; *index gets N) or -1. */
 int segment_dimension_find(const char *name, unsigned *index);
 
+/* ---- display names ----
+ * Country, region and language names from Debian's iso-codes package
+ * (iso_3166-1.json, iso_3166-2.json, iso_639-2.json), loaded once; reports
+ * show them beside the codes the store keeps. Lookups ignore case and
+ * return NULL for an unknown code; strings live until names_free. */
+struct names;
+/* iso_codes_dir NULL means /usr/share/iso-codes/json. -ENOENT when a file
+ * is missing, -EINVAL when it is not what iso-codes writes; err says which. */
+int names_load(const char *iso_codes_dir, struct names **out, char *err, size_t errlen);
+void names_free(struct names *names);
+/* "de" -> "Germany"; the short common name where iso-codes has one
+ * ("kr" -> "South Korea"). */
+const char *names_country(const struct names *names, const char *alpha2);
+/* "de", "BY" -> "Bayern" (ISO 3166-2 "DE-BY"; iso-codes names regions in
+ * their own language). */
+const char *names_region(const struct names *names, const char *country_alpha2,
+                         const char *region_code);
+/* "de", "de-at", "deu" -> "German": the language of a tag's first subtag,
+ * by ISO 639-1 or 639-2 code; one name where iso-codes lists several. */
+const char *names_language(const struct names *names, const char *code);
+/* Matomo's continent codes: "eur" -> "Europe", also afr, amc, amn, ams, ant,
+ * asi, oce; NULL otherwise. */
+const char *names_continent(const char *matomo_code);
+
 #endif
