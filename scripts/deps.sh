@@ -4,8 +4,9 @@
 set -euo pipefail
 
 # tzdata: sites report in their own time zone (/usr/share/zoneinfo).
+# iso-codes: country, region and language names in reports.
 build_packages=(
-    build-essential pkg-config tzdata
+    build-essential pkg-config tzdata iso-codes
     libmicrohttpd-dev libjansson-dev libsodium-dev
     libpcre2-dev libyaml-dev libmaxminddb-dev
 )

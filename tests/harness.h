@@ -45,6 +45,9 @@ const char *http_reply_header(const struct http_reply *reply, const char *name, 
  * captures stdout and stderr together into out. Returns the exit status,
  * or -1 if it did not exit normally. */
 int run_tally(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with input (at most a few KiB) as the command's stdin. */
+int run_tally_input(struct buf *out, const char *input, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Runs `tally token create --data DATA_DIR --site SITE_ID` and copies the
  * printed token into out. Returns 0, or -1 when the command failed. */
