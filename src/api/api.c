@@ -48,7 +48,7 @@ static bool file_stamp_same(const struct file_stamp *a, const struct file_stamp 
 
 /* Called with the lock held. A file that fails to load keeps the previous
  * snapshot serving: a typo in sites.json must not stop tracking. */
-static void api_reload_config(struct api *api)
+void api_reload_config(struct api *api)
 {
     char err[512];
     struct file_stamp st;
@@ -476,55 +476,6 @@ static void handle_tracking(struct api *api, const struct api_request *req,
     handle_single(api, req, &params, resp);
 }
 
-/* "YYYY-MM-DD HH:MM:SS" in UTC, as Matomo's ts_created. */
-static void format_timestamp(int64_t ms, char out[20])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static void api_get_site(struct api *api, const struct track_params *p, struct api_response *resp)
-{
-    const char *id_text = track_params_get(p, "idSite");
-    int64_t id;
-    if (!id_text || parse_i64(id_text, 1, UINT32_MAX, &id)) {
-        answer_api_error(resp, 400, "idSite: expected a site id (a positive integer)");
-        return;
-    }
-    /* Only a superuser learns whether a site it may not see exists. */
-    const char *token = track_params_get(p, "token_auth");
-    if (access_for(api->users, api->tokens, api->sites, token, (uint32_t)id) < ACCESS_VIEW) {
-        answer_api_error(resp, 401,
-                         "token_auth is missing or does not grant view access to this site; "
-                         "create one with `tally token create --user NAME`");
-        return;
-    }
-    const struct site *site = sites_find(api->sites, (uint32_t)id);
-    if (!site) {
-        answer_api_error(resp, 400, "idSite: no such site");
-        return;
-    }
-    char created[20];
-    format_timestamp(site->created_ms, created);
-    struct buf *b = &resp->body;
-    resp->status = 200;
-    resp->content_type = "application/json";
-    buf_reset(b);
-    buf_printf(b, "[{\"idsite\":\"%u\",\"name\":", site->id);
-    buf_json_string(b, site->name);
-    buf_puts(b, ",\"main_url\":");
-    buf_json_string(b, site->url_count ? site->urls[0] : "");
-    buf_puts(b, ",\"ts_created\":");
-    buf_json_string(b, created);
-    buf_puts(b, ",\"timezone\":");
-    buf_json_string(b, site->timezone);
-    buf_puts(b, ",\"currency\":");
-    buf_json_string(b, site->currency);
-    buf_puts(b, "}]");
-}
-
 /* module=API requests. They parse into their own arena and take the
  * locks they need: reports must not hold up tracking. */
 static void handle_root(struct api *api, const struct api_request *req, struct api_response *resp)
@@ -549,10 +500,8 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
         answer_api_error(resp, 400, "only module=API is served here");
     } else if (!method || !*method) {
         answer_api_error(resp, 400, "method is missing; e.g. method=VisitsSummary.get");
-    } else if (strcmp(method, "SitesManager.getSiteFromId") == 0) {
-        pthread_mutex_lock(&api->lock);
-        api_get_site(api, &params, resp);
-        pthread_mutex_unlock(&api->lock);
+    } else if (strncmp(method, "SitesManager.", 13) == 0) {
+        sites_api_handle(api, &params, method, resp);
     } else {
         reporting_handle(api, &params, method, resp);
     }

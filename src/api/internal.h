@@ -54,5 +54,10 @@ struct api {
 void reporting_handle(struct api *api, const struct track_params *params, const char *method,
                       struct api_response *resp);
 void answer_api_error(struct api_response *resp, int status, const char *message);
+/* SitesManager.* methods; takes the api lock. */
+void sites_api_handle(struct api *api, const struct track_params *params, const char *method,
+                      struct api_response *resp);
+/* Reloads config files that changed on disk. Lock held. */
+void api_reload_config(struct api *api);
 
 #endif
