@@ -872,6 +872,7 @@ int main(void)
         free(pending[i].query);
     free(pending);
     if (!ready) {
+        server_log_tail(&server, 3000);
         printf("Bail out! the data did not reach the store or the reference\n");
         server_stop(&server);
         return 1;

@@ -1267,6 +1267,7 @@ int main(void)
         return 1;
     }
     if (!send_data_set()) {
+        server_log_tail(&server, 3000);
         printf("Bail out! the data set was not accepted\n");
         server_stop(&server);
         return 1;
