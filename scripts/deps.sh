@@ -10,8 +10,9 @@ build_packages=(
     libmicrohttpd-dev libjansson-dev libsodium-dev
     libpcre2-dev libyaml-dev libmaxminddb-dev
 )
-# Writes the small geo database the tests make (never a committed one).
-test_packages=(libmaxmind-db-writer-perl)
+# Writes the small geo database the tests make (never a committed one);
+# SQLite is the reference tests/test_differential.c checks reports against.
+test_packages=(libmaxmind-db-writer-perl libsqlite3-dev)
 bench_packages=(wrk nginx-light bc curl)
 fuzz_packages=(clang)
 

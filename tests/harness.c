@@ -223,6 +223,25 @@ void server_kill(struct server *s)
     wait_or_kill(s, SIGKILL);
 }
 
+void server_log_tail(const struct server *s, size_t bytes)
+{
+    struct buf log;
+    buf_init(&log);
+    if (file_read_all(s->log_path, &log) == 0 && log.len) {
+        /* A sanitizer's report starts at its ERROR line: show that first. */
+        const char *error = strstr(log.data, "ERROR: ");
+        size_t from = error ? (size_t)(error - log.data) : log.len > bytes ? log.len - bytes : 0;
+        size_t to = from + bytes < log.len ? from + bytes : log.len;
+        printf("# the server's log:\n# ");
+        for (size_t i = from; i < to; i++) {
+            putchar(log.data[i]);
+            if (log.data[i] == '\n' && i + 1 < to) printf("# ");
+        }
+        putchar('\n');
+    }
+    buf_free(&log);
+}
+
 /* ---- HTTP client ---- */
 
 static int connect_loopback(int port)

@@ -18,18 +18,22 @@ struct server {
     pid_t pid;
     int port;
     char data_dir[256];
-    char log_path[300];   /* the server's stderr, for privacy checks */
+    char log_path[300]; /* the server's stderr, for privacy checks */
 };
 /* Starts `tally serve --data DATA_DIR --listen 127.0.0.1:PORT --fsync never
  * EXTRA_ARGS` on a free port and waits until it answers. extra_args may be
  * "" and is split on spaces; when it names --fsync, that policy is used. */
 int server_start(struct server *s, const char *data_dir, const char *extra_args);
-void server_stop(struct server *s);   /* SIGTERM, then wait */
-void server_kill(struct server *s);   /* SIGKILL, then wait */
+void server_stop(struct server *s); /* SIGTERM, then wait */
+void server_kill(struct server *s); /* SIGKILL, then wait */
+/* Prints up to bytes of the server's stderr as TAP comments, from its
+ * first sanitizer report or else its end: what a crashed server said
+ * explains a failed test. */
+void server_log_tail(const struct server *s, size_t bytes);
 
 struct http_reply {
     int status;
-    struct buf headers;   /* raw header block, lines "Name: value\r\n" */
+    struct buf headers; /* raw header block, lines "Name: value\r\n" */
     struct buf body;
 };
 /* Sends one request on a new connection and reads the whole answer.
