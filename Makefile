@@ -47,6 +47,10 @@ $(BUILD)/tally: $(BUILD)/src/main.o $(BUILD)/src/demo.o $(LIB_OBJ)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# The differential test builds its SQLite reference in the test: SQLite is a
+# test-only dependency, linked into that one program.
+$(BUILD)/tests/test_differential: LDLIBS += $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+
 # Fuzz corpora replayed as regression tests: the harness plus a main that
 # feeds it every file of fuzz/corpus/NAME/.
 $(BUILD)/fuzz/%-replay: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(LIB_OBJ)

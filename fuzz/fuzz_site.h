@@ -40,7 +40,7 @@ static void fuzz_parse(const struct track_params *params, struct arena *arena)
         struct track_request req;
         char err[512];
         err[0] = '\0';
-        int rc = track_parse(params, &ctx, &fuzz_sites, NULL, arena, &req, err, sizeof err);
+        int rc = track_parse(params, &ctx, &fuzz_sites, NULL, NULL, arena, &req, err, sizeof err);
         if (rc == TRACK_INVALID && !err[0]) __builtin_trap(); /* every refusal says why */
         if (rc != TRACK_OK) continue;
         const struct hit *h = &req.hit;

@@ -4,13 +4,15 @@
 set -euo pipefail
 
 # tzdata: sites report in their own time zone (/usr/share/zoneinfo).
+# iso-codes: country, region and language names in reports (/usr/share/iso-codes/json).
 build_packages=(
-    build-essential pkg-config tzdata
+    build-essential pkg-config tzdata iso-codes
     libmicrohttpd-dev libjansson-dev libsodium-dev
     libpcre2-dev libyaml-dev libmaxminddb-dev
 )
-# Writes the small geo database the tests make (never a committed one).
-test_packages=(libmaxmind-db-writer-perl)
+# Writes the small geo database the tests make (never a committed one);
+# SQLite is the reference tests/test_differential.c checks reports against.
+test_packages=(libmaxmind-db-writer-perl libsqlite3-dev)
 # The reports benchmark compares against ClickHouse and SQLite on the same data.
 bench_packages=(wrk nginx-light bc curl jq clickhouse-server clickhouse-client sqlite3)
 fuzz_packages=(clang)

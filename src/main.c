@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -362,6 +363,7 @@ static int cmd_site_add(const struct args *a)
         return EXIT_USAGE;
     }
     draft.honour_dnt = strcmp(dnt, "honour") == 0;
+    draft.anonymous_view = arg_set(a, "--anonymous-view");
     int xi = opt_index(a->cmd, "--exclude-param");
     for (size_t i = 0; i < a->count[xi]; i++)
         draft.excluded_params[draft.excluded_param_count++] = (char *)a->values[xi][i];
@@ -405,8 +407,11 @@ static int cmd_site_list(const struct args *a)
             buf_json_string(&b, s->timezone);
             buf_puts(&b, ",\"currency\":");
             buf_json_string(&b, s->currency);
-            buf_printf(&b, ",\"honour_dnt\":%s,\"ipv4_mask_bytes\":%u,\"ipv6_mask_bits\":%u}",
-                       s->honour_dnt ? "true" : "false", s->ipv4_mask_bytes, s->ipv6_mask_bits);
+            buf_printf(&b,
+                       ",\"honour_dnt\":%s,\"ipv4_mask_bytes\":%u,\"ipv6_mask_bits\":%u,"
+                       "\"anonymous_view\":%s}",
+                       s->honour_dnt ? "true" : "false", s->ipv4_mask_bytes, s->ipv6_mask_bits,
+                       s->anonymous_view ? "true" : "false");
         }
         buf_puts(&b, "]\n");
     } else if (sites->count == 0) {
@@ -430,18 +435,184 @@ static int cmd_site_list(const struct args *a)
     return 0;
 }
 
+/* ---- user ---- */
+
+static int require_user_name(const struct args *a)
+{
+    if (a->operand) return 0;
+    usage_error(a->cmd, "give the user's name, e.g. tally %s --data DIR alice", a->cmd->name);
+    return EXIT_USAGE;
+}
+
+/* Reads one line of stdin into out without its line end. With a prompt (a
+ * terminal), the prompt goes to stderr and the typing is not echoed.
+ * Returns 0, -ENODATA at end of input, or -E2BIG for a line too long. */
+static int read_secret_line(const char *prompt, char *out, size_t outlen)
+{
+    struct termios saved;
+    bool quiet = prompt && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (quiet) {
+        struct termios no_echo = saved;
+        no_echo.c_lflag &= ~(tcflag_t)ECHO;
+        fputs(prompt, stderr);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &no_echo);
+    }
+    bool got = fgets(out, (int)outlen, stdin) != NULL;
+    if (quiet) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
+    if (!got) return -ENODATA;
+    size_t len = strlen(out);
+    if (len && out[len - 1] == '\n')
+        out[--len] = '\0';
+    else if (!feof(stdin))
+        return -E2BIG;
+    if (len && out[len - 1] == '\r') out[--len] = '\0';
+    return 0;
+}
+
+/* The new user's password: one line of stdin, so scripts can pipe it in;
+ * on a terminal it is asked for twice, unseen. */
+static int read_new_password(const struct args *a, char *out, size_t outlen)
+{
+    bool tty = isatty(STDIN_FILENO);
+    char again[USER_PASSWORD_MAX + 2];
+    int rc = read_secret_line(tty ? "password: " : NULL, out, outlen);
+    if (!rc && tty) {
+        rc = read_secret_line("password again: ", again, sizeof again);
+        if (!rc && strcmp(out, again) != 0) {
+            fprintf(stderr, "tally %s: the two passwords differ; nothing was changed\n",
+                    a->cmd->name);
+            rc = -EINVAL;
+        }
+        explicit_bzero(again, sizeof again);
+    } else if (rc == -ENODATA) {
+        fprintf(stderr,
+                "tally %s: no password on stdin; type it on a terminal or pipe one line in, "
+                "e.g. printf '%%s\\n' \"$PASSWORD\" | tally %s --data DIR NAME\n",
+                a->cmd->name, a->cmd->name);
+    } else if (rc == -E2BIG) {
+        fprintf(stderr, "tally %s: the password is longer than %d bytes\n", a->cmd->name,
+                USER_PASSWORD_MAX);
+    }
+    return rc;
+}
+
+static int cmd_user_add(const struct args *a)
+{
+    int rc = require_user_name(a);
+    if (rc) return rc;
+    char password[USER_PASSWORD_MAX + 2], err[512];
+    rc = read_new_password(a, password, sizeof password);
+    if (rc) {
+        explicit_bzero(password, sizeof password);
+        return EXIT_USAGE;
+    }
+    rc = users_add(data_dir(a), a->operand, password, arg_set(a, "--superuser"), err, sizeof err);
+    explicit_bzero(password, sizeof password);
+    if (rc == -EINVAL) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "tally user add: %s\n", err);
+        return 1;
+    }
+    printf("added user %s%s\n", a->operand, arg_set(a, "--superuser") ? " (superuser)" : "");
+    return 0;
+}
+
+static int cmd_user_grant(const struct args *a)
+{
+    uint32_t site_id;
+    int rc = require_user_name(a);
+    if (!rc) rc = parse_site_flag(a, &site_id);
+    if (rc) return rc;
+    const char *text = arg_get(a, "--access", NULL);
+    enum access access;
+    if (!text || access_parse(text, &access)) {
+        usage_error(a->cmd, "--access: expected view, write, admin or none, got '%s'",
+                    text ? text : "nothing");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    rc = users_grant(data_dir(a), a->operand, site_id, access, err, sizeof err);
+    if (rc == -EINVAL || rc == -ENOENT) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "tally user grant: %s\n", err);
+        return 1;
+    }
+    printf("%s has %s access to site %u\n", a->operand, access_name(access), site_id);
+    return 0;
+}
+
+static int cmd_user_list(const struct args *a)
+{
+    char err[512];
+    struct users *users;
+    if (users_load(data_dir(a), &users, err, sizeof err)) {
+        fprintf(stderr, "tally user list: %s\n", err);
+        return 1;
+    }
+    bool json = arg_set(a, "--json");
+    struct buf b;
+    buf_init(&b);
+    if (json)
+        buf_putc(&b, '[');
+    else if (users->count == 0)
+        buf_printf(&b, "no users yet; add one with `tally user add --data %s NAME`\n",
+                   data_dir(a));
+    else
+        buf_printf(&b, "%-24s %-9s %s\n", "NAME", "SUPERUSER", "ACCESS");
+    for (size_t i = 0; i < users->count; i++) {
+        const struct user *u = &users->items[i];
+        if (json) {
+            buf_printf(&b, "%s{\"name\":", i ? "," : "");
+            buf_json_string(&b, u->name);
+            buf_printf(&b, ",\"superuser\":%s,\"access\":{", u->superuser ? "true" : "false");
+            for (size_t g = 0; g < u->grant_count; g++)
+                buf_printf(&b, "%s\"%u\":\"%s\"", g ? "," : "", u->grants[g].site_id,
+                           access_name(u->grants[g].access));
+            buf_puts(&b, "}}");
+            continue;
+        }
+        buf_printf(&b, "%-24s %-9s ", u->name, u->superuser ? "yes" : "no");
+        if (u->superuser) buf_puts(&b, "every site");
+        for (size_t g = 0; !u->superuser && g < u->grant_count; g++)
+            buf_printf(&b, "%s%u:%s", g ? " " : "", u->grants[g].site_id,
+                       access_name(u->grants[g].access));
+        buf_putc(&b, '\n');
+    }
+    if (json) buf_puts(&b, "]\n");
+    fputs(b.data, stdout);
+    buf_free(&b);
+    users_free(users);
+    return 0;
+}
+
 /* ---- token ---- */
 
 static int cmd_token_create(const struct args *a)
 {
-    uint32_t id;
-    int rc = parse_site_flag(a, &id);
+    const char *user = arg_get(a, "--user", NULL);
+    if (!user == !arg_set(a, "--site")) {
+        usage_error(a->cmd, "give either --user NAME (a token acting as that user) or --site N "
+                            "(write access to one site)");
+        return EXIT_USAGE;
+    }
+    uint32_t id = 0;
+    int rc = user ? 0 : parse_site_flag(a, &id);
     if (rc) return rc;
     char token[33], err[512];
-    rc = tokens_create(data_dir(a), id, token, err, sizeof err);
+    rc = user ? tokens_create_for_user(data_dir(a), user, token, err, sizeof err)
+              : tokens_create(data_dir(a), id, token, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tally token create: %s\n", err);
-        return rc == -ENOENT ? EXIT_USAGE : 1;
+        return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : 1;
     }
     printf("%s\n", token);
     return 0;
@@ -854,14 +1025,8 @@ static int cmd_inspect(const struct args *a)
     }
     char err[512];
     struct sites *sites;
-    struct tokens *tokens;
     if (sites_load(data_dir(a), &sites, err, sizeof err)) {
         fprintf(stderr, "tally inspect: %s\n", err);
-        return 1;
-    }
-    if (tokens_load(data_dir(a), &tokens, err, sizeof err)) {
-        fprintf(stderr, "tally inspect: %s\n", err);
-        sites_free(sites);
         return 1;
     }
     struct enrich_options eo = {.assets_dir = arg_get(a, "--assets", TALLY_ASSETS_DIR),
@@ -881,7 +1046,7 @@ static int cmd_inspect(const struct args *a)
         rc = 1;
     } else if (track_params_parse_query(&params, a->operand, strlen(a->operand), err,
                                         sizeof err) ||
-               track_parse(&params, &ctx, sites, tokens, &arena, &req, err, sizeof err)) {
+               track_parse(&params, &ctx, sites, NULL, NULL, &arena, &req, err, sizeof err)) {
         json_key(&b, "valid", &first);
         buf_puts(&b, "false");
         json_str(&b, "error", err, &first);
@@ -964,7 +1129,6 @@ static int cmd_inspect(const struct args *a)
     buf_free(&b);
     enrich_destroy(enrich);
     arena_free(&arena);
-    tokens_free(tokens);
     sites_free(sites);
     return rc;
 }
@@ -1005,6 +1169,7 @@ static const struct opt site_add_opts[] = {
     {"--ipv6-mask-bits", OPT_VALUE, "N", "IPv6 bits zeroed before storing, 64-128 (default 80)"},
     {"--dnt", OPT_VALUE, "POLICY", "honour (default: DNT/Sec-GPC hits are dropped) or ignore"},
     {"--exclude-param", OPT_REPEAT, "NAME", "a query parameter removed from stored page URLs"},
+    {"--anonymous-view", OPT_SWITCH, NULL, "anyone may read its reports without a token"},
     OPT_END,
 };
 static const struct opt site_list_opts[] = {
@@ -1012,9 +1177,26 @@ static const struct opt site_list_opts[] = {
     {"--json", OPT_SWITCH, NULL, "print a JSON array instead of a table"},
     OPT_END,
 };
+static const struct opt user_add_opts[] = {
+    OPT_DATA,
+    {"--superuser", OPT_SWITCH, NULL, "every access to every site, now and later"},
+    OPT_END,
+};
+static const struct opt user_grant_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site (required)"},
+    {"--access", OPT_VALUE, "LEVEL", "view, write, admin, or none to revoke (required)"},
+    OPT_END,
+};
+static const struct opt user_list_opts[] = {
+    OPT_DATA,
+    {"--json", OPT_SWITCH, NULL, "print a JSON array instead of a table"},
+    OPT_END,
+};
 static const struct opt token_create_opts[] = {
     OPT_DATA,
-    {"--site", OPT_VALUE, "N", "the site the token grants access to (required)"},
+    {"--user", OPT_VALUE, "NAME", "the token acts as this user, with the user's access"},
+    {"--site", OPT_VALUE, "N", "or: the token has write access to this one site"},
     OPT_END,
 };
 static const struct opt check_opts[] = {
@@ -1075,8 +1257,18 @@ static const struct command commands[] = {
      "--timezone Europe/Paris --currency EUR",
      site_add_opts, cmd_site_add, NULL},
     {"site list", "Lists the sites.", NULL, site_list_opts, cmd_site_list, NULL},
-    {"token create", "Creates an API token for a site and prints it (only its hash is kept).",
-     "A token lets bulk imports and SDKs set cdt (hit time) and cip (visitor IP).",
+    {"user add", "Adds a user; the password is read from stdin (one line).",
+     "On a terminal the password is asked for twice and not shown; otherwise pipe it in:\n"
+     "  printf '%s\\n' \"$PASSWORD\" | tally user add --data DIR alice\n"
+     "At least 8 characters. Only an Argon2id hash is kept (docs/access.md).",
+     user_add_opts, cmd_user_add, "NAME"},
+    {"user grant", "Sets a user's access to a site: view, write, admin, or none.",
+     "view reads reports; write also sends cdt/cip with a token; admin also manages the site.",
+     user_grant_opts, cmd_user_grant, "NAME"},
+    {"user list", "Lists the users and their access.", NULL, user_list_opts, cmd_user_list, NULL},
+    {"token create", "Creates an API token and prints it (only its hash is kept).",
+     "--user NAME: the token acts as the user (reports via token_auth, and cdt/cip where the\n"
+     "user has write access). --site N: write access to that one site (bulk imports, SDKs).",
      token_create_opts, cmd_token_create, NULL},
     {"check", "Verifies every checksum of the store; exits 1 when a problem is found.", NULL,
      check_opts, cmd_check, NULL},

@@ -223,6 +223,25 @@ void server_kill(struct server *s)
     wait_or_kill(s, SIGKILL);
 }
 
+void server_log_tail(const struct server *s, size_t bytes)
+{
+    struct buf log;
+    buf_init(&log);
+    if (file_read_all(s->log_path, &log) == 0 && log.len) {
+        /* A sanitizer's report starts at its ERROR line: show that first. */
+        const char *error = strstr(log.data, "ERROR: ");
+        size_t from = error ? (size_t)(error - log.data) : log.len > bytes ? log.len - bytes : 0;
+        size_t to = from + bytes < log.len ? from + bytes : log.len;
+        printf("# the server's log:\n# ");
+        for (size_t i = from; i < to; i++) {
+            putchar(log.data[i]);
+            if (log.data[i] == '\n' && i + 1 < to) printf("# ");
+        }
+        putchar('\n');
+    }
+    buf_free(&log);
+}
+
 /* ---- HTTP client ---- */
 
 static int connect_loopback(int port)
@@ -341,15 +360,13 @@ const char *http_reply_header(const struct http_reply *reply, const char *name, 
 
 /* ---- CLI ---- */
 
-int run_tally(struct buf *out, const char *fmt, ...)
+/* run_tally and run_tally_input: input NULL leaves stdin as it is. */
+static int run_tally_va(struct buf *out, const char *input, const char *fmt, va_list ap)
 {
     struct buf cmd;
     buf_init(&cmd);
     char *text = NULL;
-    va_list ap;
-    va_start(ap, fmt);
     int need = vasprintf(&text, fmt, ap);
-    va_end(ap);
     if (need < 0) return -1;
     buf_append(&cmd, text, (size_t)need);
     free(text);
@@ -360,8 +377,14 @@ int run_tally(struct buf *out, const char *fmt, ...)
         buf_free(&cmd);
         return -1;
     }
-    int pipefd[2];
+    int pipefd[2], infd[2] = {-1, -1};
     if (pipe(pipefd)) {
+        buf_free(&cmd);
+        return -1;
+    }
+    if (input && pipe(infd)) {
+        close(pipefd[0]);
+        close(pipefd[1]);
         buf_free(&cmd);
         return -1;
     }
@@ -369,6 +392,10 @@ int run_tally(struct buf *out, const char *fmt, ...)
     pid_t pid = fork();
     if (pid == 0) {
         close(pipefd[0]);
+        if (input) {
+            close(infd[1]);
+            dup2(infd[0], STDIN_FILENO);
+        }
         dup2(pipefd[1], STDOUT_FILENO);
         dup2(pipefd[1], STDERR_FILENO);
         execv(argv[0], argv);
@@ -377,6 +404,18 @@ int run_tally(struct buf *out, const char *fmt, ...)
     }
     close(pipefd[1]);
     buf_free(&cmd);
+    if (input) {
+        /* A small input fits the pipe, so it is written whole before the
+         * output is read; our read end stays open meanwhile, so a command
+         * that exits without reading cannot make the write raise SIGPIPE. */
+        for (size_t done = 0, len = strlen(input); pid > 0 && done < len;) {
+            ssize_t n = write(infd[1], input + done, len - done);
+            if (n < 0 && errno != EINTR) break;
+            if (n > 0) done += (size_t)n;
+        }
+        close(infd[0]);
+        close(infd[1]);
+    }
     if (pid < 0) {
         close(pipefd[0]);
         return -1;
@@ -396,6 +435,24 @@ int run_tally(struct buf *out, const char *fmt, ...)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_tally(struct buf *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = run_tally_va(out, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int run_tally_input(struct buf *out, const char *input, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = run_tally_va(out, input, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* ---- files ---- */

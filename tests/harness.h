@@ -18,18 +18,22 @@ struct server {
     pid_t pid;
     int port;
     char data_dir[256];
-    char log_path[300];   /* the server's stderr, for privacy checks */
+    char log_path[300]; /* the server's stderr, for privacy checks */
 };
 /* Starts `tally serve --data DATA_DIR --listen 127.0.0.1:PORT --fsync never
  * EXTRA_ARGS` on a free port and waits until it answers. extra_args may be
  * "" and is split on spaces; when it names --fsync, that policy is used. */
 int server_start(struct server *s, const char *data_dir, const char *extra_args);
-void server_stop(struct server *s);   /* SIGTERM, then wait */
-void server_kill(struct server *s);   /* SIGKILL, then wait */
+void server_stop(struct server *s); /* SIGTERM, then wait */
+void server_kill(struct server *s); /* SIGKILL, then wait */
+/* Prints up to bytes of the server's stderr as TAP comments, from its
+ * first sanitizer report or else its end: what a crashed server said
+ * explains a failed test. */
+void server_log_tail(const struct server *s, size_t bytes);
 
 struct http_reply {
     int status;
-    struct buf headers;   /* raw header block, lines "Name: value\r\n" */
+    struct buf headers; /* raw header block, lines "Name: value\r\n" */
     struct buf body;
 };
 /* Sends one request on a new connection and reads the whole answer.
@@ -45,6 +49,9 @@ const char *http_reply_header(const struct http_reply *reply, const char *name, 
  * captures stdout and stderr together into out. Returns the exit status,
  * or -1 if it did not exit normally. */
 int run_tally(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with input (at most a few KiB) as the command's stdin. */
+int run_tally_input(struct buf *out, const char *input, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Runs `tally token create --data DATA_DIR --site SITE_ID` and copies the
  * printed token into out. Returns 0, or -1 when the command failed. */

@@ -98,10 +98,10 @@ static void test_site_add_and_list(void)
                   "[{\"id\":1,\"name\":\"My shop\",\"urls\":[\"https://shop.example.com\","
                   "\"http://www.shop.example.com:8080/en\"],\"timezone\":\"Europe/Paris\","
                   "\"currency\":\"EUR\",\"honour_dnt\":true,\"ipv4_mask_bytes\":2,"
-                  "\"ipv6_mask_bits\":80},"
+                  "\"ipv6_mask_bits\":80,\"anonymous_view\":false},"
                   "{\"id\":2,\"name\":\"Blog\",\"urls\":[\"https://blog.example.org\"],"
                   "\"timezone\":\"UTC\",\"currency\":\"USD\",\"honour_dnt\":true,"
-                  "\"ipv4_mask_bytes\":2,\"ipv6_mask_bits\":80}]\n");
+                  "\"ipv4_mask_bytes\":2,\"ipv6_mask_bits\":80,\"anonymous_view\":false}]\n");
     ASSERT_EQ_INT(TALLY("site list --data %s", dir), 0);
     ASSERT_CONTAINS(out.data, "ID   NAME");
     ASSERT_CONTAINS(out.data, "My shop");
@@ -178,7 +178,7 @@ static void test_token_create(void)
     ASSERT_EQ_INT(TALLY("token create --data %s --site 5", dir), 2);
     ASSERT_CONTAINS(out.data, "no site with id 5");
     ASSERT_EQ_INT(TALLY("token create --data %s", dir), 2);
-    ASSERT_CONTAINS(out.data, "--site is required");
+    ASSERT_CONTAINS(out.data, "give either --user NAME (a token acting as that user) or --site N");
 }
 
 static void test_check_and_stats_on_a_healthy_store(void)

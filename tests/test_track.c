@@ -68,7 +68,7 @@ static int parse_with(const char *query, const struct track_context *ctx,
     track_params_init(&p, &arena);
     int rc = track_params_parse_query(&p, query, strlen(query), err, sizeof err);
     if (rc) return rc;
-    return track_parse(&p, ctx, &sites, tokens, &arena, &req, err, sizeof err);
+    return track_parse(&p, ctx, &sites, NULL, tokens, &arena, &req, err, sizeof err);
 }
 
 static int parse(const char *query)
@@ -871,11 +871,11 @@ static void test_bulk_object_to_hit(void)
     track_params_init(&p, &arena);
     int item_rc = track_bulk_item(bulk, 0, &p, err, sizeof err);
     struct track_context ctx = context();
-    int untrusted = track_parse(&p, &ctx, &sites, NULL, &arena, &req, err, sizeof err);
+    int untrusted = track_parse(&p, &ctx, &sites, NULL, NULL, &arena, &req, err, sizeof err);
     char reason[512];
     snprintf(reason, sizeof reason, "%s", err);
     ctx.trusted = true;
-    int trusted = track_parse(&p, &ctx, &sites, NULL, &arena, &req, err, sizeof err);
+    int trusted = track_parse(&p, &ctx, &sites, NULL, NULL, &arena, &req, err, sizeof err);
     track_bulk_free(bulk);
     ASSERT_EQ_INT(item_rc, 0);
     ASSERT_EQ_INT(untrusted, TRACK_INVALID);

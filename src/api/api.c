@@ -1,6 +1,6 @@
 /* api: routing and answers, independent of the HTTP library.
  *
- * One mutex guards the whole pipeline (sites, tokens, session, store and
+ * One mutex guards the whole pipeline (sites, users, tokens, session, store and
  * the request arena): the HTTP thread calls api_handle, the main thread
  * api_maintain once a second, `tally demo` api_track. */
 #include "api.h"
@@ -15,41 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../config/config.h"
 #include "../enrich/enrich.h"
-#include "../session/session.h"
-
-/* Everything one request parses lives here; a bulk body of HTTP_MAX_BODY
- * (8 MiB) decodes into less than twice its size, so 48 MiB is generous and
- * still bounded. */
-#define API_ARENA_LIMIT (48u << 20)
-
-/* What identifies a version of a config file: a rewrite (rename) changes
- * the inode, an edit in place the mtime or size. */
-struct file_stamp {
-    bool exists;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-};
-
-struct api {
-    pthread_mutex_t lock;
-    char *data_dir;
-    struct store *store;
-    struct sites *sites;
-    struct tokens *tokens;
-    struct session *session;
-    struct enrich *enrich;
-    struct file_stamp sites_stamp, tokens_stamp;
-    enum store_fsync fsync;
-    struct arena arena; /* reset at the start of each request */
-    struct hit *batch;  /* the hits of one request on their way to the store */
-    size_t batch_cap;
-    bool appended;      /* the current request appended hits to the log */
-    uint64_t restored;
-};
+#include "internal.h"
 
 static const unsigned char gif_1x1[43] = {
     'G',  'I',  'F',  '8',  '9',  'a',  0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
@@ -81,7 +48,7 @@ static bool file_stamp_same(const struct file_stamp *a, const struct file_stamp 
 
 /* Called with the lock held. A file that fails to load keeps the previous
  * snapshot serving: a typo in sites.json must not stop tracking. */
-static void api_reload_config(struct api *api)
+void api_reload_config(struct api *api)
 {
     char err[512];
     struct file_stamp st;
@@ -95,6 +62,18 @@ static void api_reload_config(struct api *api)
             sites_free(api->sites);
             api->sites = sites;
             log_info("reloaded sites.json: %zu site(s)", sites->count);
+        }
+    }
+    file_stamp_read(api->data_dir, "users.json", &st);
+    if (!file_stamp_same(&st, &api->users_stamp)) {
+        api->users_stamp = st;
+        struct users *users;
+        if (users_load(api->data_dir, &users, err, sizeof err)) {
+            log_error("keeping the previous users: %s", err);
+        } else {
+            users_free(api->users);
+            api->users = users;
+            log_info("reloaded users.json: %zu user(s)", users->count);
         }
     }
     file_stamp_read(api->data_dir, "tokens.json", &st);
@@ -118,7 +97,7 @@ static int api_restore_hit(const struct hit *hit, void *arg)
     struct api *api = arg;
     session_restore(api->session, hit);
     api->restored++;
-    return 0;
+    return index_add(api->index, hit);
 }
 
 int api_create(const struct api_options *opts, struct api **out, char *err, size_t errlen)
@@ -126,6 +105,7 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     struct api *api = calloc(1, sizeof *api);
     if (!api) return -ENOMEM;
     pthread_mutex_init(&api->lock, NULL);
+    pthread_rwlock_init(&api->index_lock, NULL);
     api->data_dir = strdup(opts->data_dir);
     if (!api->data_dir) abort();
     arena_init(&api->arena, API_ARENA_LIMIT);
@@ -138,9 +118,11 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     /* Stamps first: a file changed between stamp and load is reloaded by
      * the next api_maintain rather than missed. */
     file_stamp_read(opts->data_dir, "sites.json", &api->sites_stamp);
+    file_stamp_read(opts->data_dir, "users.json", &api->users_stamp);
     file_stamp_read(opts->data_dir, "tokens.json", &api->tokens_stamp);
     int rc = store_open(&so, &api->store, err, errlen);
     if (!rc) rc = sites_load(opts->data_dir, &api->sites, err, errlen);
+    if (!rc) rc = users_load(opts->data_dir, &api->users, err, errlen);
     if (!rc) rc = tokens_load(opts->data_dir, &api->tokens, err, errlen);
     if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
     if (!rc) {
@@ -149,9 +131,13 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
             .geoip_path = opts->geoip_path};
         rc = enrich_create(&eo, &api->enrich, err, errlen);
     }
+    if (!rc) rc = index_create(&api->index);
+    if (!rc && names_load(NULL, &api->names, err, errlen))
+        log_warn("reports show codes instead of country and language names: %s", err);
     if (!rc) {
         rc = store_scan(api->store, 0, 0, (int64_t)1 << 52, api_restore_hit, api);
         if (rc) snprintf(err, errlen, "cannot read the stored hits back: %s", strerror(-rc));
+        else index_compact(api->index, false);
     }
     if (rc) {
         api_destroy(api);
@@ -171,12 +157,16 @@ void api_destroy(struct api *api)
     store_close(api->store);
     session_destroy(api->session);
     enrich_destroy(api->enrich);
+    index_destroy(api->index);
+    names_free(api->names);
     tokens_free(api->tokens);
+    users_free(api->users);
     sites_free(api->sites);
     arena_free(&api->arena);
     free(api->batch);
     free(api->data_dir);
     pthread_mutex_destroy(&api->lock);
+    pthread_rwlock_destroy(&api->index_lock);
     free(api);
 }
 
@@ -207,7 +197,8 @@ static int api_prepare(struct api *api, const struct track_params *params,
 {
     *dropped = false;
     /* track_parse also refuses values that are not UTF-8. */
-    int rc = track_parse(params, ctx, api->sites, api->tokens, &api->arena, req, err, errlen);
+    int rc = track_parse(params, ctx, api->sites, api->users, api->tokens, &api->arena, req, err,
+                         errlen);
     if (rc) return rc;
     if (req->dropped_for_privacy) {
         *dropped = true;
@@ -265,7 +256,12 @@ static int track_locked(struct api *api, struct api_hit *hits, size_t count,
         if (!dropped) api->batch[kept++] = req.hit;
     }
     int rc = kept ? store_append(api->store, api->batch, kept) : 0;
-    if (!rc && kept) api->appended = true;
+    if (!rc && kept) {
+        api->appended = true;
+        pthread_rwlock_wrlock(&api->index_lock);
+        for (size_t i = 0; i < kept && !rc; i++) rc = index_add(api->index, &api->batch[i]);
+        pthread_rwlock_unlock(&api->index_lock);
+    }
     if (rc) {
         log_error("store_append of %zu hit(s) failed: %s", kept, strerror(-rc));
         snprintf(err, errlen, "the hits could not be stored (%s); retry later", strerror(-rc));
@@ -322,7 +318,7 @@ static void answer_empty(struct api_response *resp, int status)
     buf_reset(&resp->body);
 }
 
-static void answer_api_error(struct api_response *resp, int status, const char *message)
+void answer_api_error(struct api_response *resp, int status, const char *message)
 {
     resp->status = status;
     resp->content_type = "application/json";
@@ -347,10 +343,10 @@ static void cors_origin(const char *origin, struct api_response *resp)
 /* The parameters of a non-bulk request: the query string, plus a
  * form-encoded body whose values win (they come later, and
  * track_params_get returns the last one). */
-static int request_params(struct api *api, const struct api_request *req, struct track_params *p,
-                          char *err, size_t errlen)
+static int request_params(struct arena *arena, const struct api_request *req,
+                          struct track_params *p, char *err, size_t errlen)
 {
-    track_params_init(p, &api->arena);
+    track_params_init(p, arena);
     if (req->query) {
         for (size_t i = 0; i < req->query->count; i++) {
             const struct track_param *q = &req->query->items[i];
@@ -472,7 +468,7 @@ static void handle_tracking(struct api *api, const struct api_request *req,
     }
     char err[512];
     struct track_params params;
-    int rc = request_params(api, req, &params, err, sizeof err);
+    int rc = request_params(&api->arena, req, &params, err, sizeof err);
     if (rc) {
         answer_text(resp, rc == -ENOMEM ? 413 : 400, err);
         return;
@@ -480,93 +476,36 @@ static void handle_tracking(struct api *api, const struct api_request *req,
     handle_single(api, req, &params, resp);
 }
 
-/* "YYYY-MM-DD HH:MM:SS" in UTC, as Matomo's ts_created. */
-static void format_timestamp(int64_t ms, char out[20])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static void api_get_site(struct api *api, const struct track_params *p, struct api_response *resp)
-{
-    const char *id_text = track_params_get(p, "idSite");
-    int64_t id;
-    if (!id_text || parse_i64(id_text, 1, UINT32_MAX, &id)) {
-        answer_api_error(resp, 400, "idSite: expected a site id (a positive integer)");
-        return;
-    }
-    const char *token = track_params_get(p, "token_auth");
-    if (!tokens_allow(api->tokens, token ? token : "", (uint32_t)id)) {
-        answer_api_error(resp, 401,
-                         "token_auth is missing or does not grant access to this site; "
-                         "create one with `tally token create --site N`");
-        return;
-    }
-    const struct site *site = sites_find(api->sites, (uint32_t)id);
-    if (!site) {
-        answer_api_error(resp, 400, "idSite: no such site");
-        return;
-    }
-    char created[20];
-    format_timestamp(site->created_ms, created);
-    struct buf *b = &resp->body;
-    resp->status = 200;
-    resp->content_type = "application/json";
-    buf_reset(b);
-    buf_printf(b, "[{\"idsite\":\"%u\",\"name\":", site->id);
-    buf_json_string(b, site->name);
-    buf_puts(b, ",\"main_url\":");
-    buf_json_string(b, site->url_count ? site->urls[0] : "");
-    buf_puts(b, ",\"ts_created\":");
-    buf_json_string(b, created);
-    buf_puts(b, ",\"timezone\":");
-    buf_json_string(b, site->timezone);
-    buf_puts(b, ",\"currency\":");
-    buf_json_string(b, site->currency);
-    buf_puts(b, "}]");
-}
-
+/* module=API requests. They parse into their own arena and take the
+ * locks they need: reports must not hold up tracking. */
 static void handle_root(struct api *api, const struct api_request *req, struct api_response *resp)
 {
     char err[512];
+    struct arena arena;
+    arena_init(&arena, API_ARENA_LIMIT);
     struct track_params params;
-    int rc = request_params(api, req, &params, err, sizeof err);
+    int rc = request_params(&arena, req, &params, err, sizeof err);
+    const char *module = rc ? NULL : track_params_get(&params, "module");
+    const char *method = rc ? NULL : track_params_get(&params, "method");
     if (rc) {
         answer_api_error(resp, rc == -ENOMEM ? 413 : 400, err);
-        return;
-    }
-    const char *module = track_params_get(&params, "module");
-    if (!module) {
+    } else if (!module) {
         answer_text(resp, 200,
                     "Tally is running.\n"
                     "Tracking endpoint: /matomo.php (also /piwik.php and /tally), Matomo's HTTP "
                     "tracking API.\n"
-                    "Reports: `tally stats --site N --from YYYY-MM-DD --to YYYY-MM-DD`; the "
-                    "dashboard comes with a later release.");
-        return;
-    }
-    if (strcmp(module, "API") != 0) {
+                    "Reporting API: /index.php?module=API&method=VisitsSummary.get&idSite=1&"
+                    "period=day&date=today&format=json&token_auth=... (see docs/api.md).");
+    } else if (strcmp(module, "API") != 0) {
         answer_api_error(resp, 400, "only module=API is served here");
-        return;
+    } else if (!method || !*method) {
+        answer_api_error(resp, 400, "method is missing; e.g. method=VisitsSummary.get");
+    } else if (strncmp(method, "SitesManager.", 13) == 0) {
+        sites_api_handle(api, &params, method, resp);
+    } else {
+        reporting_handle(api, &params, method, resp);
     }
-    const char *method = track_params_get(&params, "method");
-    if (method && strcmp(method, "SitesManager.getSiteFromId") == 0) {
-        api_get_site(api, &params, resp);
-        return;
-    }
-    struct buf msg;
-    buf_init(&msg);
-    if (method && *method)
-        buf_printf(&msg,
-                   "The method '%.100s' is not implemented yet; this server answers "
-                   "SitesManager.getSiteFromId",
-                   method);
-    else
-        buf_puts(&msg, "method is missing; e.g. method=SitesManager.getSiteFromId");
-    answer_api_error(resp, 400, msg.data);
-    buf_free(&msg);
+    arena_free(&arena);
 }
 
 static bool is_tracking_path(const char *path)
@@ -599,13 +538,14 @@ void api_handle(struct api *api, const struct api_request *req, struct api_respo
         answer_empty(resp, 204);
         return;
     }
+    if (!tracking) {
+        handle_root(api, req, resp);
+        return;
+    }
     pthread_mutex_lock(&api->lock);
     arena_reset(&api->arena);
     api->appended = false;
-    if (tracking)
-        handle_tracking(api, req, resp);
-    else
-        handle_root(api, req, resp);
+    handle_tracking(api, req, resp);
     resp->sync_needed = api->appended && api->fsync == STORE_FSYNC_ALWAYS;
     pthread_mutex_unlock(&api->lock);
 }
@@ -621,5 +561,8 @@ void api_maintain(struct api *api, int64_t now)
     int rc = store_seal(api->store, now, err, sizeof err);
     if (rc) log_error("sealing closed days failed: %s", *err ? err : strerror(-rc));
     api_reload_config(api);
+    pthread_rwlock_wrlock(&api->index_lock);
+    index_compact(api->index, true);
+    pthread_rwlock_unlock(&api->index_lock);
     pthread_mutex_unlock(&api->lock);
 }

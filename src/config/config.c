@@ -1,14 +1,14 @@
-/* config: DATA/sites.json and DATA/tokens.json.
+/* config: DATA/sites.json and the file handling every config file shares
+ * (users and tokens are in access.c).
  *
  * sites.json  {"sites":[{"id":1,"name":"...","urls":["https://a.example"],
  *              "timezone":"UTC","currency":"USD","excluded_params":[],
  *              "honour_dnt":true,"ipv4_mask_bytes":2,"ipv6_mask_bits":80,
- *              "created_ms":...}]}
- * tokens.json {"tokens":[{"site":1,"hash":"<64 hex>","created_ms":...}]}
+ *              "anonymous_view":false,"created_ms":...}]}
  *
- * Both are rewritten whole with file_write_atomic under an exclusive lock on
- * DATA/config.lock, so two `tally site add` runs never lose each other's
- * site and a reader never sees half a file. */
+ * Every file is rewritten whole with file_write_atomic under an exclusive
+ * lock on DATA/config.lock, so two `tally site add` runs never lose each
+ * other's site and a reader never sees half a file. */
 #include "config.h"
 
 #include <ctype.h>
@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,27 +24,25 @@
 #include <unistd.h>
 
 #include "../base/base.h"
+#include "internal.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
-#define TOKEN_HEX_LEN 32
-#define TOKEN_HASH_LEN crypto_generichash_BYTES /* 32 */
 
 /* ---- small helpers ---- */
 
-static char *xstrdup(const char *s)
+char *config_strdup(const char *s)
 {
     char *p = strdup(s);
     if (!p) abort();
     return p;
 }
 
-static void config_path(char *out, size_t outlen, const char *data_dir, const char *name)
+void config_path(char *out, size_t outlen, const char *data_dir, const char *name)
 {
     snprintf(out, outlen, "%s/%s", data_dir, name);
 }
 
-/* Takes DATA/config.lock exclusively; returns the fd to close, or -errno. */
-static int config_lock(const char *data_dir, char *err, size_t errlen)
+int config_lock(const char *data_dir, char *err, size_t errlen)
 {
     int rc = mkdir_p(data_dir, 0755);
     if (rc) {
@@ -64,8 +61,7 @@ static int config_lock(const char *data_dir, char *err, size_t errlen)
     return fd;
 }
 
-/* Loads a JSON file. A missing file yields *out = NULL and 0. */
-static int config_json_read(const char *path, json_t **out, char *err, size_t errlen)
+int config_json_read(const char *path, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct buf b;
@@ -90,7 +86,7 @@ static int config_json_read(const char *path, json_t **out, char *err, size_t er
     return 0;
 }
 
-static int config_json_write(const char *path, json_t *root, int mode, char *err, size_t errlen)
+int config_json_write(const char *path, json_t *root, int mode, char *err, size_t errlen)
 {
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text) abort();
@@ -310,17 +306,18 @@ static int site_validate(const struct site *in, struct site *out, char *err, siz
             site_free_fields(out);
             return rc;
         }
-        out->urls[out->url_count++] = xstrdup(norm);
+        out->urls[out->url_count++] = config_strdup(norm);
     }
     out->id = in->id;
-    out->name = xstrdup(in->name);
-    out->timezone = xstrdup(tz);
-    out->currency = xstrdup(cur);
+    out->name = config_strdup(in->name);
+    out->timezone = config_strdup(tz);
+    out->currency = config_strdup(cur);
     for (size_t i = 0; i < in->excluded_param_count; i++)
-        out->excluded_params[out->excluded_param_count++] = xstrdup(in->excluded_params[i]);
+        out->excluded_params[out->excluded_param_count++] = config_strdup(in->excluded_params[i]);
     out->honour_dnt = in->honour_dnt;
     out->ipv4_mask_bytes = in->ipv4_mask_bytes;
     out->ipv6_mask_bits = in->ipv6_mask_bits;
+    out->anonymous_view = in->anonymous_view;
     out->created_ms = in->created_ms;
     return 0;
 }
@@ -344,7 +341,7 @@ const struct site *sites_find(const struct sites *sites, uint32_t id)
     return NULL;
 }
 
-static const char *json_str_or(json_t *obj, const char *key, const char *dflt)
+const char *config_json_str(json_t *obj, const char *key, const char *dflt)
 {
     json_t *v = json_object_get(obj, key);
     return json_is_string(v) ? json_string_value(v) : dflt;
@@ -363,7 +360,7 @@ static int site_from_json(json_t *obj, size_t index, struct site *out, char *err
     }
     struct site draft = {0};
     draft.id = (uint32_t)json_integer_value(jid);
-    draft.name = (char *)json_str_or(obj, "name", NULL);
+    draft.name = (char *)config_json_str(obj, "name", NULL);
     json_t *urls = json_object_get(obj, "urls");
     size_t i;
     json_t *v;
@@ -377,8 +374,8 @@ static int site_from_json(json_t *obj, size_t index, struct site *out, char *err
             draft.urls[draft.url_count++] = (char *)(json_is_string(v) ? json_string_value(v) : "");
         }
     }
-    draft.timezone = (char *)json_str_or(obj, "timezone", "UTC");
-    draft.currency = (char *)json_str_or(obj, "currency", "USD");
+    draft.timezone = (char *)config_json_str(obj, "timezone", "UTC");
+    draft.currency = (char *)config_json_str(obj, "currency", "USD");
     json_t *ex = json_object_get(obj, "excluded_params");
     if (json_is_array(ex)) {
         json_array_foreach(ex, i, v)
@@ -393,6 +390,8 @@ static int site_from_json(json_t *obj, size_t index, struct site *out, char *err
     }
     json_t *dnt = json_object_get(obj, "honour_dnt");
     draft.honour_dnt = dnt ? json_is_true(dnt) : true;
+    /* Absent in files written before access control: private. */
+    draft.anonymous_view = json_is_true(json_object_get(obj, "anonymous_view"));
     json_t *m4 = json_object_get(obj, "ipv4_mask_bytes"),
            *m6 = json_object_get(obj, "ipv6_mask_bits");
     json_int_t v4 = json_is_integer(m4) ? json_integer_value(m4) : 2;
@@ -465,11 +464,12 @@ static json_t *site_to_json(const struct site *s)
     json_t *ex = json_array();
     for (size_t i = 0; i < s->excluded_param_count; i++)
         json_array_append_new(ex, json_string(s->excluded_params[i]));
-    return json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:b, s:i, s:i, s:I}", "id", (json_int_t)s->id,
-                     "name", s->name, "urls", urls, "timezone", s->timezone, "currency",
-                     s->currency, "excluded_params", ex, "honour_dnt", s->honour_dnt,
+    return json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:b, s:i, s:i, s:b, s:I}", "id",
+                     (json_int_t)s->id, "name", s->name, "urls", urls, "timezone", s->timezone,
+                     "currency", s->currency, "excluded_params", ex, "honour_dnt", s->honour_dnt,
                      "ipv4_mask_bytes", (int)s->ipv4_mask_bytes, "ipv6_mask_bits",
-                     (int)s->ipv6_mask_bits, "created_ms", (json_int_t)s->created_ms);
+                     (int)s->ipv6_mask_bits, "anonymous_view", s->anonymous_view, "created_ms",
+                     (json_int_t)s->created_ms);
 }
 
 int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out, char *err,
@@ -509,156 +509,6 @@ int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out, 
     }
     sites_free(sites);
     site_free_fields(&valid);
-    close(lock);
-    return rc;
-}
-
-/* ---- tokens ---- */
-
-struct token_entry {
-    uint32_t site_id;
-    unsigned char hash[TOKEN_HASH_LEN];
-};
-
-struct tokens {
-    struct token_entry *items;
-    size_t count;
-};
-
-void tokens_free(struct tokens *tokens)
-{
-    if (!tokens) return;
-    free(tokens->items);
-    free(tokens);
-}
-
-static int sodium_ready(char *err, size_t errlen)
-{
-    if (sodium_init() < 0) {
-        snprintf(err, errlen, "libsodium failed to initialise");
-        return -EIO;
-    }
-    return 0;
-}
-
-static bool token_well_formed(const char *token)
-{
-    if (!token || strlen(token) != TOKEN_HEX_LEN) return false;
-    for (const char *p = token; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
-    return true;
-}
-
-static void token_hash(const char *token, unsigned char out[TOKEN_HASH_LEN])
-{
-    crypto_generichash(out, TOKEN_HASH_LEN, (const unsigned char *)token, strlen(token), NULL, 0);
-}
-
-int tokens_load(const char *data_dir, struct tokens **out, char *err, size_t errlen)
-{
-    int rc = sodium_ready(err, errlen);
-    if (rc) return rc;
-    char path[PATH_MAX];
-    config_path(path, sizeof path, data_dir, "tokens.json");
-    json_t *root;
-    rc = config_json_read(path, &root, err, errlen);
-    if (rc) return rc;
-    struct tokens *tokens = calloc(1, sizeof *tokens);
-    if (!tokens) abort();
-    json_t *arr = root ? json_object_get(root, "tokens") : NULL;
-    if (root && !json_is_array(arr)) {
-        snprintf(err, errlen, "%s: expected {\"tokens\": [...]}", path);
-        rc = -EINVAL;
-    }
-    size_t n = arr ? json_array_size(arr) : 0;
-    if (!rc && n) {
-        tokens->items = calloc(n, sizeof *tokens->items);
-        if (!tokens->items) abort();
-    }
-    for (size_t i = 0; !rc && i < n; i++) {
-        json_t *e = json_array_get(arr, i);
-        json_t *site = json_object_get(e, "site");
-        const char *hex = json_str_or(e, "hash", "");
-        struct token_entry *t = &tokens->items[i];
-        size_t bin_len = 0;
-        if (!json_is_integer(site) || json_integer_value(site) < 1 ||
-            json_integer_value(site) > UINT32_MAX || strlen(hex) != 2 * TOKEN_HASH_LEN ||
-            sodium_hex2bin(t->hash, sizeof t->hash, hex, strlen(hex), NULL, &bin_len, NULL) ||
-            bin_len != TOKEN_HASH_LEN) {
-            snprintf(err, errlen, "%s: token #%zu needs a positive \"site\" and a 64-hex \"hash\"",
-                     path, i + 1);
-            rc = -EINVAL;
-            break;
-        }
-        t->site_id = (uint32_t)json_integer_value(site);
-        tokens->count++;
-    }
-    json_decref(root);
-    if (rc) {
-        tokens_free(tokens);
-        return rc;
-    }
-    *out = tokens;
-    return 0;
-}
-
-bool tokens_allow(const struct tokens *tokens, const char *token, uint32_t site_id)
-{
-    if (!tokens || !token_well_formed(token)) return false;
-    unsigned char hash[TOKEN_HASH_LEN];
-    token_hash(token, hash);
-    bool ok = false;
-    /* Every entry is compared, in constant time, so timing says nothing
-     * about which hash matched or how much of it. */
-    for (size_t i = 0; i < tokens->count; i++) {
-        bool same = sodium_memcmp(hash, tokens->items[i].hash, TOKEN_HASH_LEN) == 0;
-        ok |= same && tokens->items[i].site_id == site_id;
-    }
-    return ok;
-}
-
-int tokens_create(const char *data_dir, uint32_t site_id, char token_out[33], char *err,
-                  size_t errlen)
-{
-    int rc = sodium_ready(err, errlen);
-    if (rc) return rc;
-    int lock = config_lock(data_dir, err, errlen);
-    if (lock < 0) return lock;
-    struct sites *sites = NULL;
-    rc = sites_load(data_dir, &sites, err, errlen);
-    if (!rc && !sites_find(sites, site_id)) {
-        snprintf(err, errlen, "--site: no site with id %u; `tally site list` shows the sites",
-                 site_id);
-        rc = -ENOENT;
-    }
-    sites_free(sites);
-    char path[PATH_MAX];
-    config_path(path, sizeof path, data_dir, "tokens.json");
-    json_t *root = NULL;
-    if (!rc) rc = config_json_read(path, &root, err, errlen);
-    if (!rc) {
-        if (!root) root = json_pack("{s:[]}", "tokens");
-        json_t *arr = json_object_get(root, "tokens");
-        if (!json_is_array(arr)) {
-            snprintf(err, errlen, "%s: expected {\"tokens\": [...]}", path);
-            rc = -EINVAL;
-        } else {
-            unsigned char raw[TOKEN_HEX_LEN / 2], hash[TOKEN_HASH_LEN];
-            char hash_hex[2 * TOKEN_HASH_LEN + 1];
-            randombytes_buf(raw, sizeof raw);
-            sodium_bin2hex(token_out, 33, raw, sizeof raw);
-            token_hash(token_out, hash);
-            sodium_bin2hex(hash_hex, sizeof hash_hex, hash, sizeof hash);
-            json_array_append_new(arr,
-                                  json_pack("{s:I, s:s, s:I}", "site", (json_int_t)site_id, "hash",
-                                            hash_hex, "created_ms", (json_int_t)now_ms()));
-            /* Hashes only, but nobody else needs to read them. */
-            rc = config_json_write(path, root, 0600, err, errlen);
-            sodium_memzero(raw, sizeof raw);
-            if (rc) sodium_memzero(token_out, 33);
-        }
-    }
-    json_decref(root);
     close(lock);
     return rc;
 }

@@ -61,8 +61,18 @@ int query_visits(struct store *store, uint32_t site_id, int64_t from_ms, int64_t
  * "countryCode==de;pageUrl=@%2Fblog,referrerType==search": ';' is AND, ','
  * is OR and binds tighter, so this is countryCode==de AND (pageUrl contains
  * "/blog" OR referrerType==search). Values are URL-encoded (decoded once
- * more here); a backslash makes the next character literal. A visit
- * matches an action condition when any of its actions matches. */
+ * more here: %XX is a byte, '+' a space, as PHP's urldecode does); a
+ * backslash makes the next character literal. docs/segments.md has it all.
+ *
+ * What the parser guarantees the evaluator: NUMBER dimensions only get
+ * == != < <= > >=, with a number (is_number) or, for == and !=, an empty
+ * value. TEXT dimensions take every operator; < <= > >= compare bytes
+ * (strcmp), which orders "2026-01-31" before "2026-02-01". An empty value
+ * comes only with == (absent or empty) and != (present and non-empty).
+ * A visit matches an action condition when any of its actions matches,
+ * except for != and !@ with a value, which, as in Matomo, match a visit none
+ * of whose actions matches the == or =@ form ("pageUrl!@%2Fblog": never saw
+ * a blog page). */
 enum segment_op {
     SEGMENT_EQ,           /* == */
     SEGMENT_NE,           /* != */
@@ -194,5 +204,105 @@ int segment_parse(const char *text, struct segment **out, char *err, size_t errl
 void segment_free(struct segment *segment);
 /* The dimension named name (dimensionN too; *index gets N) or -1. */
 int segment_dimension_find(const char *name, unsigned *index);
+
+/* ---- the index: every stored hit, in memory, for reports ----
+ * Fed the whole store at start and every batch after it reached the log.
+ * Not thread-safe: a writer must exclude readers. */
+struct index;
+int index_create(struct index **out);
+void index_destroy(struct index *index);
+int index_add(struct index *index, const struct hit *hit);
+uint64_t index_hit_count(const struct index *index);
+/* Regroups actions by visit so that reports read memory in order: after
+ * loading, and (only_if_worth_it) when enough has been appended since. */
+void index_compact(struct index *index, bool only_if_worth_it);
+
+/* ---- reports ----
+ * A report is a table: named numeric columns, labelled rows, each row
+ * optionally with a subtable (hierarchies: folders, engines -> keywords). */
+
+enum report_format {
+    REPORT_INT,     /* 12 */
+    REPORT_NUMBER,  /* 2.5 (at most two decimals) */
+    REPORT_PERCENT, /* "25%" (Matomo's rates) */
+};
+struct report_column {
+    const char *name;   /* "nb_visits" */
+    enum report_format format;
+};
+struct report_extra {
+    const char *name, *value;
+};
+#define REPORT_MAX_EXTRAS 4
+struct report_table;
+struct report_row {
+    const char *label;
+    double *values;                   /* one per column; NAN = not applicable */
+    struct report_extra extras[REPORT_MAX_EXTRAS];
+    size_t extra_count;
+    struct report_table *subtable;
+};
+struct report_table {
+    const struct report_column *columns;
+    size_t column_count;
+    struct report_row *rows;
+    size_t row_count;
+    bool single;                      /* one object without label (VisitsSummary.get) */
+};
+
+struct report_query {
+    const struct index *index;
+    uint32_t site_id;
+    const struct tz *tz;              /* the site's zone */
+    int64_t from_ms, to_ms;           /* visits that started in [from_ms, to_ms) */
+    const struct segment *segment;    /* NULL: every visit */
+    const struct names *names;        /* display names; NULL: codes only */
+    int64_t now_ms;
+    bool flat;                        /* hierarchies as one flat table */
+    size_t truncate;                  /* rows kept per table, the rest summed as "Others"; 0: all */
+};
+/* Runs the report that Matomo calls method ("UserCountry.getCountry"),
+ * sorted by its main metric. -ENOENT for a method that is not a report. */
+int report_run(const struct report_query *q, const char *method, struct arena *arena,
+               struct report_table **out, char *err, size_t errlen);
+/* The i-th method report_run knows (documentation order), NULL past the last. */
+const char *report_method(size_t i);
+
+/* Live: visits with their actions as Matomo's JSON (Live.getLastVisitsDetails
+ * shape). visitor_id != 0 keeps one visitor's visits. Newest first. */
+int report_live_visits(const struct report_query *q, uint64_t visitor_id, size_t offset,
+                       size_t limit, struct buf *json);
+/* Live.getCounters: visits, actions, visitors and converted visits since
+ * since_ms, as a JSON array of one object. */
+int report_live_counters(const struct report_query *q, int64_t since_ms, struct buf *json);
+/* Live.getVisitorProfile as a JSON object; -ENOENT when the visitor has no visit. */
+int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, struct buf *json);
+/* The visitor id of the most recent visit in the query's range (0: none),
+ * for Live.getVisitorProfile without visitorId. */
+uint64_t report_latest_visitor(const struct report_query *q);
+/* ---- display names ----
+ * Country, region and language names from Debian's iso-codes package
+ * (iso_3166-1.json, iso_3166-2.json, iso_639-2.json), loaded once; reports
+ * show them beside the codes the store keeps. Lookups ignore case and
+ * return NULL for an unknown code or names == NULL; strings live until
+ * names_free. */
+struct names;
+/* iso_codes_dir NULL means /usr/share/iso-codes/json. -ENOENT when a file
+ * is missing, -EINVAL when it is not what iso-codes writes; err says which. */
+int names_load(const char *iso_codes_dir, struct names **out, char *err, size_t errlen);
+void names_free(struct names *names);
+/* "de" -> "Germany"; the short common name where iso-codes has one
+ * ("kr" -> "South Korea"). */
+const char *names_country(const struct names *names, const char *alpha2);
+/* "de", "BY" -> "Bayern" (ISO 3166-2 "DE-BY"; iso-codes names regions in
+ * their own language). */
+const char *names_region(const struct names *names, const char *country_alpha2,
+                         const char *region_code);
+/* "de", "de-at", "deu" -> "German": the language of a tag's first subtag,
+ * by ISO 639-1 or 639-2 code; one name where iso-codes lists several. */
+const char *names_language(const struct names *names, const char *code);
+/* Matomo's continent codes: "eur" -> "Europe", also afr, amc, amn, ams, ant,
+ * asi, oce; NULL otherwise. */
+const char *names_continent(const char *matomo_code);
 
 #endif

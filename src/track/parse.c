@@ -603,14 +603,19 @@ static const char *or_empty(const char *v)
     return v ? v : "";
 }
 
-/* cdt and cip rewrite history and identity: only a token for this site (the
- * item's own or the bulk request's) or an in-process caller may send them. */
+/* cdt and cip rewrite history and identity: only a token with write access
+ * to this site (the item's own or the bulk request's) or an in-process
+ * caller may send them. Reading reports (view) is not enough. */
 static bool authorised(const struct raw *r, const struct track_context *ctx,
+                       const struct sites *sites, const struct users *users,
                        const struct tokens *tokens, uint32_t site_id)
 {
     if (ctx->trusted) return true;
-    if (present(r->token_auth) && tokens_allow(tokens, r->token_auth, site_id)) return true;
-    return present(ctx->token_auth) && tokens_allow(tokens, ctx->token_auth, site_id);
+    if (present(r->token_auth) &&
+        access_for(users, tokens, sites, r->token_auth, site_id) >= ACCESS_WRITE)
+        return true;
+    return present(ctx->token_auth) &&
+           access_for(users, tokens, sites, ctx->token_auth, site_id) >= ACCESS_WRITE;
 }
 
 static void fill_lenient(const struct raw *r, struct hit *h)
@@ -642,8 +647,9 @@ static void fill_lenient(const struct raw *r, struct hit *h)
 }
 
 int track_parse(const struct track_params *params, const struct track_context *ctx,
-                const struct sites *sites, const struct tokens *tokens, struct arena *arena,
-                struct track_request *out, char *err, size_t errlen)
+                const struct sites *sites, const struct users *users,
+                const struct tokens *tokens, struct arena *arena, struct track_request *out,
+                char *err, size_t errlen)
 {
     struct raw r = {0};
     for (size_t i = 0; i < params->count; i++) {
@@ -702,9 +708,10 @@ int track_parse(const struct track_params *params, const struct track_context *c
         return invalid(err, errlen, "cid must be a visitor id of 16 hexadecimal characters");
 
     bool has_cdt = present(r.cdt), has_cip = present(r.cip);
-    if ((has_cdt || has_cip) && !authorised(&r, ctx, tokens, site->id))
+    if ((has_cdt || has_cip) && !authorised(&r, ctx, sites, users, tokens, site->id))
         return invalid(err, errlen,
-                       "%s needs a valid token_auth for site %u (`tally token create --site %u`)",
+                       "%s needs a valid token_auth for site %u, with write access (`tally "
+                       "token create --site %u`, or --user NAME for a user granted write)",
                        has_cdt ? "cdt" : "cip", site->id, site->id);
     h->time_ms = ctx->now_ms;
     if (has_cdt) {

@@ -240,12 +240,15 @@ enum track_result {
     TRACK_INVALID = -1,           /* err says why: answer 400 / list as invalid */
 };
 
-/* Validates params against the sites and tokens and fills out. On
- * TRACK_INVALID, err holds a reason fit to show the client ("idsite 7 is not
- * a known site", "rec=1 is missing", "cdt needs a valid token_auth"). */
+/* Validates params against the sites and fills out; cdt and cip need a
+ * token_auth with write access to the site (users and tokens may be NULL:
+ * none). On TRACK_INVALID, err holds a reason fit to show the client
+ * ("idsite 7 is not a known site", "rec=1 is missing", "cdt needs a
+ * valid token_auth"). */
 int track_parse(const struct track_params *params, const struct track_context *ctx,
-                const struct sites *sites, const struct tokens *tokens, struct arena *arena,
-                struct track_request *out, char *err, size_t errlen);
+                const struct sites *sites, const struct users *users,
+                const struct tokens *tokens, struct arena *arena, struct track_request *out,
+                char *err, size_t errlen);
 
 /* A bulk JSON body {"requests":[...], "token_auth":"..."}; each item is a
  * query string ("?idsite=1&..."), an absolute URL, or a JSON object of

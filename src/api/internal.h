@@ -1,0 +1,63 @@
+/* api internals shared by api.c (tracking, config) and reporting.c. */
+#ifndef TALLY_API_INTERNAL_H
+#define TALLY_API_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../config/config.h"
+#include "../query/query.h"
+#include "../session/session.h"
+#include "api.h"
+
+/* Everything one request parses lives here; a bulk body of HTTP_MAX_BODY
+ * (8 MiB) decodes into less than twice its size, so 48 MiB is generous and
+ * still bounded. */
+#define API_ARENA_LIMIT (48u << 20)
+
+/* What identifies a version of a config file: a rewrite (rename) changes
+ * the inode, an edit in place the mtime or size. */
+struct file_stamp {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+struct api {
+    pthread_mutex_t lock;
+    char *data_dir;
+    struct store *store;
+    struct sites *sites;
+    struct users *users;
+    struct tokens *tokens;
+    struct session *session;
+    struct enrich *enrich;
+    struct file_stamp sites_stamp, users_stamp, tokens_stamp;
+    enum store_fsync fsync;
+    struct arena arena; /* reset at the start of each request */
+    struct hit *batch;  /* the hits of one request on their way to the store */
+    size_t batch_cap;
+    bool appended;      /* the current request appended hits to the log */
+    uint64_t restored;
+    /* Reports read the index under index_lock (shared), so they run
+     * beside each other; the pipeline appends to it exclusively. */
+    pthread_rwlock_t index_lock;
+    struct index *index;
+    struct names *names;
+};
+
+/* Answers module=API requests other than the tracking ones. Called
+ * without any lock held. */
+void reporting_handle(struct api *api, const struct track_params *params, const char *method,
+                      struct api_response *resp);
+void answer_api_error(struct api_response *resp, int status, const char *message);
+/* SitesManager.* methods; takes the api lock. */
+void sites_api_handle(struct api *api, const struct track_params *params, const char *method,
+                      struct api_response *resp);
+/* Reloads config files that changed on disk. Lock held. */
+void api_reload_config(struct api *api);
+
+#endif

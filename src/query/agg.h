@@ -1,0 +1,100 @@
+/* agg: the group-by every report uses. Entries are keyed by (k1, k2) and
+ * a parent (hierarchies), carry Matomo's metrics, and count distinct
+ * visits, visitors and users exactly. */
+#ifndef TALLY_QUERY_AGG_H
+#define TALLY_QUERY_AGG_H
+
+#include "report.h"
+
+enum agg_metric {
+    M_VISITS,
+    M_UNIQ_VISITORS,
+    M_USERS,
+    M_ACTIONS,
+    M_MAX_ACTIONS,
+    M_LENGTH,          /* seconds */
+    M_BOUNCES,
+    M_CONVERTED,
+    M_PAGEVIEWS,
+    M_UNIQ_PAGEVIEWS,
+    M_HITS,
+    M_TIME,            /* seconds spent on pages */
+    M_ENTRY_VISITS,
+    M_ENTRY_ACTIONS,
+    M_ENTRY_LENGTH,
+    M_ENTRY_BOUNCES,
+    M_EXIT_VISITS,
+    M_VALUE_SUM,
+    M_VALUE_MIN,
+    M_VALUE_MAX,
+    M_VALUE_COUNT,
+    M_IMPRESSIONS,
+    M_INTERACTIONS,
+    M_COUNT
+};
+
+struct agg_entry {
+    uint64_t k1, k2;
+    uint32_t parent;       /* INDEX_NONE for top rows */
+    uint32_t last_visit;   /* visit row + 1 that last counted here */
+    uint32_t last_visitor; /* visitor ordinal + 1 that last counted here */
+    const char *label;
+    const char *code;      /* extra "code" column, or NULL */
+    const char *url;       /* extra "url" column, or NULL */
+    const char *segment;   /* extra "segment" column, or NULL */
+    double m[M_COUNT];
+};
+
+struct agg_pairs {         /* exact set of (entry, id): distinct users */
+    uint64_t *ids;
+    uint32_t *entries;     /* entry + 1; 0 = empty */
+    size_t cap, used;
+};
+
+struct agg {
+    struct agg_entry *entries;
+    size_t count, cap;
+    uint32_t *slots;       /* entry + 1 */
+    size_t slot_cap;
+    struct agg_pairs users;
+    /* (visitor ordinal << 32 | entry), once per visit and entry: sorted
+     * by visitor when the table is built, they give exact distinct
+     * visitors per entry (and for "Others") in sequential passes */
+    uint64_t *seen;
+    size_t seen_count, seen_cap;
+    uint32_t visitor_count; /* ordinals are below it */
+    struct arena *arena;   /* labels */
+    int required_metric;   /* tables leave out entries where it is 0; -1: none */
+};
+
+/* visitor_count: the site's (struct site_index), bounds visitor ordinals. */
+void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count);
+void agg_free(struct agg *g);
+/* The entry for (k1, k2, parent); *created says whether it is new (its
+ * label is then the caller's to set). */
+uint32_t agg_entry(struct agg *g, uint64_t k1, uint64_t k2, uint32_t parent, bool *created);
+/* Counts one visit into entry e: visits, actions, length, bounces,
+ * conversions, distinct visitors and users. Once per visit and entry. */
+void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, uint32_t row);
+/* Marks visit row as seen by entry e; true the first time (count it). */
+bool agg_first_in_visit(struct agg *g, uint32_t e, uint32_t row);
+/* Notes that a visitor (ordinal) was seen in entry e; agg_table turns
+ * these into exact distinct counts. Call it once per visit and entry. */
+void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor);
+
+/* How a table column is computed from entry metrics: m[metric] /
+ * m[per] (per < 0: as is) * scale. */
+struct agg_column {
+    struct report_column column;
+    int metric, per;
+    double scale;
+};
+/* Builds the report table of g: top entries as rows, children as
+ * subtables (or, flat, leaves with labels joined by flat_separator),
+ * sorted by sort_metric descending (-1: by k1 ascending), truncated per q->truncate with an
+ * "Others" row whose distinct counts are exact. */
+struct report_table *agg_table(struct agg *g, const struct agg_column *columns,
+                               size_t column_count, int sort_metric, bool flat,
+                               const char *flat_separator, size_t truncate);
+
+#endif

@@ -1,0 +1,441 @@
+/* index: every stored hit, dictionary-encoded in memory (see internal.h).
+ * The server feeds it the store at start and each batch after it reaches
+ * the log; reports only read it. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Growth failures abort, as struct buf does: an index that cannot grow
+ * cannot answer anything correctly. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return p;
+    size_t n = *cap ? *cap : 64;
+    while (n < need) n *= 2;
+    p = realloc(p, n * size);
+    if (!p) abort();
+    *cap = n;
+    return p;
+}
+
+/* ---- dictionary ---- */
+
+static uint64_t hash_string(const char *s, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then mixed */
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    return hash_mix64(h);
+}
+
+static void dict_init(struct dict *d)
+{
+    *d = (struct dict){0};
+    d->slot_cap = 1024;
+    d->slots = calloc(d->slot_cap, sizeof *d->slots);
+    if (!d->slots) abort();
+    size_t cap = 0;
+    d->offsets = grow(NULL, &cap, 1, sizeof *d->offsets);
+    d->cap = (uint32_t)cap;
+    d->pool = grow(NULL, &d->pool_cap, 1, 1);
+    d->pool[0] = '\0';
+    d->pool_len = 1;
+    d->offsets[0] = 0;
+    d->count = 1;
+}
+
+static void dict_free(struct dict *d)
+{
+    free(d->pool);
+    free(d->offsets);
+    free(d->slots);
+}
+
+static void dict_rehash(struct dict *d)
+{
+    size_t cap = d->slot_cap * 2;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) abort();
+    for (uint32_t id = 1; id < d->count; id++) {
+        const char *s = dict_str(d, id);
+        size_t i = hash_string(s, strlen(s)) & (cap - 1);
+        while (slots[i]) i = (i + 1) & (cap - 1);
+        slots[i] = id;
+    }
+    free(d->slots);
+    d->slots = slots;
+    d->slot_cap = cap;
+}
+
+uint32_t dict_find(const struct dict *d, const char *s)
+{
+    if (!*s) return 0;
+    size_t len = strlen(s);
+    for (size_t i = hash_string(s, len) & (d->slot_cap - 1); d->slots[i];
+         i = (i + 1) & (d->slot_cap - 1)) {
+        const char *t = dict_str(d, d->slots[i]);
+        if (memcmp(t, s, len + 1) == 0) return d->slots[i];
+    }
+    return INDEX_NONE;
+}
+
+static uint32_t dict_intern(struct dict *d, const char *s)
+{
+    if (!s || !*s) return 0;
+    size_t len = strlen(s);
+    size_t i = hash_string(s, len) & (d->slot_cap - 1);
+    for (; d->slots[i]; i = (i + 1) & (d->slot_cap - 1))
+        if (memcmp(dict_str(d, d->slots[i]), s, len + 1) == 0) return d->slots[i];
+    size_t cap = d->cap;
+    d->offsets = grow(d->offsets, &cap, (size_t)d->count + 1, sizeof *d->offsets);
+    d->cap = (uint32_t)cap;
+    d->pool = grow(d->pool, &d->pool_cap, d->pool_len + len + 1, 1);
+    memcpy(d->pool + d->pool_len, s, len + 1);
+    uint32_t id = d->count++;
+    d->offsets[id] = d->pool_len;
+    d->pool_len += len + 1;
+    d->slots[i] = id;
+    if ((size_t)d->count * 10 > d->slot_cap * 7) dict_rehash(d);
+    return id;
+}
+
+/* ---- index ---- */
+
+int index_create(struct index **out)
+{
+    struct index *index = calloc(1, sizeof *index);
+    if (!index) return -ENOMEM;
+    dict_init(&index->dict);
+    index->visit_slot_cap = 1024;
+    index->visit_keys = calloc(index->visit_slot_cap, sizeof *index->visit_keys);
+    index->visit_vals = calloc(index->visit_slot_cap, sizeof *index->visit_vals);
+    if (!index->visit_keys || !index->visit_vals) abort();
+    *out = index;
+    return 0;
+}
+
+void index_destroy(struct index *index)
+{
+    if (!index) return;
+    for (size_t i = 0; i < index->site_count; i++) {
+        free(index->sites[i].visitor_keys);
+        free(index->sites[i].visitor_ordinals);
+        free(index->sites[i].visit_start);
+        free(index->sites[i].visits);
+        free(index->sites[i].actions);
+    }
+    free(index->sites);
+    free(index->visit_keys);
+    free(index->visit_vals);
+    dict_free(&index->dict);
+    free(index);
+}
+
+uint64_t index_hit_count(const struct index *index)
+{
+    return index->hits;
+}
+
+static size_t site_slot(const struct index *index, uint32_t site_id, bool *found)
+{
+    size_t lo = 0, hi = index->site_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (index->sites[mid].site_id < site_id) lo = mid + 1;
+        else hi = mid;
+    }
+    *found = lo < index->site_count && index->sites[lo].site_id == site_id;
+    return lo;
+}
+
+const struct site_index *index_site(const struct index *index, uint32_t site_id)
+{
+    bool found;
+    size_t i = site_slot(index, site_id, &found);
+    return found ? &index->sites[i] : NULL;
+}
+
+static struct site_index *site_for(struct index *index, uint32_t site_id, size_t *slot_out)
+{
+    bool found;
+    size_t i = site_slot(index, site_id, &found);
+    if (!found) {
+        index->sites = realloc(index->sites, (index->site_count + 1) * sizeof *index->sites);
+        if (!index->sites) abort();
+        memmove(&index->sites[i + 1], &index->sites[i],
+                (index->site_count - i) * sizeof *index->sites);
+        index->sites[i] = (struct site_index){.site_id = site_id};
+        index->site_count++;
+        /* Slots above i moved: the visit map stores slots, so renumber. */
+        for (size_t k = 0; k < index->visit_slot_cap; k++) {
+            if (!index->visit_keys[k]) continue;
+            uint64_t slot = (index->visit_vals[k] - 1) >> 32;
+            if (slot >= i) index->visit_vals[k] += (uint64_t)1 << 32;
+        }
+    }
+    *slot_out = i;
+    return &index->sites[i];
+}
+
+/* visit_id -> slot and row. Keys are visit_id + 1 so that 0 marks empty. */
+static uint64_t *visit_lookup(struct index *index, uint64_t visit_id)
+{
+    uint64_t key = visit_id + 1;
+    size_t mask = index->visit_slot_cap - 1;
+    for (size_t i = hash_mix64(key) & mask;; i = (i + 1) & mask) {
+        if (index->visit_keys[i] == key) return &index->visit_vals[i];
+        if (!index->visit_keys[i]) return NULL;
+    }
+}
+
+static void visit_map_put(struct index *index, uint64_t visit_id, uint64_t value)
+{
+    if ((index->visit_slot_used + 1) * 10 > index->visit_slot_cap * 7) {
+        size_t cap = index->visit_slot_cap * 2;
+        uint64_t *keys = calloc(cap, sizeof *keys), *vals = calloc(cap, sizeof *vals);
+        if (!keys || !vals) abort();
+        for (size_t k = 0; k < index->visit_slot_cap; k++) {
+            if (!index->visit_keys[k]) continue;
+            size_t i = hash_mix64(index->visit_keys[k]) & (cap - 1);
+            while (keys[i]) i = (i + 1) & (cap - 1);
+            keys[i] = index->visit_keys[k];
+            vals[i] = index->visit_vals[k];
+        }
+        free(index->visit_keys);
+        free(index->visit_vals);
+        index->visit_keys = keys;
+        index->visit_vals = vals;
+        index->visit_slot_cap = cap;
+    }
+    uint64_t key = visit_id + 1;
+    size_t mask = index->visit_slot_cap - 1;
+    size_t i = hash_mix64(key) & mask;
+    while (index->visit_keys[i]) i = (i + 1) & mask;
+    index->visit_keys[i] = key;
+    index->visit_vals[i] = value;
+    index->visit_slot_used++;
+}
+
+/* The visitor's dense ordinal within the site: reports count distinct
+ * visitors with per-row markers instead of hash sets. */
+static uint32_t visitor_ordinal(struct site_index *s, uint64_t visitor_id)
+{
+    if ((s->visitor_count + 1) * 10 > s->visitor_slot_cap * 7) {
+        size_t cap = s->visitor_slot_cap ? s->visitor_slot_cap * 2 : 1024;
+        uint64_t *keys = calloc(cap, sizeof *keys);
+        uint32_t *ords = calloc(cap, sizeof *ords);
+        if (!keys || !ords) abort();
+        for (size_t k = 0; k < s->visitor_slot_cap; k++) {
+            if (!s->visitor_ordinals[k]) continue;
+            size_t i = hash_mix64(s->visitor_keys[k]) & (cap - 1);
+            while (ords[i]) i = (i + 1) & (cap - 1);
+            keys[i] = s->visitor_keys[k];
+            ords[i] = s->visitor_ordinals[k];
+        }
+        free(s->visitor_keys);
+        free(s->visitor_ordinals);
+        s->visitor_keys = keys;
+        s->visitor_ordinals = ords;
+        s->visitor_slot_cap = cap;
+    }
+    size_t mask = s->visitor_slot_cap - 1, i = hash_mix64(visitor_id) & mask;
+    for (; s->visitor_ordinals[i]; i = (i + 1) & mask)
+        if (s->visitor_keys[i] == visitor_id) return s->visitor_ordinals[i] - 1;
+    s->visitor_keys[i] = visitor_id;
+    s->visitor_ordinals[i] = (uint32_t)++s->visitor_count;
+    return s->visitor_ordinals[i] - 1;
+}
+
+/* A visit's dimensions come from its first hit. */
+static void visit_set_dimensions(struct index *index, struct site_index *s, struct visit_row *v,
+                                 const struct hit *h)
+{
+    v->visitor_id = h->visitor_id;
+    v->visitor = visitor_ordinal(s, h->visitor_id);
+    v->visit_count = h->visit_count;
+    v->days_since_last = h->days_since_last_visit;
+    v->days_since_first = h->days_since_first_visit;
+    v->local_time_s = h->local_time_s;
+    v->referrer_type = h->referrer_type;
+    if (h->flags & HIT_FLAG_RETURNING) v->flags |= VISIT_RETURNING;
+#define VISIT_TEXT_SET(column, field) v->text[VT_##column] = dict_intern(&index->dict, h->field);
+    VISIT_TEXT_COLUMNS(VISIT_TEXT_SET)
+#undef VISIT_TEXT_SET
+    char resolution[32] = "";
+    if (h->screen_width && h->screen_height)
+        snprintf(resolution, sizeof resolution, "%ux%u", h->screen_width, h->screen_height);
+    v->text[VT_RESOLUTION] = dict_intern(&index->dict, resolution);
+}
+
+static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t slot,
+                              const struct hit *h)
+{
+    uint64_t *found = visit_lookup(index, h->visit_id);
+    if (found) {
+        uint32_t row = (uint32_t)(*found - 1);
+        /* A visit's start hit read after a later one (a delta segment
+         * scanned late) still defines it. */
+        if (h->flags & HIT_FLAG_VISIT_START) {
+            struct visit_row *v = &s->visits[row];
+            visit_set_dimensions(index, s, v, h);
+            if (h->time_ms < s->visit_start[row]) {
+                s->visit_start[row] = h->time_ms;
+                if (row < s->sorted_visits) s->sorted_visits = row;
+            }
+        }
+        return row;
+    }
+    size_t cap = s->visit_cap;
+    s->visit_start = grow(s->visit_start, &cap, s->visit_count + 1, sizeof *s->visit_start);
+    s->visits = grow(s->visits, &s->visit_cap, s->visit_count + 1, sizeof *s->visits);
+    uint32_t row = (uint32_t)s->visit_count++;
+    struct visit_row *v = &s->visits[row];
+    *v = (struct visit_row){.visit_id = h->visit_id,
+                            .first_action = INDEX_NONE,
+                            .last_action = INDEX_NONE,
+                            .end_ms = h->time_ms};
+    s->visit_start[row] = h->time_ms;
+    if (s->sorted_visits == row && (row == 0 || s->visit_start[row - 1] <= h->time_ms))
+        s->sorted_visits = row + 1;
+    visit_set_dimensions(index, s, v, h);
+    visit_map_put(index, h->visit_id, ((uint64_t)slot << 32 | row) + 1);
+    return row;
+}
+
+/* The strings an action keeps, by kind (see struct action_row). */
+static void action_set_strings(struct dict *d, struct action_row *a, const struct hit *h)
+{
+    const char *s[5] = {"", "", "", "", ""};
+    switch (h->kind) {
+    case HIT_PAGEVIEW:
+        s[0] = h->url, s[1] = h->action_name, s[2] = h->product_sku, s[3] = h->product_name;
+        s[4] = h->product_category;
+        break;
+    case HIT_EVENT:
+        s[0] = h->event_category, s[1] = h->event_action, s[2] = h->event_name;
+        a->value = h->event_value;
+        break;
+    case HIT_OUTLINK:
+    case HIT_DOWNLOAD:
+        s[0] = h->target_url;
+        break;
+    case HIT_SITE_SEARCH:
+        s[0] = h->search_keyword, s[1] = h->search_category;
+        a->value = h->search_count >= 0 ? h->search_count : NAN;
+        break;
+    case HIT_CONTENT_IMPRESSION:
+    case HIT_CONTENT_INTERACTION:
+        s[0] = h->content_name, s[1] = h->content_piece, s[2] = h->content_target;
+        s[3] = h->content_interaction;
+        break;
+    case HIT_ECOMMERCE_ORDER:
+        s[0] = h->order_id;
+        /* fall through */
+    case HIT_CART_UPDATE:
+        s[1] = h->items;
+        a->value = h->revenue;
+        break;
+    case HIT_GOAL:
+        a->value = h->revenue;
+        break;
+    case HIT_CUSTOM_ACTION:
+        s[0] = h->url, s[1] = h->action_name;
+        break;
+    }
+    a->a = dict_intern(d, s[0]);
+    a->b = dict_intern(d, s[1]);
+    a->c = dict_intern(d, s[2]);
+    a->d = dict_intern(d, s[3]);
+    a->e = dict_intern(d, s[4]);
+    a->dimensions = dict_intern(d, h->dimensions);
+}
+
+int index_add(struct index *index, const struct hit *h)
+{
+    /* Bots are counted by tally stats from the store; reports are about people. */
+    if (h->kind == HIT_BOT || !h->visit_id) return 0;
+    size_t slot;
+    struct site_index *s = site_for(index, h->site_id, &slot);
+    uint32_t row = visit_row_for(index, s, slot, h);
+    struct visit_row *v = &s->visits[row];
+    index->hits++;
+    v->hits++;
+    if (h->time_ms > v->end_ms) v->end_ms = h->time_ms;
+    /* A heartbeat only says the visitor was still there. */
+    if (h->kind == HIT_HEARTBEAT) return 0;
+
+    s->actions = grow(s->actions, &s->action_cap, s->action_count + 1, sizeof *s->actions);
+    uint32_t ai = (uint32_t)s->action_count++;
+    struct action_row *a = &s->actions[ai];
+    *a = (struct action_row){.time_ms = h->time_ms,
+                             .visit = row,
+                             .next = INDEX_NONE,
+                             .kind = h->kind,
+                             .goal_id = h->goal_id,
+                             .value = NAN};
+    action_set_strings(&index->dict, a, h);
+    if (v->last_action == INDEX_NONE) v->first_action = ai;
+    else s->actions[v->last_action].next = ai;
+    v->last_action = ai;
+
+    if (hit_kind_is_action(h->kind)) v->actions++;
+    if (h->kind == HIT_PAGEVIEW) {
+        v->pageviews++;
+        if (v->pageviews == 1) {
+            v->entry_url = a->a;
+            v->entry_title = a->b;
+        }
+        v->exit_url = a->a;
+        v->exit_title = a->b;
+    }
+    if (h->kind == HIT_GOAL || h->kind == HIT_ECOMMERCE_ORDER) {
+        v->flags |= VISIT_CONVERTED;
+        if (isfinite(h->revenue)) v->revenue += h->revenue;
+        if (h->kind == HIT_ECOMMERCE_ORDER) v->flags |= VISIT_ORDERED;
+        else if (h->goal_id > 0 && h->goal_id < 64) v->goals |= (uint64_t)1 << h->goal_id;
+    }
+    if (h->kind == HIT_CART_UPDATE) v->flags |= VISIT_CART;
+    return 0;
+}
+
+/* Rewrites a site's actions so that each visit's actions are contiguous,
+ * in visit order: reports then walk visits and their actions as two
+ * sequential streams instead of chasing chains across memory. */
+static void site_compact(struct site_index *s)
+{
+    if (!s->action_count) return;
+    struct action_row *sorted = malloc(s->action_cap * sizeof *sorted);
+    if (!sorted) abort();
+    uint32_t k = 0;
+    for (size_t row = 0; row < s->visit_count; row++) {
+        struct visit_row *v = &s->visits[row];
+        if (v->first_action == INDEX_NONE) continue;
+        uint32_t first = k;
+        for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
+            sorted[k] = s->actions[i];
+            sorted[k].next = k + 1;
+            k++;
+        }
+        sorted[k - 1].next = INDEX_NONE;
+        v->first_action = first;
+        v->last_action = k - 1;
+    }
+    free(s->actions);
+    s->actions = sorted;
+    s->compacted_actions = s->action_count;
+}
+
+void index_compact(struct index *index, bool only_if_worth_it)
+{
+    for (size_t i = 0; i < index->site_count; i++) {
+        struct site_index *s = &index->sites[i];
+        /* Worth it once the tail appended since the last compaction is an
+         * eighth of the whole: the cost is amortised over many appends. */
+        if (only_if_worth_it && (s->action_count - s->compacted_actions) * 8 < s->action_count)
+            continue;
+        site_compact(s);
+    }
+}

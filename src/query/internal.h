@@ -1,0 +1,137 @@
+/* query internals: the in-memory index that reports scan.
+ *
+ * Every stored hit of every site is kept here, dictionary-encoded: each
+ * distinct string once, hits as fixed-width rows of ids. Visits are rows
+ * of their own, with the dimensions of their first hit; actions are rows
+ * chained per visit. Reports are scans over these arrays: exact, and fast
+ * enough that nothing is pre-aggregated. */
+#ifndef TALLY_QUERY_INTERNAL_H
+#define TALLY_QUERY_INTERNAL_H
+
+#include "query.h"
+
+/* ---- strings -> ids ---- */
+struct dict {
+    char *pool;            /* every string, NUL-terminated, one after another */
+    size_t pool_len, pool_cap;
+    uint64_t *offsets;     /* id -> offset in pool; id 0 is "" */
+    uint32_t count, cap;
+    uint32_t *slots;       /* open addressing: id, 0 = empty */
+    size_t slot_cap;
+};
+static inline const char *dict_str(const struct dict *d, uint32_t id)
+{
+    return d->pool + d->offsets[id];
+}
+
+/* X(column, hit field): a visit's text dimensions, from its first hit. */
+#define VISIT_TEXT_COLUMNS(X)                                                            \
+    X(COUNTRY, country_code)                                                             \
+    X(REGION, region_code)                                                               \
+    X(CITY, city)                                                                        \
+    X(CONTINENT, continent_code)                                                         \
+    X(LANGUAGE, language)                                                                \
+    X(LOCALE, locale)                                                                    \
+    X(DEVICE_TYPE, device_type)                                                          \
+    X(DEVICE_BRAND, device_brand)                                                        \
+    X(DEVICE_MODEL, device_model)                                                        \
+    X(BROWSER, browser)                                                                  \
+    X(BROWSER_VERSION, browser_version)                                                  \
+    X(BROWSER_ENGINE, browser_engine)                                                    \
+    X(OS, os)                                                                            \
+    X(OS_VERSION, os_version)                                                            \
+    X(REFERRER_NAME, referrer_name)                                                      \
+    X(REFERRER_KEYWORD, referrer_keyword)                                                \
+    X(REFERRER_URL, referrer_url)                                                        \
+    X(CAMPAIGN_NAME, campaign_name)                                                      \
+    X(CAMPAIGN_KEYWORD, campaign_keyword)                                                \
+    X(CAMPAIGN_SOURCE, campaign_source)                                                  \
+    X(CAMPAIGN_MEDIUM, campaign_medium)                                                  \
+    X(CAMPAIGN_CONTENT, campaign_content)                                                \
+    X(CAMPAIGN_ID, campaign_id)                                                          \
+    X(CAMPAIGN_GROUP, campaign_group)                                                    \
+    X(CAMPAIGN_PLACEMENT, campaign_placement)                                            \
+    X(USER_ID, user_id)
+
+enum visit_text {
+#define VISIT_TEXT_ENUM(column, field) VT_##column,
+    VISIT_TEXT_COLUMNS(VISIT_TEXT_ENUM)
+#undef VISIT_TEXT_ENUM
+    VT_RESOLUTION, /* "1920x1080", built from screen_width and _height */
+    VT_COUNT
+};
+
+enum visit_flag {
+    VISIT_RETURNING = 1 << 0,
+    VISIT_CONVERTED = 1 << 1, /* a goal or an order */
+    VISIT_ORDERED = 1 << 2,
+    VISIT_CART = 1 << 3,      /* a cart update */
+};
+
+#define INDEX_NONE UINT32_MAX
+
+struct visit_row {
+    uint64_t visit_id, visitor_id;
+    uint32_t visitor;              /* dense per site: the visitor's ordinal */
+    int64_t end_ms;                /* the last hit, heartbeats included */
+    uint32_t first_action, last_action; /* chain through action_row.next */
+    uint32_t actions, pageviews, hits;
+    uint32_t visit_count;
+    int32_t days_since_last, days_since_first;
+    int32_t local_time_s;          /* the visitor's clock at the first hit, -1 unknown */
+    uint32_t entry_url, entry_title, exit_url, exit_title;
+    uint32_t text[VT_COUNT];
+    uint64_t goals;                /* bit g for goal id g (1..63) converted */
+    double revenue;
+    uint8_t referrer_type, flags;
+};
+
+/* An action's strings by kind:
+ *   pageview: a url, b title, c product sku, d product name, e product category
+ *   event: a category, b action, c name, value = event value
+ *   outlink, download: a target url
+ *   site search: a keyword, b category, value = result count (NAN unknown)
+ *   content impression / interaction: a name, b piece, c target, d interaction
+ *   goal: value = revenue, goal_id; order: a order id, b items, value = revenue
+ *   cart update: b items, value = revenue */
+struct action_row {
+    int64_t time_ms;
+    uint32_t visit, next;
+    uint32_t a, b, c, d, e;
+    uint32_t dimensions;           /* {"1":"v",...} as stored */
+    double value;
+    int32_t goal_id;
+    uint8_t kind;
+};
+
+struct site_index {
+    uint32_t site_id;
+    int64_t *visit_start;          /* hot: every report filters on it */
+    struct visit_row *visits;
+    size_t visit_count, visit_cap;
+    /* visit_start[0 .. sorted_visits) never decreases: ranges are found by
+     * binary search there; visits after it (imports of old days) are scanned. */
+    size_t sorted_visits;
+    /* visitor_id -> ordinal + 1, open addressing */
+    uint64_t *visitor_keys;
+    uint32_t *visitor_ordinals;
+    size_t visitor_slot_cap, visitor_count;
+    struct action_row *actions;
+    size_t action_count, action_cap;
+    size_t compacted_actions;      /* actions[0 ..) are grouped by visit (index_compact) */
+};
+
+struct index {
+    struct dict dict;
+    struct site_index *sites;      /* sorted by site_id */
+    size_t site_count;
+    uint64_t *visit_keys;          /* visit_id -> (site slot << 32 | row) + 1 */
+    uint64_t *visit_vals;
+    size_t visit_slot_cap, visit_slot_used;
+    uint64_t hits;
+};
+
+uint32_t dict_find(const struct dict *d, const char *s); /* INDEX_NONE when absent */
+const struct site_index *index_site(const struct index *index, uint32_t site_id);
+
+#endif

@@ -1,0 +1,31 @@
+/* report internals shared by the report files of query/. */
+#ifndef TALLY_QUERY_REPORT_H
+#define TALLY_QUERY_REPORT_H
+
+#include "internal.h"
+
+struct report_context {
+    const struct index *index;
+    const struct site_index *site;    /* NULL: the site has no data */
+    const struct tz *tz;
+    const struct segment *segment;
+    const struct names *names;        /* NULL: codes, not names */
+};
+int report_local_hour(const struct report_context *ctx, int64_t utc_ms);
+int report_day_of_week(const struct report_context *ctx, int64_t utc_ms); /* 1 Monday .. 7 */
+
+const char *report_browser_code(const char *name);
+const char *report_os_code(const char *name);
+const char *report_ecommerce_status(const struct visit_row *v);
+
+struct segment_plan;
+int segment_plan_create(const struct report_context *ctx, struct segment_plan **out);
+void segment_plan_free(struct segment_plan *p);
+bool segment_plan_matches(struct segment_plan *p, const struct site_index *s, uint32_t row);
+
+/* The visits of the query, in row order: started in the range and kept by
+ * the segment. *rows is malloc'd (NULL when there is none). */
+int report_select_visits(const struct report_query *q, struct report_context *ctx,
+                         uint32_t **rows, size_t *count);
+
+#endif
