@@ -171,10 +171,10 @@ SELECT day, COUNT(*) FROM (SELECT DISTINCT date(visit_start, 'unixepoch') AS day
 SELECT 'range', COUNT(*) FROM (SELECT DISTINCT visit_id, url FROM actions WHERE kind = 1 AND $SRA);"
 pages_ch="SELECT url, count() AS nb_hits, uniqExact(visit_id) AS nb_visits,
     uniqExact(visitor_id) AS nb_uniq_visitors FROM actions WHERE kind = 1 AND $RA
-    GROUP BY url ORDER BY nb_visits DESC, url LIMIT 100 FORMAT JSON"
+    GROUP BY url ORDER BY nb_hits DESC, url LIMIT 100 FORMAT JSON"
 pages_sqlite="SELECT url, COUNT(*) AS nb_hits, COUNT(DISTINCT visit_id) AS nb_visits,
     COUNT(DISTINCT visitor_id) AS nb_uniq_visitors FROM actions WHERE kind = 1 AND $SRA
-    GROUP BY url ORDER BY nb_visits DESC, url LIMIT 100;"
+    GROUP BY url ORDER BY nb_hits DESC, url LIMIT 100;"
 api="/index.php?module=API&format=json&idSite=1"
 range="period=range&date=$from,$to"
 evolution="$api&method=VisitsSummary.get&period=day&date=$from,$to"
@@ -316,37 +316,37 @@ ms() { # engine query -> median ms, or n/a
 tally_rss=$(awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$tally_pid/status")
 
 # ---- do the engines agree? ----
-# Range totals of (a), and the top row of (b) and (c): URL (Tally shows
+# Range totals of (a), and the top 3 rows of (b) and (c): URL (Tally shows
 # the path), hits, visits, unique visitors.
 agreement=()
-agree() { # what tally clickhouse [sqlite]
-    local what=$1 t=$2 c=$3 s=${4:-$3}
-    if [ "$t" = "$c" ] && [ "$t" = "$s" ]; then
-        agreement+=("$what: all agree ($t)")
+agree() { # what tally clickhouse sqlite ("" when it did not run)
+    if [ "$2" = "$3" ] && { [ -z "$4" ] || [ "$2" = "$4" ]; }; then
+        agreement+=("$1: all agree ($2)")
     else
-        agreement+=("$what: DIFFER: tally $t, ClickHouse $c${4:+, SQLite $4}")
+        agreement+=("$1: DIFFER: tally $2; ClickHouse $3${4:+; SQLite $4}")
     fi
 }
-if [ -s "$work/out/tally.a.2" ] && ! grep -qx VisitsSummary.get "$missing"; then
-    t=$(jq -r '[.nb_visits, .nb_uniq_visitors, .nb_actions, .nb_pageviews] | join(" ")' \
-        "$work/out/tally.a.2")
-    c=$(jq -r '.totals | [.nb_visits, .nb_uniq_visitors, .nb_actions, .nb_pageviews] | join(" ")' \
-        "$work/out/ch.a.1")
-    s=
-    [ "$use_sqlite" = 1 ] && s=$(awk -F'|' '$1 == "range" && NF >= 10 {print $2, $3, $5, $10}' "$work/out/sqlite.a.1")
-    agree "(a) visits, unique visitors, actions, pageviews" "$t" "$c" $s
+sqlite_out() { # query awk-program
+    [ "$use_sqlite" = 1 ] && awk -F'|' "$2" "$work/out/sqlite.$1.1" | sed 's|https\?://[^/]*||g' || true
+}
+if ! grep -qx VisitsSummary.get "$missing"; then
+    agree "(a) visits, unique visitors, actions, pageviews" \
+        "$(jq -r '[.nb_visits, .nb_uniq_visitors, .nb_actions, .nb_pageviews] | join(" ")' \
+            "$work/out/tally.a.2")" \
+        "$(jq -r '.totals | [.nb_visits, .nb_uniq_visitors, .nb_actions, .nb_pageviews] | join(" ")' \
+            "$work/out/ch.a.1")" \
+        "$(sqlite_out a '$1 == "range" && NF >= 10 {print $2, $3, $5, $10}')"
 fi
-for q in b c; do
-    grep -qx Actions.getPageUrls "$missing" && break
-    t=$(jq -r '.[0] | [.label, .nb_hits, .nb_visits, .nb_uniq_visitors] | join(" ")' \
-        "$work/out/tally.$q.1")
-    c=$(jq -r '.data[0] | [.url, .nb_hits, .nb_visits, .nb_uniq_visitors] | join(" ")' \
-        "$work/out/ch.$q.1" | sed 's|^https\?://[^/]*||')
-    s=
-    [ "$use_sqlite" = 1 ] && s=$(awk -F'|' 'NR == 1 {print $1, $2, $3, $4}' "$work/out/sqlite.$q.1" |
-        sed 's|^https\?://[^/]*||')
-    agree "($q) top page, hits, visits, unique visitors" "$t" "$c" "${s:-$c}"
-done
+if ! grep -qx Actions.getPageUrls "$missing"; then
+    for q in b c; do
+        agree "($q) top 3 pages: URL, hits, visits, unique visitors" \
+            "$(jq -r '.[:3] | map([.label, .nb_hits, .nb_visits, .nb_uniq_visitors] | join(" "))
+                | join("; ")' "$work/out/tally.$q.1")" \
+            "$(jq -r '.data[:3] | map([.url, .nb_hits, .nb_visits, .nb_uniq_visitors] | join(" "))
+                | join("; ")' "$work/out/ch.$q.1" | sed 's|https\?://[^/]*||g')" \
+            "$(sqlite_out "$q" 'NR <= 3 {printf "%s%s %s %s %s", (NR > 1 ? "; " : ""), $1, $2, $3, $4}')"
+    done
+fi
 
 # ---- rows ----
 fmt() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.1f' "$1" || printf '%s' "$1"; }
