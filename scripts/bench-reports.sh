@@ -388,7 +388,8 @@ printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "tally serve start until a rep
     "$(fmt "${start_s:-n/a}")" - - - - "<= 2" "$(met "${start_s:-x}" 2)"
 [ "$start_s" != "${tally_start:-}" ] && echo "  start: ${tally_start#* }"
 echo "  loads: ClickHouse $(printf '%.0f' "$ch_load") s, SQLite $(fmt "${sqlite_load:-n/a}") s;" \
-    "tally serve RSS after the queries: ${tally_rss} MB"
+    "tally serve RSS after the queries: ${tally_rss} MB;" \
+    "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$use_sqlite" = 1 ] || echo "  SQLite skipped above 20M pageviews (BENCH_SQLITE=1 runs it)"
 if [ -s "$missing" ]; then
     echo "  n/a: method not available: $(sort -u "$missing" | tr '\n' ' ')"
