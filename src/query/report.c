@@ -413,7 +413,10 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             const char *version = dict_text(ctx, t[g == G_OS_VERSION ? VT_OS_VERSION : VT_BROWSER_VERSION]);
             a = dict_text(ctx, nid);
             en->label = *a ? (*version ? label_printf(arena, "%s %s", a, version) : a) : "Unknown";
-            en->segment = row_segment(arena, g == G_OS_VERSION ? "operatingSystemVersion" : "browserVersion", version);
+            /* The name and the version: "131" alone is Chrome's and Edge's. */
+            en->segment = label_printf(arena, "%s;%s",
+                                       row_segment(arena, g == G_OS_VERSION ? "operatingSystemName" : "browserName", a),
+                                       row_segment(arena, g == G_OS_VERSION ? "operatingSystemVersion" : "browserVersion", version));
             break;
         }
         case G_ENGINE:
@@ -441,7 +444,9 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             a = dict_text(ctx, t[VT_REFERRER_NAME]);
             en->label = v->referrer_type == REFERRER_DIRECT ? "Direct Entry" : known(a);
             en->code = referrer_type_name(v->referrer_type);
-            en->segment = row_segment(arena, "referrerName", a);
+            en->segment = label_printf(arena, "%s;%s",
+                                       row_segment(arena, "referrerType", referrer_type_name(v->referrer_type)),
+                                       row_segment(arena, "referrerName", a));
             break;
         case G_SEARCH_ENGINES:
         case G_WEBSITES:
