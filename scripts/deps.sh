@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # tzdata: sites report in their own time zone (/usr/share/zoneinfo).
-# iso-codes: country, region and language names in reports.
+# iso-codes: country, region and language names in reports (/usr/share/iso-codes/json).
 build_packages=(
     build-essential pkg-config tzdata iso-codes
     libmicrohttpd-dev libjansson-dev libsodium-dev

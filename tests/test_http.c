@@ -944,10 +944,12 @@ static void test_get_site_from_id(void)
                       "", NULL),
                   401);
     ASSERT_CONTAINS(f.reply.body.data, "\"result\":\"error\"");
-    ASSERT_EQ_INT(req(&f, "GET", "/?module=API&method=VisitsSummary.get&idSite=1", "", NULL), 400);
+    /* A report without a token is refused before anything is computed. */
+    ASSERT_EQ_INT(req(&f, "GET", "/?module=API&method=VisitsSummary.get&idSite=1", "", NULL), 401);
     ASSERT_CONTAINS(f.reply.body.data, "\"result\":\"error\"");
-    ASSERT_CONTAINS(f.reply.body.data, "VisitsSummary.get");
-    ASSERT_CONTAINS(f.reply.body.data, "not implemented yet");
+    ASSERT_CONTAINS(f.reply.body.data, "token_auth");
+    ASSERT_EQ_INT(req(&f, "GET", "/?module=API&method=Nope.nothing&idSite=1", "", NULL), 400);
+    ASSERT_CONTAINS(f.reply.body.data, "Nope.nothing");
     ASSERT_EQ_INT(req(&f, "GET", "/", "", NULL), 200);
     ASSERT_CONTAINS(f.reply.body.data, "Tally is running.\nTracking endpoint: /matomo.php");
     ASSERT_EQ_U64(stored_count(&f), 0);

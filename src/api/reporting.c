@@ -51,11 +51,12 @@ struct period {
     char label[24];
 };
 
+static const char *const period_names[] = {"day", "week", "month", "year", "range"};
+
 static int period_kind_parse(const char *s, enum period_kind *out)
 {
-    static const char *const names[] = {"day", "week", "month", "year", "range"};
     for (int i = 0; i < 5; i++)
-        if (s && strcmp(s, names[i]) == 0) {
+        if (s && strcmp(s, period_names[i]) == 0) {
             *out = (enum period_kind)i;
             return 0;
         }
@@ -178,8 +179,7 @@ bad:
              "date '%.40s' is not valid for period=%s: use today, yesterday, YYYY-MM-DD, lastN, "
              "previousN (N up to %d) or YYYY-MM-DD,YYYY-MM-DD (range=FROM,TO needs period=range "
              "or a period to split it)",
-             date, k == PERIOD_RANGE ? "range" : k == PERIOD_DAY ? "day" : k == PERIOD_WEEK ? "week" : k == PERIOD_MONTH ? "month" : "year",
-             REPORTING_MAX_PERIODS);
+             date, period_names[k], REPORTING_MAX_PERIODS);
     return -EINVAL;
 }
 
@@ -678,10 +678,10 @@ static uint64_t parse_visitor_id(const char *s, bool *ok)
     if (!s || strlen(s) != 16) return 0;
     uint64_t id = 0;
     for (int i = 0; i < 16; i++) {
-        char c = s[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0) return 0;
-        id = id << 4 | (uint64_t)d;
+        const char *digits = "0123456789abcdef";
+        const char *d = strchr(digits, s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+        if (!s[i] || !d) return 0;
+        id = id << 4 | (uint64_t)(d - digits);
     }
     *ok = true;
     return id;

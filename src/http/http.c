@@ -39,6 +39,9 @@
 /* Decoded query parameters of one request; bounded by the memory limit
  * above in practice, capped here anyway. */
 #define HTTP_ARENA_LIMIT (16u << 20)
+/* Threads answering requests: a report that scans millions of visits
+ * must not hold up tracking, and reports run beside each other. */
+#define HTTP_THREADS 4u
 
 struct parked {
     struct MHD_Connection *con;
@@ -400,7 +403,8 @@ int http_start(const char *listen_addr, struct api *api, struct http_server **ou
         MHD_OPTION_LISTEN_SOCKET,
         (MHD_socket)fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_THREAD_POOL_SIZE, HTTP_THREADS, MHD_OPTION_END);
     if (!server->daemon) {
         snprintf(err, errlen, "libmicrohttpd could not start on %.100s", listen_addr);
         close(fd);

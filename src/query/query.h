@@ -217,18 +217,6 @@ uint64_t index_hit_count(const struct index *index);
  * loading, and (only_if_worth_it) when enough has been appended since. */
 void index_compact(struct index *index, bool only_if_worth_it);
 
-/* ---- display names, from Debian's iso-codes ----
- * Every lookup accepts names == NULL and answers NULL (unknown). */
-struct names;
-/* Loads iso_3166-1, iso_3166-2 and iso_639-2 from dir (NULL:
- * /usr/share/iso-codes/json). */
-int names_load(const char *dir, struct names **out, char *err, size_t errlen);
-void names_free(struct names *names);
-const char *names_country(const struct names *names, const char *alpha2);     /* "de" -> "Germany" */
-const char *names_region(const struct names *names, const char *country, const char *region); /* "de","BY" -> "Bavaria" */
-const char *names_language(const struct names *names, const char *code);     /* "de", "de-at" -> "German" */
-const char *names_continent(const char *matomo_code);                       /* "eur" -> "Europe" */
-
 /* ---- reports ----
  * A report is a table: named numeric columns, labelled rows, each row
  * optionally with a subtable (hierarchies: folders, engines -> keywords). */
@@ -292,5 +280,29 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
 /* The visitor id of the most recent visit in the query's range (0: none),
  * for Live.getVisitorProfile without visitorId. */
 uint64_t report_latest_visitor(const struct report_query *q);
+/* ---- display names ----
+ * Country, region and language names from Debian's iso-codes package
+ * (iso_3166-1.json, iso_3166-2.json, iso_639-2.json), loaded once; reports
+ * show them beside the codes the store keeps. Lookups ignore case and
+ * return NULL for an unknown code or names == NULL; strings live until
+ * names_free. */
+struct names;
+/* iso_codes_dir NULL means /usr/share/iso-codes/json. -ENOENT when a file
+ * is missing, -EINVAL when it is not what iso-codes writes; err says which. */
+int names_load(const char *iso_codes_dir, struct names **out, char *err, size_t errlen);
+void names_free(struct names *names);
+/* "de" -> "Germany"; the short common name where iso-codes has one
+ * ("kr" -> "South Korea"). */
+const char *names_country(const struct names *names, const char *alpha2);
+/* "de", "BY" -> "Bayern" (ISO 3166-2 "DE-BY"; iso-codes names regions in
+ * their own language). */
+const char *names_region(const struct names *names, const char *country_alpha2,
+                         const char *region_code);
+/* "de", "de-at", "deu" -> "German": the language of a tag's first subtag,
+ * by ISO 639-1 or 639-2 code; one name where iso-codes lists several. */
+const char *names_language(const struct names *names, const char *code);
+/* Matomo's continent codes: "eur" -> "Europe", also afr, amc, amn, ams, ant,
+ * asi, oce; NULL otherwise. */
+const char *names_continent(const char *matomo_code);
 
 #endif

@@ -41,14 +41,14 @@ static bool text_matches(enum segment_op op, const char *want, const char *s)
     return false;
 }
 
-static bool number_matches(const struct segment_condition *c, double x)
+static bool number_matches_op(enum segment_op op, const struct segment_condition *c, double x)
 {
     if (!c->is_number) {
         /* "visitCount==" matches nothing numeric; != everything. */
-        return c->op == SEGMENT_NE || c->op == SEGMENT_NOT_CONTAINS;
+        return op == SEGMENT_NE || op == SEGMENT_NOT_CONTAINS;
     }
     double y = c->number;
-    switch (c->op) {
+    switch (op) {
     case SEGMENT_EQ: return x == y;
     case SEGMENT_NE: return x != y;
     case SEGMENT_LE: return x <= y;
@@ -58,15 +58,24 @@ static bool number_matches(const struct segment_condition *c, double x)
     default: {
         char text[32];
         snprintf(text, sizeof text, "%.15g", x);
-        return text_matches(c->op, c->value, text);
+        return text_matches(op, c->value, text);
     }
     }
 }
 
+static bool number_matches(const struct segment_condition *c, double x)
+{
+    return number_matches_op(c->op, c, x);
+}
+
 /* One condition of the plan, with its memo over string ids:
- * 0 unknown, 1 no, 2 yes. */
+ * 0 unknown, 1 no, 2 yes. An action condition with != or !@ keeps the
+ * visits where no action matches == or =@ (Matomo 4's meaning: "never saw
+ * that page"), so it is planned as the positive operator, negated. */
 struct cond_plan {
     const struct segment_condition *c;
+    enum segment_op op;    /* what each value is compared with */
+    bool negated;          /* the visit matches when no action does */
     uint8_t *memo;
     char dim_key[16]; /* "\"N\":" for dimensionN */
 };
@@ -81,7 +90,7 @@ static bool memo_matches(struct segment_plan *p, struct cond_plan *cp, uint32_t 
 {
     uint8_t m = cp->memo[id];
     if (!m) {
-        m = text_matches(cp->c->op, cp->c->value, dict_str(&p->ctx->index->dict, id)) ? 2 : 1;
+        m = text_matches(cp->op, cp->c->value, dict_str(&p->ctx->index->dict, id)) ? 2 : 1;
         cp->memo[id] = m;
     }
     return m == 2;
@@ -127,7 +136,7 @@ static bool action_matches(struct segment_plan *p, struct cond_plan *cp, const s
                                                         : a->c;
         break;
     case SEGMENT_DIM_EVENT_VALUE:
-        return a->kind == HIT_EVENT && isfinite(a->value) && number_matches(c, a->value);
+        return a->kind == HIT_EVENT && isfinite(a->value) && number_matches_op(cp->op, c, a->value);
     case SEGMENT_DIM_OUTLINK_URL:
         if (a->kind != HIT_OUTLINK) return false;
         id = a->a;
@@ -168,20 +177,19 @@ static bool action_matches(struct segment_plan *p, struct cond_plan *cp, const s
              * the items list (contains) or any item field (==). */
             const char *items = dict_str(&p->ctx->index->dict, a->b);
             if (!*items) return false;
-            if (c->op == SEGMENT_CONTAINS) return contains_nocase(items, c->value);
-            if (c->op == SEGMENT_NOT_CONTAINS) return !contains_nocase(items, c->value);
+            if (cp->op == SEGMENT_CONTAINS) return contains_nocase(items, c->value);
             char quoted[1100];
             if (strlen(c->value) > 1024) return false;
             snprintf(quoted, sizeof quoted, "\"%s\"", c->value);
             bool present = strstr(items, quoted) != NULL;
-            return c->op == SEGMENT_NE ? !present : c->op == SEGMENT_EQ && present;
+            return cp->op == SEGMENT_EQ && present;
         }
         return false;
     case SEGMENT_DIM_DIMENSION: {
         char value[1024];
         dimension_value(dict_str(&p->ctx->index->dict, a->dimensions), cp->dim_key, value,
                         sizeof value);
-        return text_matches(c->op, c->value, value);
+        return text_matches(cp->op, c->value, value);
     }
     default:
         return false;
@@ -314,12 +322,10 @@ static bool visit_condition(struct segment_plan *p, struct cond_plan *cp,
     default:
         break;
     }
-    /* An action condition: any action of the visit. Negative operators
-     * keep Matomo's meaning per action: pageUrl!=X keeps visits with a
-     * page other than X. */
+    /* An action condition: any action of the visit (none, when negated). */
     for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next)
-        if (action_matches(p, cp, &s->actions[i])) return true;
-    return false;
+        if (action_matches(p, cp, &s->actions[i])) return !cp->negated;
+    return cp->negated;
 }
 
 int segment_plan_create(const struct report_context *ctx, struct segment_plan **out)
@@ -341,6 +347,12 @@ int segment_plan_create(const struct report_context *ctx, struct segment_plan **
         for (size_t i = 0; i < seg->groups[g].count; i++, k++) {
             struct cond_plan *cp = &p->conds[k];
             cp->c = &seg->groups[g].conditions[i];
+            cp->op = cp->c->op;
+            bool action = segment_dimension_infos[cp->c->dimension].scope == SEGMENT_SCOPE_ACTION;
+            if (action && (cp->op == SEGMENT_NE || cp->op == SEGMENT_NOT_CONTAINS)) {
+                cp->op = cp->op == SEGMENT_NE ? SEGMENT_EQ : SEGMENT_CONTAINS;
+                cp->negated = true;
+            }
             snprintf(cp->dim_key, sizeof cp->dim_key, "\"%u\":", cp->c->dimension_index);
             cp->memo = calloc(words ? words : 1, 1);
             if (!cp->memo) {
