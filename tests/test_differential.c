@@ -16,9 +16,11 @@
  * a visit_id, with the dimensions of its first hit (the visit-start flag);
  * it belongs to the local day its first hit is in; a visit condition is on
  * those first-hit fields; an action condition holds when any action of the
- * visit satisfies it (pageUrl: pageviews, eventCategory: events); == and !=
- * compare exactly, =@ !@ =^ =$ ignore ASCII case. A mismatch prints the
- * segment, the report and both answers. */
+ * visit satisfies it (pageUrl: pageviews, eventCategory: events), except
+ * that != and !@ on an action hold when no action satisfies == or =@
+ * (Matomo 4: "never saw that page"); == and != compare exactly, =@ !@ =^ =$
+ * ignore ASCII case. A mismatch prints the segment, the report and both
+ * answers. */
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -474,11 +476,16 @@ static void random_condition(char *text, size_t tn, char *where, size_t wn)
     const char *value = exact || chance(50) ? pick_value(d->whole, 6) : pick_value(d->parts, 8);
     char cond[600], encoded[256];
     if (d->action_kind) {
-        text_condition(cond, sizeof cond, d->column, op, value);
+        const bool negated = !strcmp(op, "!=") || !strcmp(op, "!@");
+        text_condition(cond, sizeof cond, d->column,
+                       !strcmp(op, "!=")   ? "=="
+                       : !strcmp(op, "!@") ? "=@"
+                                           : op,
+                       value);
         snprintf(where, wn,
-                 "EXISTS (SELECT 1 FROM hits a WHERE a.visit_id = v.visit_id"
+                 "%sEXISTS (SELECT 1 FROM hits a WHERE a.visit_id = v.visit_id"
                  " AND a.kind = '%s' AND %s)",
-                 d->action_kind, cond);
+                 negated ? "NOT " : "", d->action_kind, cond);
     } else {
         text_condition(where, wn, d->column, op, value);
     }

@@ -1031,6 +1031,12 @@ static void test_segments(void)
     s = keep(
         api("method=VisitsSummary.get&period=range&date=%s&segment=pageUrl%%3D%%40boots", range));
     ASSERT_FIELDS(s, "nb_visits=3 nb_uniq_visitors=3 nb_actions=9");
+    /* Negated, an action condition keeps the visits where no action matches
+     * (Matomo 4): no page with "boots" -> the other 8 visits, 28 - 9 = 19
+     * actions. */
+    s = keep(
+        api("method=VisitsSummary.get&period=range&date=%s&segment=pageUrl%%21%%40boots", range));
+    ASSERT_FIELDS(s, "nb_visits=8 nb_actions=19");
     /* OR within AND: (smartphone: V2 V5 V7 V8, or France: V3 V10) and a Video
      * event (V1 V5 V9) -> V5 only: 1 visit, 2 actions. */
     s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=deviceType%%3D%%3D"
