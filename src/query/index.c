@@ -77,7 +77,7 @@ uint32_t dict_find(const struct dict *d, const char *s)
     for (size_t i = hash_string(s, len) & (d->slot_cap - 1); d->slots[i];
          i = (i + 1) & (d->slot_cap - 1)) {
         const char *t = dict_str(d, d->slots[i]);
-        if (memcmp(t, s, len + 1) == 0) return d->slots[i];
+        if (strcmp(t, s) == 0) return d->slots[i];
     }
     return INDEX_NONE;
 }
@@ -88,7 +88,7 @@ static uint32_t dict_intern(struct dict *d, const char *s)
     size_t len = strlen(s);
     size_t i = hash_string(s, len) & (d->slot_cap - 1);
     for (; d->slots[i]; i = (i + 1) & (d->slot_cap - 1))
-        if (memcmp(dict_str(d, d->slots[i]), s, len + 1) == 0) return d->slots[i];
+        if (strcmp(dict_str(d, d->slots[i]), s) == 0) return d->slots[i];
     size_t cap = d->cap;
     d->offsets = grow(d->offsets, &cap, (size_t)d->count + 1, sizeof *d->offsets);
     d->cap = (uint32_t)cap;

@@ -209,7 +209,8 @@ static const struct {
 static const struct {
     const char *name, *code;
 } os_codes[] = {
-    {"Windows", "WIN"}, {"Mac OS X", "MAC"}, {"macOS", "MAC"},  {"Linux", "LIN"},
+    {"Windows", "WIN"}, {"Mac OS X", "MAC"}, {"macOS", "MAC"},  {"Mac", "MAC"},
+    {"Linux", "LIN"},   {"GNU/Linux", "LIN"}, {"iPadOS", "IOS"},
     {"Ubuntu", "UBT"},  {"Android", "AND"},  {"iOS", "IOS"},    {"Chrome OS", "COS"},
     {"ChromeOS", "COS"}, {"Fedora", "FED"},  {"Debian", "DEB"}, {"FreeBSD", "BSD"},
 };
@@ -223,6 +224,7 @@ const char *report_browser_code(const char *name)
 
 const char *report_os_code(const char *name)
 {
+    if (strncmp(name, "Windows", 7) == 0) return "WIN";
     for (size_t i = 0; i < sizeof os_codes / sizeof *os_codes; i++)
         if (strcmp(os_codes[i].name, name) == 0) return os_codes[i].code;
     return *name ? "UNK" : "";
