@@ -489,6 +489,48 @@ static void test_visits_summary_evolution(void)
     ASSERT_EQ_STR(first, d2);
 }
 
+/* The visits of each day with data: visits, actions and visitors (D1 V1-V3,
+ * D2 V4-V7, D3 V8-V11, today V12). */
+static const struct {
+    int offset; /* from today */
+    int visits, actions;
+    const char *visitors;
+} days_with_data[] = {{-3, 3, 10, "ABC"}, {-2, 4, 10, "ABDE"}, {-1, 4, 8, "ACDF"}, {0, 1, 2, "G"}};
+
+static bool same_period(const char *period, int64_t a, int64_t b)
+{
+    int ya, ma, da, yb, mb, db;
+    civil_from_days(a, &ya, &ma, &da);
+    civil_from_days(b, &yb, &mb, &db);
+    if (!strcmp(period, "week")) return a - iso_weekday(a) == b - iso_weekday(b);
+    if (!strcmp(period, "month")) return ya == yb && ma == mb;
+    return ya == yb;
+}
+
+static void test_weeks_months_years(void)
+{
+    /* The week, month and year of D3: the sums of the days of the data set
+     * that fall in them (which depends on today's date), visitors counted
+     * once over the whole period. */
+    static const char *const periods[] = {"week", "month", "year"};
+    for (size_t p = 0; p < 3; p++) {
+        int visits = 0, actions = 0;
+        char seen[8] = "";
+        for (size_t d = 0; d < sizeof days_with_data / sizeof *days_with_data; d++) {
+            if (!same_period(periods[p], today + days_with_data[d].offset, today - 1)) continue;
+            visits += days_with_data[d].visits;
+            actions += days_with_data[d].actions;
+            for (const char *v = days_with_data[d].visitors; *v; v++)
+                if (!strchr(seen, *v)) strncat(seen, v, 1);
+        }
+        char want[128];
+        snprintf(want, sizeof want, "nb_visits=%d nb_actions=%d nb_uniq_visitors=%zu", visits,
+                 actions, strlen(seen));
+        json_t *s = keep(api("method=VisitsSummary.get&period=%s&date=%s", periods[p], d3));
+        ASSERT_FIELDS(s, want);
+    }
+}
+
 /* ---- actions -------------------------------------------------------------------- */
 
 static void test_page_urls_flat(void)
@@ -782,9 +824,13 @@ static void test_devices(void)
     ASSERT_ROW(rows, "Chrome", "nb_visits=5 nb_uniq_visitors=2");
     ASSERT_ROW(rows, "Safari", "nb_visits=5 nb_uniq_visitors=3");
     ASSERT_ROW(rows, "Firefox", "nb_visits=1 nb_uniq_visitors=1");
+}
+
+static void test_os_families(void)
+{
     /* Operating system families: Windows A (3) + F (1) = 4 by 2; iOS B (2)
      * + E's iPadOS (1) = 3 by 2; Mac C 2; Android D 2. */
-    rows = keep(api("method=DevicesDetection.getOsFamilies&period=range&date=%s", range));
+    json_t *rows = keep(api("method=DevicesDetection.getOsFamilies&period=range&date=%s", range));
     ASSERT_ROWS(rows, 4);
     ASSERT_ROW(rows, "Windows", "nb_visits=4 nb_uniq_visitors=2");
     ASSERT_ROW(rows, "iOS", "nb_visits=3 nb_uniq_visitors=2");
@@ -985,6 +1031,12 @@ static void test_segments(void)
     s = keep(
         api("method=VisitsSummary.get&period=range&date=%s&segment=pageUrl%%3D%%40boots", range));
     ASSERT_FIELDS(s, "nb_visits=3 nb_uniq_visitors=3 nb_actions=9");
+    /* Negated, an action condition keeps the visits where no action matches
+     * (Matomo 4): no page with "boots" -> the other 8 visits, 28 - 9 = 19
+     * actions. */
+    s = keep(
+        api("method=VisitsSummary.get&period=range&date=%s&segment=pageUrl%%21%%40boots", range));
+    ASSERT_FIELDS(s, "nb_visits=8 nb_actions=19");
     /* OR within AND: (smartphone: V2 V5 V7 V8, or France: V3 V10) and a Video
      * event (V1 V5 V9) -> V5 only: 1 visit, 2 actions. */
     s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=deviceType%%3D%%3D"
@@ -1050,6 +1102,20 @@ static void test_filters(void)
     ASSERT_ROWS(rows, 2);
     ASSERT_EQ_STR(label_at(rows, 0), "Campaigns");
     ASSERT_EQ_STR(label_at(rows, 1), "Search Engines");
+
+    /* filter_truncate=2 keeps Direct Entry (4 visits) and Search Engines (3)
+     * and sums the rest into "Others": Campaigns V3 V8 + Websites V4 + Social
+     * Networks V5 = 4 visits by C, D, A (3 visitors: distinct, not summed),
+     * 5+3+2 = 10 actions, 1 bounce, 300+300+120 = 720 s, at most 4 actions. */
+    rows =
+        keep(api("method=Referrers.getReferrerType&period=range&date=%s&filter_truncate=2", range));
+    ASSERT_ROWS(rows, 3);
+    ASSERT_EQ_STR(label_at(rows, 0), "Direct Entry");
+    ASSERT_EQ_STR(label_at(rows, 1), "Search Engines");
+    ASSERT_EQ_STR(label_at(rows, 2), "Others");
+    ASSERT_ROW(rows, "Others",
+               "nb_visits=4 nb_uniq_visitors=3 nb_actions=10 bounce_count=1 "
+               "sum_visit_length=720 max_actions=4");
 
     /* Pages by label: /, /blog/post-1, /blog/post-2, /checkout, /sale,
      * /shoes/boots; the 2nd and 3rd. */
@@ -1275,6 +1341,7 @@ int main(void)
     RUN(test_visits_summary_day);
     RUN(test_visits_summary_range);
     RUN(test_visits_summary_evolution);
+    RUN(test_weeks_months_years);
     RUN(test_page_urls_flat);
     RUN(test_page_urls_tree);
     RUN(test_page_titles);
@@ -1285,6 +1352,7 @@ int main(void)
     RUN(test_contents);
     RUN(test_referrers);
     RUN(test_devices);
+    RUN(test_os_families);
     RUN(test_countries);
     RUN(test_visit_time);
     RUN(test_visit_frequency);
