@@ -131,7 +131,8 @@ static const struct {
     {'C', 1, 14, 35, 0, "url=" SHOP "%2Fshoes%2Fboots&download=" SHOP "%2Ffiles%2Fcatalog.pdf"},
     /* V4 */
     {'A', 2, 10, 15, 0,
-     "url=" SHOP "%2Fsale&action_name=Sale&urlref=https%3A%2F%2Fblog.example.org%2Freview"},
+     "url=" SHOP "%2Fsale&action_name=Sale&urlref=https%3A%2F%2Fblog.example.org%2Freview"
+     "&dimension1=gold"},
     {'A', 2, 10, 16, 0,
      "url=" SHOP "%2Fsale&c_n=Banner&c_p=winter.jpg&c_t=" SHOP "%2Fshoes%2Fboots"},
     {'A', 2, 10, 17, 0,
@@ -153,7 +154,7 @@ static const struct {
     /* V8 */
     {'D', 3, 14, 0, 0,
      "url=" SHOP "%2Fsale%3Fmtm_campaign%3DWinter-Sale%26mtm_source%3Dfacebook%26mtm_medium"
-     "%3Dsocial%26mtm_kwd%3Dgloves&action_name=Sale"},
+     "%3Dsocial%26mtm_kwd%3Dgloves&action_name=Sale&dimension1=silver%3Cb%3E"},
     /* V9 */
     {'A', 3, 15, 0, 0, "url=" SHOP "%2F&action_name=Home"},
     {'A', 3, 15, 1, 0, "url=" SHOP "%2F&c_n=Banner&c_p=winter.jpg&c_t=" SHOP "%2Fshoes%2Fboots"},
@@ -449,6 +450,20 @@ static void test_visits_summary_day(void)
     ASSERT_FIELDS(s, "nb_visits=4 nb_uniq_visitors=4 nb_actions=8 nb_pageviews=5 "
                      "nb_uniq_pageviews=5 bounce_count=2 bounce_rate=50% sum_visit_length=720 "
                      "avg_time_on_site=180 max_actions=3 nb_actions_per_visit=2");
+    /* compare=1: D2 with D1 beside it in "comparisons". */
+    s = keep(api("method=VisitsSummary.get&period=day&date=%s&compare=1", d2));
+    ASSERT_FIELDS(s, "nb_visits=4 nb_actions=10");
+    json_t *previous = json_array_get(json_object_get(s, "comparisons"), 0);
+    ASSERT_TRUE(previous != NULL);
+    ASSERT_FIELDS(previous, "nb_visits=3 nb_uniq_visitors=3 nb_actions=10 bounce_rate=33%");
+    ASSERT_EQ_STR(json_string_value(json_object_get(previous, "compareDate")), d1);
+    /* A table compares row by row: post-1 had 2 pageviews on D1 (V1, V2)
+     * and 1 on D2 (V5). */
+    json_t *rows = keep(api("method=Actions.getPageUrls&period=day&date=%s&flat=1&compare=1", d2));
+    json_t *post1 = row(rows, "/blog/post-1");
+    ASSERT_TRUE(post1 != NULL);
+    ASSERT_FIELDS(post1, "nb_hits=1");
+    ASSERT_FIELDS(json_array_get(json_object_get(post1, "comparisons"), 0), "nb_hits=2");
 }
 
 static void test_visits_summary_range(void)
@@ -1055,6 +1070,24 @@ static void test_segments(void)
                  "https%%253A%%252F%%252Fshop.example.com%%252Fcheckout",
                  range));
     ASSERT_FIELDS(s, "nb_visits=1 nb_actions=2");
+    /* Custom dimensions: dimension1 is "gold" on V4's first hit and
+     * "silver<b>" on V8's -> == gold keeps V4 (3 actions: two pageviews and
+     * a content interaction); =^ silver keeps V8
+     * (the stored JSON escapes '<', the match sees the value); != gold keeps
+     * the other 10; dimension2 matches nothing. */
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=dimension1%%3D%%3Dgold",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=1 nb_actions=3");
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s"
+                 "&segment=dimension1%%3D%%3Dsilver%%253Cb%%253E",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=1 nb_actions=1");
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=dimension1%%21%%3Dgold",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=10");
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=dimension2%%3D%%3Dgold",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=0");
     /* A segment on a report: the pages of V1 V4 V9 V11 (countryCode==de):
      * / V1 V9; post-1 V1 V9; post-2 V1 (A) V11 (F); sale V4; boots V4. */
     json_t *rows = keep(api("method=Actions.getPageUrls&period=range&date=%s&flat=1"
