@@ -105,7 +105,12 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     struct api *api = calloc(1, sizeof *api);
     if (!api) return -ENOMEM;
     pthread_mutex_init(&api->lock, NULL);
-    pthread_rwlock_init(&api->index_lock, NULL);
+    /* Writers first: a stream of reports must not starve tracking. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&api->index_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     api->data_dir = strdup(opts->data_dir);
     if (!api->data_dir) abort();
     arena_init(&api->arena, API_ARENA_LIMIT);
