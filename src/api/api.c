@@ -323,14 +323,37 @@ static void answer_empty(struct api_response *resp, int status)
     buf_reset(&resp->body);
 }
 
+/* Messages may quote what the client sent, which need not be UTF-8: each
+ * byte that does not start a valid sequence becomes '?', so the JSON stays
+ * valid. */
+static void utf8_sanitize(const char *s, struct buf *out)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (n && i + n <= len && utf8_valid(s + i, n)) {
+            buf_append(out, s + i, n);
+            i += n;
+        } else {
+            buf_putc(out, '?');
+            i++;
+        }
+    }
+}
+
 void answer_api_error(struct api_response *resp, int status, const char *message)
 {
     resp->status = status;
     resp->content_type = "application/json";
     buf_reset(&resp->body);
+    struct buf clean;
+    buf_init(&clean);
+    utf8_sanitize(message, &clean);
     buf_puts(&resp->body, "{\"result\":\"error\",\"message\":");
-    buf_json_string(&resp->body, message);
+    buf_json_string(&resp->body, clean.data ? clean.data : "");
     buf_puts(&resp->body, "}");
+    buf_free(&clean);
 }
 
 /* Origins are echoed into a header: only a plain printable token is. */
