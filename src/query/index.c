@@ -274,6 +274,9 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
                               const struct hit *h)
 {
     uint64_t *found = visit_lookup(index, h->visit_id);
+    /* A visit id is one site's; one seen under another site (a data folder
+     * assembled from others) starts a visit of its own here. */
+    if (found && ((*found - 1) >> 32) != slot) found = NULL;
     if (found) {
         uint32_t row = (uint32_t)(*found - 1);
         /* A visit's start hit read after a later one (a delta segment
