@@ -929,8 +929,8 @@ static void test_get_site_from_id(void)
                   200);
     ASSERT_EQ_STR(hdr(&f, "Content-Type"), "application/json");
     json_t *j = json_loads(f.reply.body.data, 0, NULL);
-    ASSERT_TRUE(json_is_array(j));
-    json_t *o = json_array_get(j, 0);
+    ASSERT_TRUE(json_is_object(j));
+    json_t *o = j;
     ASSERT_EQ_STR(s_of(o, "idsite"), "1");
     ASSERT_EQ_STR(s_of(o, "name"), "Shop");
     ASSERT_EQ_STR(s_of(o, "main_url"), "https://shop.example.com");

@@ -131,7 +131,8 @@ static const struct {
     {'C', 1, 14, 35, 0, "url=" SHOP "%2Fshoes%2Fboots&download=" SHOP "%2Ffiles%2Fcatalog.pdf"},
     /* V4 */
     {'A', 2, 10, 15, 0,
-     "url=" SHOP "%2Fsale&action_name=Sale&urlref=https%3A%2F%2Fblog.example.org%2Freview"},
+     "url=" SHOP "%2Fsale&action_name=Sale&urlref=https%3A%2F%2Fblog.example.org%2Freview"
+     "&dimension1=gold"},
     {'A', 2, 10, 16, 0,
      "url=" SHOP "%2Fsale&c_n=Banner&c_p=winter.jpg&c_t=" SHOP "%2Fshoes%2Fboots"},
     {'A', 2, 10, 17, 0,
@@ -153,7 +154,7 @@ static const struct {
     /* V8 */
     {'D', 3, 14, 0, 0,
      "url=" SHOP "%2Fsale%3Fmtm_campaign%3DWinter-Sale%26mtm_source%3Dfacebook%26mtm_medium"
-     "%3Dsocial%26mtm_kwd%3Dgloves&action_name=Sale"},
+     "%3Dsocial%26mtm_kwd%3Dgloves&action_name=Sale&dimension1=silver%3Cb%3E"},
     /* V9 */
     {'A', 3, 15, 0, 0, "url=" SHOP "%2F&action_name=Home"},
     {'A', 3, 15, 1, 0, "url=" SHOP "%2F&c_n=Banner&c_p=winter.jpg&c_t=" SHOP "%2Fshoes%2Fboots"},
@@ -449,6 +450,20 @@ static void test_visits_summary_day(void)
     ASSERT_FIELDS(s, "nb_visits=4 nb_uniq_visitors=4 nb_actions=8 nb_pageviews=5 "
                      "nb_uniq_pageviews=5 bounce_count=2 bounce_rate=50% sum_visit_length=720 "
                      "avg_time_on_site=180 max_actions=3 nb_actions_per_visit=2");
+    /* compare=1: D2 with D1 beside it in "comparisons". */
+    s = keep(api("method=VisitsSummary.get&period=day&date=%s&compare=1", d2));
+    ASSERT_FIELDS(s, "nb_visits=4 nb_actions=10");
+    json_t *previous = json_array_get(json_object_get(s, "comparisons"), 0);
+    ASSERT_TRUE(previous != NULL);
+    ASSERT_FIELDS(previous, "nb_visits=3 nb_uniq_visitors=3 nb_actions=10 bounce_rate=33%");
+    ASSERT_EQ_STR(json_string_value(json_object_get(previous, "compareDate")), d1);
+    /* A table compares row by row: post-1 had 2 pageviews on D1 (V1, V2)
+     * and 1 on D2 (V5). */
+    json_t *rows = keep(api("method=Actions.getPageUrls&period=day&date=%s&flat=1&compare=1", d2));
+    json_t *post1 = row(rows, "/blog/post-1");
+    ASSERT_TRUE(post1 != NULL);
+    ASSERT_FIELDS(post1, "nb_hits=1");
+    ASSERT_FIELDS(json_array_get(json_object_get(post1, "comparisons"), 0), "nb_hits=2");
 }
 
 static void test_visits_summary_range(void)
@@ -487,6 +502,48 @@ static void test_visits_summary_evolution(void)
     /* Keys in date order. */
     const char *first = json_object_iter_key(json_object_iter(e));
     ASSERT_EQ_STR(first, d2);
+}
+
+/* The visits of each day with data: visits, actions and visitors (D1 V1-V3,
+ * D2 V4-V7, D3 V8-V11, today V12). */
+static const struct {
+    int offset; /* from today */
+    int visits, actions;
+    const char *visitors;
+} days_with_data[] = {{-3, 3, 10, "ABC"}, {-2, 4, 10, "ABDE"}, {-1, 4, 8, "ACDF"}, {0, 1, 2, "G"}};
+
+static bool same_period(const char *period, int64_t a, int64_t b)
+{
+    int ya, ma, da, yb, mb, db;
+    civil_from_days(a, &ya, &ma, &da);
+    civil_from_days(b, &yb, &mb, &db);
+    if (!strcmp(period, "week")) return a - iso_weekday(a) == b - iso_weekday(b);
+    if (!strcmp(period, "month")) return ya == yb && ma == mb;
+    return ya == yb;
+}
+
+static void test_weeks_months_years(void)
+{
+    /* The week, month and year of D3: the sums of the days of the data set
+     * that fall in them (which depends on today's date), visitors counted
+     * once over the whole period. */
+    static const char *const periods[] = {"week", "month", "year"};
+    for (size_t p = 0; p < 3; p++) {
+        int visits = 0, actions = 0;
+        char seen[8] = "";
+        for (size_t d = 0; d < sizeof days_with_data / sizeof *days_with_data; d++) {
+            if (!same_period(periods[p], today + days_with_data[d].offset, today - 1)) continue;
+            visits += days_with_data[d].visits;
+            actions += days_with_data[d].actions;
+            for (const char *v = days_with_data[d].visitors; *v; v++)
+                if (!strchr(seen, *v)) strncat(seen, v, 1);
+        }
+        char want[128];
+        snprintf(want, sizeof want, "nb_visits=%d nb_actions=%d nb_uniq_visitors=%zu", visits,
+                 actions, strlen(seen));
+        json_t *s = keep(api("method=VisitsSummary.get&period=%s&date=%s", periods[p], d3));
+        ASSERT_FIELDS(s, want);
+    }
 }
 
 /* ---- actions -------------------------------------------------------------------- */
@@ -782,9 +839,13 @@ static void test_devices(void)
     ASSERT_ROW(rows, "Chrome", "nb_visits=5 nb_uniq_visitors=2");
     ASSERT_ROW(rows, "Safari", "nb_visits=5 nb_uniq_visitors=3");
     ASSERT_ROW(rows, "Firefox", "nb_visits=1 nb_uniq_visitors=1");
+}
+
+static void test_os_families(void)
+{
     /* Operating system families: Windows A (3) + F (1) = 4 by 2; iOS B (2)
      * + E's iPadOS (1) = 3 by 2; Mac C 2; Android D 2. */
-    rows = keep(api("method=DevicesDetection.getOsFamilies&period=range&date=%s", range));
+    json_t *rows = keep(api("method=DevicesDetection.getOsFamilies&period=range&date=%s", range));
     ASSERT_ROWS(rows, 4);
     ASSERT_ROW(rows, "Windows", "nb_visits=4 nb_uniq_visitors=2");
     ASSERT_ROW(rows, "iOS", "nb_visits=3 nb_uniq_visitors=2");
@@ -985,6 +1046,12 @@ static void test_segments(void)
     s = keep(
         api("method=VisitsSummary.get&period=range&date=%s&segment=pageUrl%%3D%%40boots", range));
     ASSERT_FIELDS(s, "nb_visits=3 nb_uniq_visitors=3 nb_actions=9");
+    /* Negated, an action condition keeps the visits where no action matches
+     * (Matomo 4): no page with "boots" -> the other 8 visits, 28 - 9 = 19
+     * actions. */
+    s = keep(
+        api("method=VisitsSummary.get&period=range&date=%s&segment=pageUrl%%21%%40boots", range));
+    ASSERT_FIELDS(s, "nb_visits=8 nb_actions=19");
     /* OR within AND: (smartphone: V2 V5 V7 V8, or France: V3 V10) and a Video
      * event (V1 V5 V9) -> V5 only: 1 visit, 2 actions. */
     s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=deviceType%%3D%%3D"
@@ -1003,6 +1070,24 @@ static void test_segments(void)
                  "https%%253A%%252F%%252Fshop.example.com%%252Fcheckout",
                  range));
     ASSERT_FIELDS(s, "nb_visits=1 nb_actions=2");
+    /* Custom dimensions: dimension1 is "gold" on V4's first hit and
+     * "silver<b>" on V8's -> == gold keeps V4 (3 actions: two pageviews and
+     * a content interaction); =^ silver keeps V8
+     * (the stored JSON escapes '<', the match sees the value); != gold keeps
+     * the other 10; dimension2 matches nothing. */
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=dimension1%%3D%%3Dgold",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=1 nb_actions=3");
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s"
+                 "&segment=dimension1%%3D%%3Dsilver%%253Cb%%253E",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=1 nb_actions=1");
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=dimension1%%21%%3Dgold",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=10");
+    s = keep(api("method=VisitsSummary.get&period=range&date=%s&segment=dimension2%%3D%%3Dgold",
+                 range));
+    ASSERT_FIELDS(s, "nb_visits=0");
     /* A segment on a report: the pages of V1 V4 V9 V11 (countryCode==de):
      * / V1 V9; post-1 V1 V9; post-2 V1 (A) V11 (F); sale V4; boots V4. */
     json_t *rows = keep(api("method=Actions.getPageUrls&period=range&date=%s&flat=1"
@@ -1050,6 +1135,20 @@ static void test_filters(void)
     ASSERT_ROWS(rows, 2);
     ASSERT_EQ_STR(label_at(rows, 0), "Campaigns");
     ASSERT_EQ_STR(label_at(rows, 1), "Search Engines");
+
+    /* filter_truncate=2 keeps Direct Entry (4 visits) and Search Engines (3)
+     * and sums the rest into "Others": Campaigns V3 V8 + Websites V4 + Social
+     * Networks V5 = 4 visits by C, D, A (3 visitors: distinct, not summed),
+     * 5+3+2 = 10 actions, 1 bounce, 300+300+120 = 720 s, at most 4 actions. */
+    rows =
+        keep(api("method=Referrers.getReferrerType&period=range&date=%s&filter_truncate=2", range));
+    ASSERT_ROWS(rows, 3);
+    ASSERT_EQ_STR(label_at(rows, 0), "Direct Entry");
+    ASSERT_EQ_STR(label_at(rows, 1), "Search Engines");
+    ASSERT_EQ_STR(label_at(rows, 2), "Others");
+    ASSERT_ROW(rows, "Others",
+               "nb_visits=4 nb_uniq_visitors=3 nb_actions=10 bounce_count=1 "
+               "sum_visit_length=720 max_actions=4");
 
     /* Pages by label: /, /blog/post-1, /blog/post-2, /checkout, /sale,
      * /shoes/boots; the 2nd and 3rd. */
@@ -1275,6 +1374,7 @@ int main(void)
     RUN(test_visits_summary_day);
     RUN(test_visits_summary_range);
     RUN(test_visits_summary_evolution);
+    RUN(test_weeks_months_years);
     RUN(test_page_urls_flat);
     RUN(test_page_urls_tree);
     RUN(test_page_titles);
@@ -1285,6 +1385,7 @@ int main(void)
     RUN(test_contents);
     RUN(test_referrers);
     RUN(test_devices);
+    RUN(test_os_families);
     RUN(test_countries);
     RUN(test_visit_time);
     RUN(test_visit_frequency);

@@ -105,7 +105,12 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     struct api *api = calloc(1, sizeof *api);
     if (!api) return -ENOMEM;
     pthread_mutex_init(&api->lock, NULL);
-    pthread_rwlock_init(&api->index_lock, NULL);
+    /* Writers first: a stream of reports must not starve tracking. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&api->index_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     api->data_dir = strdup(opts->data_dir);
     if (!api->data_dir) abort();
     arena_init(&api->arena, API_ARENA_LIMIT);
@@ -318,14 +323,37 @@ static void answer_empty(struct api_response *resp, int status)
     buf_reset(&resp->body);
 }
 
+/* Messages may quote what the client sent, which need not be UTF-8: each
+ * byte that does not start a valid sequence becomes '?', so the JSON stays
+ * valid. */
+static void utf8_sanitize(const char *s, struct buf *out)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (n && i + n <= len && utf8_valid(s + i, n)) {
+            buf_append(out, s + i, n);
+            i += n;
+        } else {
+            buf_putc(out, '?');
+            i++;
+        }
+    }
+}
+
 void answer_api_error(struct api_response *resp, int status, const char *message)
 {
     resp->status = status;
     resp->content_type = "application/json";
     buf_reset(&resp->body);
+    struct buf clean;
+    buf_init(&clean);
+    utf8_sanitize(message, &clean);
     buf_puts(&resp->body, "{\"result\":\"error\",\"message\":");
-    buf_json_string(&resp->body, message);
+    buf_json_string(&resp->body, clean.data ? clean.data : "");
     buf_puts(&resp->body, "}");
+    buf_free(&clean);
 }
 
 /* Origins are echoed into a header: only a plain printable token is. */

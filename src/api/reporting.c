@@ -175,11 +175,16 @@ static int periods_parse(enum period_kind k, const char *date, int64_t today,
     *count = 1;
     return 0;
 bad:
-    snprintf(err, errlen,
-             "date '%.40s' is not valid for period=%s: use today, yesterday, YYYY-MM-DD, lastN, "
-             "previousN (N up to %d) or YYYY-MM-DD,YYYY-MM-DD (range=FROM,TO needs period=range "
-             "or a period to split it)",
-             date, period_names[k], REPORTING_MAX_PERIODS);
+    if (k == PERIOD_RANGE)
+        snprintf(err, errlen,
+                 "date '%.40s' is not valid for period=range: use FROM,TO (each YYYY-MM-DD, today "
+                 "or yesterday), lastN or previousN (N days, up to %d)",
+                 date, REPORTING_MAX_PERIODS);
+    else
+        snprintf(err, errlen,
+                 "date '%.40s' is not valid for period=%s: use today, yesterday, YYYY-MM-DD, "
+                 "lastN, previousN (N up to %d) or FROM,TO",
+                 date, period_names[k], REPORTING_MAX_PERIODS);
     return -EINVAL;
 }
 
@@ -343,14 +348,25 @@ static void set_range(struct request *r, const struct period *p)
 
 /* ---- tables: subtables, filters, sorting ---- */
 
-/* Subtable ids: depth-first over the whole tree, from 1. */
-static struct report_table *find_subtable(struct report_table *t, int64_t want, int64_t *next)
+/* Subtable ids: depth-first over the whole report as computed, from 1,
+ * before sorting, filtering or paging, so an id stays valid whatever the
+ * request that showed it. */
+static void number_subtables(struct report_table *t, uint32_t *next)
+{
+    for (size_t i = 0; i < t->row_count; i++) {
+        if (!t->rows[i].subtable) continue;
+        t->rows[i].subtable_id = (*next)++;
+        number_subtables(t->rows[i].subtable, next);
+    }
+}
+
+static struct report_table *find_subtable(struct report_table *t, int64_t id)
 {
     for (size_t i = 0; i < t->row_count; i++) {
         struct report_table *sub = t->rows[i].subtable;
         if (!sub) continue;
-        if ((*next)++ == want) return sub;
-        struct report_table *found = find_subtable(sub, want, next);
+        if (t->rows[i].subtable_id == id) return sub;
+        struct report_table *found = find_subtable(sub, id);
         if (found) return found;
     }
     return NULL;
@@ -391,33 +407,39 @@ static bool is_others(const struct report_table *t, size_t i)
            !t->rows[i].subtable;
 }
 
-/* filter_pattern, filter_sort_column: on the table and its subtables. */
+/* filter_pattern: rows whose label matches, and folders with a match below. */
+static void table_match(struct request *r, struct report_table *t, pcre2_match_data *md)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->row_count; i++) {
+        const char *label = t->rows[i].label;
+        bool keep = pcre2_match(r->pattern, (PCRE2_SPTR)label, strlen(label), 0, 0, md, NULL) >= 0;
+        if (!keep && t->rows[i].subtable) {
+            table_match(r, t->rows[i].subtable, md);
+            keep = t->rows[i].subtable->row_count > 0;
+        }
+        if (keep) t->rows[k++] = t->rows[i];
+    }
+    t->row_count = k;
+}
+
+/* filter_sort_column: the table and every subtable. */
+static void table_sort(struct request *r, struct report_table *t)
+{
+    struct sort_ctx s = {strcmp(r->sort_column, "label") == 0 ? -1 : column_index(t, r->sort_column),
+                         r->sort_ascending};
+    size_t n = t->row_count;
+    if (n && is_others(t, n - 1)) n--; /* "Others" stays last */
+    if (s.column >= 0 || strcmp(r->sort_column, "label") == 0)
+        qsort_r(t->rows, n, sizeof *t->rows, row_order, &s);
+    for (size_t i = 0; i < t->row_count; i++)
+        if (t->rows[i].subtable) table_sort(r, t->rows[i].subtable);
+}
+
 static void table_filter(struct request *r, struct report_table *t, pcre2_match_data *md)
 {
-    if (r->pattern) {
-        size_t k = 0;
-        for (size_t i = 0; i < t->row_count; i++) {
-            const char *label = t->rows[i].label;
-            bool keep = pcre2_match(r->pattern, (PCRE2_SPTR)label, strlen(label), 0, 0, md, NULL) >= 0;
-            /* A folder stays when something below it matches. */
-            if (!keep && t->rows[i].subtable) {
-                table_filter(r, t->rows[i].subtable, md);
-                keep = t->rows[i].subtable->row_count > 0;
-            }
-            if (keep) t->rows[k++] = t->rows[i];
-        }
-        t->row_count = k;
-    }
-    if (r->sort_column) {
-        struct sort_ctx s = {strcmp(r->sort_column, "label") == 0 ? -1 : column_index(t, r->sort_column),
-                             r->sort_ascending};
-        size_t n = t->row_count;
-        if (n && is_others(t, n - 1)) n--; /* "Others" stays last */
-        if (s.column >= 0 || strcmp(r->sort_column, "label") == 0)
-            qsort_r(t->rows, n, sizeof *t->rows, row_order, &s);
-    }
-    for (size_t i = 0; i < t->row_count; i++)
-        if (t->rows[i].subtable && !r->pattern) table_filter(r, t->rows[i].subtable, md);
+    if (r->pattern) table_match(r, t, md);
+    if (r->sort_column) table_sort(r, t);
 }
 
 /* ---- output ---- */
@@ -429,19 +451,30 @@ static void json_value(struct buf *b, enum report_format f, double v)
     else buf_printf(b, "%.2f", v);
 }
 
-static void json_table(struct request *r, const struct report_table *t, int64_t *next_id,
-                       bool top, const struct report_table *compared);
+static void json_table(struct request *r, const struct report_table *t, bool top,
+                       const struct report_table *compared);
 
-static const struct report_row *row_by_label(const struct report_table *t, const char *label)
+static const char *row_extra(const struct report_row *row, const char *name)
+{
+    for (size_t e = 0; e < row->extra_count; e++)
+        if (strcmp(row->extras[e].name, name) == 0) return row->extras[e].value;
+    return "";
+}
+
+/* The compared period's row for row: same label and same code (two
+ * "Google" rows, organic and paid, are different rows). */
+static const struct report_row *row_match(const struct report_table *t, const struct report_row *row)
 {
     if (!t) return NULL;
     for (size_t i = 0; i < t->row_count; i++)
-        if (strcmp(t->rows[i].label, label) == 0) return &t->rows[i];
+        if (strcmp(t->rows[i].label, row->label) == 0 &&
+            strcmp(row_extra(&t->rows[i], "code"), row_extra(row, "code")) == 0)
+            return &t->rows[i];
     return NULL;
 }
 
 static void json_row(struct request *r, const struct report_table *t, const struct report_row *row,
-                     int64_t *next_id, const struct report_row *compared)
+                     const struct report_row *compared)
 {
     struct buf *b = &r->out;
     buf_putc(b, '{');
@@ -476,47 +509,30 @@ static void json_row(struct request *r, const struct report_table *t, const stru
         first = false;
     }
     if (row->subtable) {
-        int64_t id = (*next_id)++;
+        buf_printf(b, "%s\"idsubdatatable\":%u", first ? "" : ",", row->subtable_id);
         if (r->expanded) {
-            buf_printf(b, "%s\"idsubdatatable\":%" PRId64 ",\"subtable\":", first ? "" : ",", id);
-            json_table(r, row->subtable, next_id, false, NULL);
-        } else {
-            buf_printf(b, "%s\"idsubdatatable\":%" PRId64, first ? "" : ",", id);
-            /* Ids stay depth-first: skip the ids below this row. */
-            int64_t skip = 0;
-            find_subtable(row->subtable, -1, &skip);
-            *next_id += skip;
+            buf_puts(b, ",\"subtable\":");
+            json_table(r, row->subtable, false, NULL);
         }
     }
     buf_putc(b, '}');
 }
 
-static void json_table(struct request *r, const struct report_table *t, int64_t *next_id,
-                       bool top, const struct report_table *compared)
+static void json_table(struct request *r, const struct report_table *t, bool top,
+                       const struct report_table *compared)
 {
     struct buf *b = &r->out;
     if (t->single) {
-        json_row(r, t, &t->rows[0], next_id, compared ? &compared->rows[0] : NULL);
+        json_row(r, t, &t->rows[0], compared ? &compared->rows[0] : NULL);
         return;
     }
     size_t from = top ? (size_t)r->offset : 0;
     size_t end = t->row_count;
     if (top && r->limit >= 0 && from + (size_t)r->limit < end) end = from + (size_t)r->limit;
     buf_putc(b, '[');
-    for (size_t i = 0; i < t->row_count; i++) {
-        bool shown = i >= from && i < end;
-        if (!shown) {
-            /* Hidden rows keep their subtable ids: idSubtable stays stable
-             * whatever the paging. */
-            if (t->rows[i].subtable) {
-                int64_t skip = 1;
-                find_subtable(t->rows[i].subtable, -1, &skip);
-                *next_id += skip;
-            }
-            continue;
-        }
+    for (size_t i = from; i < end; i++) {
         if (i > from) buf_putc(b, ',');
-        json_row(r, t, &t->rows[i], next_id, row_by_label(compared, t->rows[i].label));
+        json_row(r, t, &t->rows[i], row_match(compared, &t->rows[i]));
     }
     buf_putc(b, ']');
 }
@@ -549,11 +565,27 @@ static void sv_value(struct buf *b, enum report_format f, double v)
     else buf_printf(b, "%.2f", v);
 }
 
+/* The extra columns of a table: every name any row has, in order of
+ * first appearance, so rows without one still line up. */
+static size_t sv_extra_names(const struct report_table *t, const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->row_count; i++)
+        for (size_t e = 0; e < t->rows[i].extra_count; e++) {
+            size_t k = 0;
+            while (k < n && strcmp(names[k], t->rows[i].extras[e].name) != 0) k++;
+            if (k == n && n < max) names[n++] = t->rows[i].extras[e].name;
+        }
+    return n;
+}
+
 static void sv_table(struct request *r, const struct report_table *t, const char *date,
                      bool header)
 {
     struct buf *b = &r->out;
     char sep = r->format == OUT_TSV ? '\t' : ',';
+    const char *extras[2 * REPORT_MAX_EXTRAS];
+    size_t extra_count = sv_extra_names(t, extras, 2 * REPORT_MAX_EXTRAS);
     if (header) {
         bool first = true;
         if (r->multi) {
@@ -561,7 +593,8 @@ static void sv_table(struct request *r, const struct report_table *t, const char
             first = false;
         }
         if (!t->single) {
-            buf_printf(b, "%slabel", first ? "" : (char[]){sep, 0});
+            if (!first) buf_putc(b, sep);
+            buf_puts(b, "label");
             first = false;
         }
         for (size_t c = 0; c < t->column_count; c++) {
@@ -569,9 +602,7 @@ static void sv_table(struct request *r, const struct report_table *t, const char
             buf_puts(b, t->columns[c].name);
             first = false;
         }
-        if (t->row_count)
-            for (size_t e = 0; e < t->rows[0].extra_count; e++)
-                buf_printf(b, "%c%s", sep, t->rows[0].extras[e].name);
+        for (size_t e = 0; e < extra_count; e++) buf_printf(b, "%c%s", sep, extras[e]);
         buf_putc(b, '\n');
     }
     size_t from = t->single ? 0 : (size_t)r->offset, end = t->row_count;
@@ -593,9 +624,9 @@ static void sv_table(struct request *r, const struct report_table *t, const char
             sv_value(b, t->columns[c].format, row->values[c]);
             first = false;
         }
-        for (size_t e = 0; e < row->extra_count; e++) {
+        for (size_t e = 0; e < extra_count; e++) {
             buf_putc(b, sep);
-            sv_string(b, row->extras[e].value, sep);
+            sv_string(b, row_extra(row, extras[e]), sep);
         }
         buf_putc(b, '\n');
     }
@@ -623,9 +654,10 @@ static int run_table(struct request *r, const struct period *p, struct report_ta
     set_range(r, p);
     int rc = report_run(&r->q, r->method, &r->arena, out, r->err, sizeof r->err);
     if (rc) return rc;
+    uint32_t next = 1;
+    number_subtables(*out, &next);
     if (r->id_subtable > 0) {
-        int64_t next = 1;
-        struct report_table *sub = find_subtable(*out, r->id_subtable, &next);
+        struct report_table *sub = find_subtable(*out, r->id_subtable);
         if (!sub) {
             snprintf(r->err, sizeof r->err, "idSubtable %" PRId64 " does not exist in this report",
                      r->id_subtable);
@@ -653,15 +685,13 @@ static int run_report(struct api *api, struct request *r)
         if (rc) break;
         table_filter(r, t, md);
         if (compared) table_filter(r, compared, md);
-        int64_t next_id = 1;
-        if (r->id_subtable > 0) next_id = r->id_subtable + 1;
         if (r->format == OUT_JSON) {
             if (r->multi) {
                 if (i) buf_putc(&r->out, ',');
                 buf_json_string(&r->out, r->periods[i].label);
                 buf_putc(&r->out, ':');
             }
-            json_table(r, t, &next_id, true, compared);
+            json_table(r, t, true, compared);
         } else {
             sv_table(r, t, r->periods[i].label, i == 0);
         }
@@ -826,9 +856,10 @@ void reporting_handle(struct api *api, const struct track_params *params, const 
         request_free(&r);
         return;
     }
-    /* Live methods work without a period: default to everything. */
+    /* Live methods and metadata work without a period: everything. */
     struct track_params with_defaults;
-    if (is_live(method) || strcmp(method, "API.getReportMetadata") == 0) {
+    bool no_period = !param(params, "period") && !param(params, "date");
+    if (no_period && (is_live(method) || strcmp(method, "API.getReportMetadata") == 0)) {
         track_params_init(&with_defaults, &r.arena);
         track_params_add(&with_defaults, "period", "range");
         track_params_add(&with_defaults, "date", "1970-01-02,today");
@@ -843,10 +874,11 @@ void reporting_handle(struct api *api, const struct track_params *params, const 
         request_free(&r);
         return;
     }
-    int rc;
+    int rc = 0;
     if (strcmp(method, "API.getReportMetadata") == 0) {
-        reports_metadata(api, &r);
-        rc = 0;
+        if (r.format == OUT_JSON) reports_metadata(api, &r);
+        else rc = -EINVAL;
+        snprintf(r.err, sizeof r.err, "API.getReportMetadata answers in format=json only");
     } else {
         rc = is_live(method) ? run_live(api, &r) : run_report(api, &r);
     }

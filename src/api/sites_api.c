@@ -63,11 +63,10 @@ static void get_site(struct api *api, const struct track_params *p, struct api_r
         answer_api_error(resp, 400, "idSite: no such site");
         return;
     }
+    /* One object, as Matomo answers: the log importer reads site['main_url']. */
     struct buf b;
     buf_init(&b);
-    buf_putc(&b, '[');
     site_json(&b, site);
-    buf_putc(&b, ']');
     answer_json(resp, &b);
     buf_free(&b);
 }

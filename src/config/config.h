@@ -47,7 +47,7 @@ int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out,
 bool timezone_valid(const char *name);
 
 /* ---- who may do what ----
- * Ordered: each level allows what the ones below it do. */
+ * Ordered: each level allows everything the lower ones do. */
 enum access {
     ACCESS_NONE,
     ACCESS_VIEW,      /* read the site's reports */

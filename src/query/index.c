@@ -77,7 +77,7 @@ uint32_t dict_find(const struct dict *d, const char *s)
     for (size_t i = hash_string(s, len) & (d->slot_cap - 1); d->slots[i];
          i = (i + 1) & (d->slot_cap - 1)) {
         const char *t = dict_str(d, d->slots[i]);
-        if (memcmp(t, s, len + 1) == 0) return d->slots[i];
+        if (strcmp(t, s) == 0) return d->slots[i];
     }
     return INDEX_NONE;
 }
@@ -88,7 +88,7 @@ static uint32_t dict_intern(struct dict *d, const char *s)
     size_t len = strlen(s);
     size_t i = hash_string(s, len) & (d->slot_cap - 1);
     for (; d->slots[i]; i = (i + 1) & (d->slot_cap - 1))
-        if (memcmp(dict_str(d, d->slots[i]), s, len + 1) == 0) return d->slots[i];
+        if (strcmp(dict_str(d, d->slots[i]), s) == 0) return d->slots[i];
     size_t cap = d->cap;
     d->offsets = grow(d->offsets, &cap, (size_t)d->count + 1, sizeof *d->offsets);
     d->cap = (uint32_t)cap;
@@ -274,6 +274,9 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
                               const struct hit *h)
 {
     uint64_t *found = visit_lookup(index, h->visit_id);
+    /* A visit id is one site's; one seen under another site (a data folder
+     * assembled from others) starts a visit of its own here. */
+    if (found && ((*found - 1) >> 32) != slot) found = NULL;
     if (found) {
         uint32_t row = (uint32_t)(*found - 1);
         /* A visit's start hit read after a later one (a delta segment

@@ -241,6 +241,7 @@ struct report_row {
     struct report_extra extras[REPORT_MAX_EXTRAS];
     size_t extra_count;
     struct report_table *subtable;
+    uint32_t subtable_id;             /* set by the API: depth-first, before any filter */
 };
 struct report_table {
     const struct report_column *columns;

@@ -189,6 +189,30 @@ struct group_spec {
     int segment_dimension;    /* for the "segment" column, -1 none */
 };
 
+/* Matomo's operating system families: iPadOS is iOS, every Linux is
+ * GNU/Linux. */
+static const char *os_family(const char *os)
+{
+    static const char *const families[][2] = {
+        {"iPadOS", "iOS"},     {"watchOS", "iOS"},      {"tvOS", "iOS"},
+        {"Mac OS X", "Mac"},   {"macOS", "Mac"},        {"Mac OS", "Mac"},
+        {"Linux", "GNU/Linux"}, {"Ubuntu", "GNU/Linux"}, {"Fedora", "GNU/Linux"},
+        {"Debian", "GNU/Linux"}, {"Arch Linux", "GNU/Linux"}, {"Linux Mint", "GNU/Linux"},
+        {"ChromeOS", "Chrome OS"},
+    };
+    if (strncmp(os, "Windows", 7) == 0) return "Windows";
+    for (size_t i = 0; i < COUNT(families); i++)
+        if (strcmp(families[i][0], os) == 0) return families[i][1];
+    return os;
+}
+
+static uint64_t hash_text(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return hash_mix64(h);
+}
+
 static const char *dict_text(const struct report_context *ctx, uint32_t id)
 {
     return dict_str(&ctx->index->dict, id);
@@ -261,7 +285,7 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
     case G_BROWSER: k1 = t[VT_BROWSER]; break;
     case G_BROWSER_VERSION: k1 = (uint64_t)t[VT_BROWSER] << 32 | t[VT_BROWSER_VERSION]; break;
     case G_ENGINE: k1 = t[VT_BROWSER_ENGINE]; break;
-    case G_OS: k1 = t[VT_OS]; break;
+    case G_OS: k1 = hash_text(os_family(dict_text(ctx, t[VT_OS]))); break;
     case G_OS_VERSION: k1 = (uint64_t)t[VT_OS] << 32 | t[VT_OS_VERSION]; break;
     case G_RESOLUTION: k1 = t[VT_RESOLUTION]; break;
     case G_REFERRER_TYPE:
@@ -389,7 +413,10 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             const char *version = dict_text(ctx, t[g == G_OS_VERSION ? VT_OS_VERSION : VT_BROWSER_VERSION]);
             a = dict_text(ctx, nid);
             en->label = *a ? (*version ? label_printf(arena, "%s %s", a, version) : a) : "Unknown";
-            en->segment = row_segment(arena, g == G_OS_VERSION ? "operatingSystemVersion" : "browserVersion", version);
+            /* The name and the version: "131" alone is Chrome's and Edge's. */
+            en->segment = label_printf(arena, "%s;%s",
+                                       row_segment(arena, g == G_OS_VERSION ? "operatingSystemName" : "browserName", a),
+                                       row_segment(arena, g == G_OS_VERSION ? "operatingSystemVersion" : "browserVersion", version));
             break;
         }
         case G_ENGINE:
@@ -398,10 +425,10 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             en->segment = row_segment(arena, "browserEngine", a);
             break;
         case G_OS:
-            a = dict_text(ctx, t[VT_OS]);
+            a = os_family(dict_text(ctx, t[VT_OS]));
             en->label = known(a);
             en->code = *a ? report_os_code(a) : NULL;
-            en->segment = row_segment(arena, "operatingSystemName", a);
+            en->segment = row_segment(arena, "operatingSystemCode", report_os_code(a));
             break;
         case G_RESOLUTION:
             a = dict_text(ctx, t[VT_RESOLUTION]);
@@ -417,7 +444,9 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             a = dict_text(ctx, t[VT_REFERRER_NAME]);
             en->label = v->referrer_type == REFERRER_DIRECT ? "Direct Entry" : known(a);
             en->code = referrer_type_name(v->referrer_type);
-            en->segment = row_segment(arena, "referrerName", a);
+            en->segment = label_printf(arena, "%s;%s",
+                                       row_segment(arena, "referrerType", referrer_type_name(v->referrer_type)),
+                                       row_segment(arena, "referrerName", a));
             break;
         case G_SEARCH_ENGINES:
         case G_WEBSITES:

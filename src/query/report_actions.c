@@ -222,7 +222,6 @@ static void walk_pages(struct walk *w, uint32_t row)
     const struct site_index *s = w->ctx->site;
     const struct visit_row *v = &s->visits[row];
     bool titles = is_title_report(w->which);
-    bool entry_only = w->which == AR_ENTRY_URLS || w->which == AR_ENTRY_TITLES;
     uint32_t seen = 0, previous = INDEX_NONE;
     /* Each pageview is added when the next one is found: its time on page
      * runs until then (the last one's until the visit's last hit). */
@@ -235,7 +234,7 @@ static void walk_pages(struct walk *w, uint32_t row)
             double seconds = (double)((until > p->time_ms ? until - p->time_ms : 0) / 1000);
             add_pageview(w, page_leaf(w, titles ? p->b : p->a), row, seconds, seen == 1, !a);
         }
-        if (!a || (entry_only && seen == 1)) break;
+        if (!a) break;
         seen++;
         previous = i;
     }

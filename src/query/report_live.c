@@ -318,6 +318,7 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
         return -ENOENT;
     }
     uint64_t actions = 0, pageviews = 0, converted = 0, duration = 0;
+    uint64_t outlinks = 0, downloads = 0, searches = 0, events = 0;
     double revenue = 0;
     struct tally_item devices[32], countries[64];
     size_t device_count = 0, country_count = 0;
@@ -329,6 +330,13 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
         converted += (v->flags & VISIT_CONVERTED) != 0;
         duration += (uint64_t)((v->end_ms - ctx.site->visit_start[rows[i]]) / 1000);
         revenue += v->revenue;
+        for (uint32_t a = v->first_action; a != INDEX_NONE; a = ctx.site->actions[a].next) {
+            int kind = ctx.site->actions[a].kind;
+            outlinks += kind == HIT_OUTLINK;
+            downloads += kind == HIT_DOWNLOAD;
+            searches += kind == HIT_SITE_SEARCH;
+            events += kind == HIT_EVENT;
+        }
         tally_add(devices, &device_count, 32, v->text[VT_DEVICE_TYPE]);
         tally_add(countries, &country_count, 64, v->text[VT_COUNTRY]);
         if (!*user_id) user_id = text(&ctx, v->text[VT_USER_ID]);
@@ -337,9 +345,11 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
     json_key_string(json, "userId", user_id);
     buf_printf(json,
                ",\"totalVisits\":%zu,\"totalVisitDuration\":%" PRIu64 ",\"totalActions\":%" PRIu64
-               ",\"totalPageViews\":%" PRIu64 ",\"totalConversions\":%" PRIu64
+               ",\"totalPageViews\":%" PRIu64 ",\"totalOutlinks\":%" PRIu64
+               ",\"totalDownloads\":%" PRIu64 ",\"totalSearches\":%" PRIu64
+               ",\"totalEvents\":%" PRIu64 ",\"totalConversions\":%" PRIu64
                ",\"totalRevenue\":",
-               n, duration, actions, pageviews, converted);
+               n, duration, actions, pageviews, outlinks, downloads, searches, events, converted);
     json_number(json, revenue);
     buf_puts(json, ",\"firstVisit\":");
     visit_summary_json(&ctx, rows[n - 1], json);

@@ -6,6 +6,7 @@
  * LIKE of Matomo's database does. */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ struct cond_plan {
     enum segment_op op;    /* what each value is compared with */
     bool negated;          /* the visit matches when no action does */
     uint8_t *memo;
-    char dim_key[16]; /* "\"N\":" for dimensionN */
+    char dim_key[16]; /* "N" for dimensionN */
 };
 
 struct segment_plan {
@@ -96,22 +97,19 @@ static bool memo_matches(struct segment_plan *p, struct cond_plan *cp, uint32_t 
     return m == 2;
 }
 
-/* dimensions is {"1":"value",...} (track's normalised JSON). */
-static bool dimension_value(const char *json, const char *key, char *out, size_t outlen)
+/* dimensionN: the value under "N" of a hit's dimensions JSON ({"1":"v"}),
+ * decided once per distinct JSON string through the memo. */
+static bool dimension_matches(struct segment_plan *p, struct cond_plan *cp, uint32_t id)
 {
-    const char *p = strstr(json, key);
-    out[0] = '\0';
-    if (!p) return false;
-    p += strlen(key);
-    if (*p != '"') return false;
-    p++;
-    size_t n = 0;
-    for (; *p && *p != '"' && n + 1 < outlen; p++) {
-        if (*p == '\\' && p[1]) p++;
-        out[n++] = *p;
+    uint8_t m = cp->memo[id];
+    if (!m) {
+        json_t *root = json_loads(dict_str(&p->ctx->index->dict, id), 0, NULL);
+        const char *value = json_string_value(json_object_get(root, cp->dim_key));
+        m = text_matches(cp->op, cp->c->value, value ? value : "") ? 2 : 1;
+        json_decref(root);
+        cp->memo[id] = m;
     }
-    out[n] = '\0';
-    return true;
+    return m == 2;
 }
 
 static bool action_matches(struct segment_plan *p, struct cond_plan *cp, const struct action_row *a)
@@ -185,12 +183,8 @@ static bool action_matches(struct segment_plan *p, struct cond_plan *cp, const s
             return cp->op == SEGMENT_EQ && present;
         }
         return false;
-    case SEGMENT_DIM_DIMENSION: {
-        char value[1024];
-        dimension_value(dict_str(&p->ctx->index->dict, a->dimensions), cp->dim_key, value,
-                        sizeof value);
-        return text_matches(cp->op, c->value, value);
-    }
+    case SEGMENT_DIM_DIMENSION:
+        return dimension_matches(p, cp, a->dimensions);
     default:
         return false;
     }
@@ -209,7 +203,8 @@ static const struct {
 static const struct {
     const char *name, *code;
 } os_codes[] = {
-    {"Windows", "WIN"}, {"Mac OS X", "MAC"}, {"macOS", "MAC"},  {"Linux", "LIN"},
+    {"Windows", "WIN"}, {"Mac OS X", "MAC"}, {"macOS", "MAC"},  {"Mac", "MAC"},
+    {"Linux", "LIN"},   {"GNU/Linux", "LIN"}, {"iPadOS", "IOS"},
     {"Ubuntu", "UBT"},  {"Android", "AND"},  {"iOS", "IOS"},    {"Chrome OS", "COS"},
     {"ChromeOS", "COS"}, {"Fedora", "FED"},  {"Debian", "DEB"}, {"FreeBSD", "BSD"},
 };
@@ -223,6 +218,7 @@ const char *report_browser_code(const char *name)
 
 const char *report_os_code(const char *name)
 {
+    if (strncmp(name, "Windows", 7) == 0) return "WIN";
     for (size_t i = 0; i < sizeof os_codes / sizeof *os_codes; i++)
         if (strcmp(os_codes[i].name, name) == 0) return os_codes[i].code;
     return *name ? "UNK" : "";
@@ -353,7 +349,7 @@ int segment_plan_create(const struct report_context *ctx, struct segment_plan **
                 cp->op = cp->op == SEGMENT_NE ? SEGMENT_EQ : SEGMENT_CONTAINS;
                 cp->negated = true;
             }
-            snprintf(cp->dim_key, sizeof cp->dim_key, "\"%u\":", cp->c->dimension_index);
+            snprintf(cp->dim_key, sizeof cp->dim_key, "%u", cp->c->dimension_index);
             cp->memo = calloc(words ? words : 1, 1);
             if (!cp->memo) {
                 segment_plan_free(p);
