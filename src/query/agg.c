@@ -57,12 +57,9 @@ static bool pairs_add(struct agg_pairs *p, uint32_t entry, uint64_t id)
     return true;
 }
 
-void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count)
+void agg_init(struct agg *g, struct arena *arena)
 {
-    *g = (struct agg){.arena = arena,
-                      .slot_cap = 256,
-                      .required_metric = -1,
-                      .visitor_count = visitor_count};
+    *g = (struct agg){.arena = arena, .slot_cap = 256, .required_metric = -1};
     g->slots = xcalloc(g->slot_cap, sizeof *g->slots);
     pairs_init(&g->users);
 }
@@ -127,31 +124,18 @@ bool agg_first_in_visit(struct agg *g, uint32_t e, uint32_t row)
 void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor)
 {
     if (g->seen_count == g->seen_cap) {
-        g->seen_cap = g->seen_cap ? g->seen_cap * 2 : 4096;
+        g->seen_cap = g->seen_cap ? g->seen_cap * 2 : 1 << 16;
         g->seen = realloc(g->seen, g->seen_cap * sizeof *g->seen);
         if (!g->seen) abort();
     }
     g->seen[g->seen_count++] = (uint64_t)visitor << 32 | e;
 }
 
-/* Sorts seen by visitor (counting sort on the ordinal), then counts each
- * entry's distinct visitors with a marker per entry. */
+/* Sorts seen by visitor (a radix sort on the upper half), then counts
+ * each entry's distinct visitors with a marker per entry. */
 static void count_distinct_visitors(struct agg *g)
 {
-    uint32_t *start = xcalloc((size_t)g->visitor_count + 1, sizeof *start);
-    uint64_t *sorted = xcalloc(g->seen_count, sizeof *sorted);
-    for (size_t i = 0; i < g->seen_count; i++) {
-        uint32_t v = (uint32_t)(g->seen[i] >> 32);
-        if (v < g->visitor_count) start[v + 1]++;
-    }
-    for (size_t v = 1; v <= g->visitor_count; v++) start[v] += start[v - 1];
-    for (size_t i = 0; i < g->seen_count; i++) {
-        uint32_t v = (uint32_t)(g->seen[i] >> 32);
-        if (v < g->visitor_count) sorted[start[v]++] = g->seen[i];
-    }
-    free(start);
-    free(g->seen);
-    g->seen = sorted;
+    index_radix_sort(g->seen, g->seen_count, 32);
     for (size_t i = 0; i < g->seen_count; i++) {
         uint32_t e = (uint32_t)g->seen[i], v = (uint32_t)(g->seen[i] >> 32);
         struct agg_entry *en = &g->entries[e];
@@ -172,8 +156,9 @@ void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, 
     if (v->actions <= 1) m[M_BOUNCES]++;
     if (v->flags & VISIT_CONVERTED) m[M_CONVERTED]++;
     m[M_PAGEVIEWS] += v->pageviews;
+    m[M_UNIQ_PAGEVIEWS] += v->uniq_pageviews;
     agg_add_visitor(g, e, v->visitor);
-    if (v->text[VT_USER_ID] && pairs_add(&g->users, e, v->text[VT_USER_ID])) m[M_USERS]++;
+    if (v->user_id && pairs_add(&g->users, e, v->user_id)) m[M_USERS]++;
 }
 
 /* ---- tables ---- */
@@ -327,7 +312,7 @@ static struct report_table *build_flat(struct agg *g, const struct tree *t,
                                        int sort_metric, const char *separator, size_t truncate)
 {
     struct agg flat;
-    agg_init(&flat, g->arena, g->visitor_count);
+    agg_init(&flat, g->arena);
     flat.required_metric = g->required_metric;
     for (size_t i = 0; i < g->count; i++) {
         if (t->first_child[i] != INDEX_NONE) continue;

@@ -6,24 +6,25 @@
 
 #include "report.h"
 
+/* Ordered so that what one pageview or one visit updates sits together. */
 enum agg_metric {
+    M_HITS,
+    M_TIME,            /* seconds spent on pages */
     M_VISITS,
-    M_UNIQ_VISITORS,
-    M_USERS,
+    M_EXIT_VISITS,
+    M_ENTRY_VISITS,
+    M_ENTRY_ACTIONS,
+    M_ENTRY_LENGTH,
+    M_ENTRY_BOUNCES,
     M_ACTIONS,
     M_MAX_ACTIONS,
     M_LENGTH,          /* seconds */
     M_BOUNCES,
     M_CONVERTED,
     M_PAGEVIEWS,
+    M_UNIQ_VISITORS,
+    M_USERS,
     M_UNIQ_PAGEVIEWS,
-    M_HITS,
-    M_TIME,            /* seconds spent on pages */
-    M_ENTRY_VISITS,
-    M_ENTRY_ACTIONS,
-    M_ENTRY_LENGTH,
-    M_ENTRY_BOUNCES,
-    M_EXIT_VISITS,
     M_VALUE_SUM,
     M_VALUE_MIN,
     M_VALUE_MAX,
@@ -34,15 +35,16 @@ enum agg_metric {
 };
 
 struct agg_entry {
-    uint64_t k1, k2;
-    uint32_t parent;       /* INDEX_NONE for top rows */
+    /* First what a pageview or a visit updates: one cache line. */
     uint32_t last_visit;   /* visit row + 1 that last counted here */
     uint32_t last_visitor; /* visitor ordinal + 1 that last counted here */
+    double m[M_COUNT];
+    uint64_t k1, k2;
+    uint32_t parent;       /* INDEX_NONE for top rows */
     const char *label;
     const char *code;      /* extra "code" column, or NULL */
     const char *url;       /* extra "url" column, or NULL */
     const char *segment;   /* extra "segment" column, or NULL */
-    double m[M_COUNT];
 };
 
 struct agg_pairs {         /* exact set of (entry, id): distinct users */
@@ -62,13 +64,11 @@ struct agg {
      * visitors per entry (and for "Others") in sequential passes */
     uint64_t *seen;
     size_t seen_count, seen_cap;
-    uint32_t visitor_count; /* ordinals are below it */
     struct arena *arena;   /* labels */
     int required_metric;   /* tables leave out entries where it is 0; -1: none */
 };
 
-/* visitor_count: the site's (struct site_index), bounds visitor ordinals. */
-void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count);
+void agg_init(struct agg *g, struct arena *arena);
 void agg_free(struct agg *g);
 /* The entry for (k1, k2, parent); *created says whether it is new (its
  * label is then the caller's to set). */

@@ -264,6 +264,7 @@ static void visit_set_dimensions(struct index *index, struct site_index *s, stru
 #define VISIT_TEXT_SET(column, field) v->text[VT_##column] = dict_intern(&index->dict, h->field);
     VISIT_TEXT_COLUMNS(VISIT_TEXT_SET)
 #undef VISIT_TEXT_SET
+    v->user_id = dict_intern(&index->dict, h->user_id);
     char resolution[32] = "";
     if (h->screen_width && h->screen_height)
         snprintf(resolution, sizeof resolution, "%ux%u", h->screen_width, h->screen_height);
@@ -286,7 +287,7 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
             visit_set_dimensions(index, s, v, h);
             if (h->time_ms < s->visit_start[row]) {
                 s->visit_start[row] = h->time_ms;
-                if (row < s->sorted_visits) s->sorted_visits = row;
+                if (row < s->compacted_visits) s->starts_moved = true;
             }
         }
         return row;
@@ -301,8 +302,6 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
                             .last_action = INDEX_NONE,
                             .end_ms = h->time_ms};
     s->visit_start[row] = h->time_ms;
-    if (s->sorted_visits == row && (row == 0 || s->visit_start[row - 1] <= h->time_ms))
-        s->sorted_visits = row + 1;
     visit_set_dimensions(index, s, v, h);
     visit_map_put(index, h->visit_id, ((uint64_t)slot << 32 | row) + 1);
     return row;
@@ -387,6 +386,11 @@ int index_add(struct index *index, const struct hit *h)
     if (hit_kind_is_action(h->kind)) v->actions++;
     if (h->kind == HIT_PAGEVIEW) {
         v->pageviews++;
+        /* Unique pageviews: a URL not viewed before in this visit. */
+        bool repeat = false;
+        for (uint32_t i = v->first_action; i != ai && !repeat; i = s->actions[i].next)
+            repeat = s->actions[i].kind == HIT_PAGEVIEW && s->actions[i].a == a->a;
+        v->uniq_pageviews += !repeat;
         if (v->pageviews == 1) {
             v->entry_url = a->a;
             v->entry_title = a->b;
@@ -404,41 +408,95 @@ int index_add(struct index *index, const struct hit *h)
     return 0;
 }
 
-/* Rewrites a site's actions so that each visit's actions are contiguous,
- * in visit order: reports then walk visits and their actions as two
- * sequential streams instead of chasing chains across memory. */
-static void site_compact(struct site_index *s)
+/* 11-bit digits: 2048 counters and write positions stay in the cache. */
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+
+void index_radix_sort(uint64_t *keys, size_t n, unsigned from_bit)
 {
-    if (!s->action_count) return;
-    struct action_row *sorted = malloc(s->action_cap * sizeof *sorted);
-    if (!sorted) abort();
+    uint64_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] > max) max = keys[i];
+    uint64_t *buffer = malloc((n ? n : 1) * sizeof *buffer);
+    uint32_t count[RADIX_SIZE + 1];
+    if (!buffer) abort();
+    /* Passes alternate between the two arrays; an odd count ends in the
+     * buffer and is copied back once. */
+    uint64_t *from = keys, *to = buffer;
+    for (unsigned shift = from_bit; shift < 64 && (max >> shift); shift += RADIX_BITS) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) count[((from[i] >> shift) & (RADIX_SIZE - 1)) + 1]++;
+        for (size_t d = 1; d <= RADIX_SIZE; d++) count[d] += count[d - 1];
+        for (size_t i = 0; i < n; i++) to[count[(from[i] >> shift) & (RADIX_SIZE - 1)]++] = from[i];
+        uint64_t *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != keys) memcpy(keys, from, n * sizeof *keys);
+    free(buffer);
+}
+
+/* Reorders a site for reading: visits by start second, each visit's
+ * actions contiguous and in visit order. A period is then one run of
+ * visits and one run of actions, read in memory order. */
+static void site_compact(struct index *index, struct site_index *s, size_t slot)
+{
+    size_t n = s->visit_count;
+    int64_t min_s = INT64_MAX;
+    for (size_t r = 0; r < n; r++)
+        if (s->visit_start[r] / 1000 < min_s) min_s = s->visit_start[r] / 1000;
+    /* (start second - earliest) << 32 | row: sorted, the rows in start order */
+    uint64_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) abort();
+    for (size_t r = 0; r < n; r++) order[r] = (uint64_t)(s->visit_start[r] / 1000 - min_s) << 32 | r;
+    index_radix_sort(order, n, 32);
+
+    struct visit_row *visits = malloc((s->visit_cap ? s->visit_cap : 1) * sizeof *visits);
+    int64_t *starts = malloc((s->visit_cap ? s->visit_cap : 1) * sizeof *starts);
+    struct action_row *actions = malloc((s->action_cap ? s->action_cap : 1) * sizeof *actions);
+    if (!visits || !starts || !actions) abort();
     uint32_t k = 0;
-    for (size_t row = 0; row < s->visit_count; row++) {
-        struct visit_row *v = &s->visits[row];
-        if (v->first_action == INDEX_NONE) continue;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t from = (uint32_t)order[r];
+        struct visit_row v = s->visits[from];
+        starts[r] = s->visit_start[from];
         uint32_t first = k;
-        for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
-            sorted[k] = s->actions[i];
-            sorted[k].next = k + 1;
+        for (uint32_t i = v.first_action; i != INDEX_NONE; i = s->actions[i].next) {
+            actions[k] = s->actions[i];
+            actions[k].visit = (uint32_t)r;
+            actions[k].next = k + 1;
             k++;
         }
-        sorted[k - 1].next = INDEX_NONE;
-        v->first_action = first;
-        v->last_action = k - 1;
+        if (k > first) {
+            actions[k - 1].next = INDEX_NONE;
+            v.first_action = first;
+            v.last_action = k - 1;
+        }
+        visits[r] = v;
+        uint64_t *value = visit_lookup(index, v.visit_id);
+        if (value && ((*value - 1) >> 32) == slot) *value = ((uint64_t)slot << 32 | r) + 1;
     }
+    free(order);
+    free(s->visits);
+    free(s->visit_start);
     free(s->actions);
-    s->actions = sorted;
+    s->visits = visits;
+    s->visit_start = starts;
+    s->actions = actions;
+    s->compacted_visits = n;
     s->compacted_actions = s->action_count;
+    s->starts_moved = false;
 }
 
 void index_compact(struct index *index, bool only_if_worth_it)
 {
     for (size_t i = 0; i < index->site_count; i++) {
         struct site_index *s = &index->sites[i];
-        /* Worth it once the tail appended since the last compaction is an
-         * eighth of the whole: the cost is amortised over many appends. */
-        if (only_if_worth_it && (s->action_count - s->compacted_actions) * 8 < s->action_count)
-            continue;
-        site_compact(s);
+        /* Worth it once an eighth of the visits or actions arrived since
+         * the last compaction: the cost is amortised over many appends. */
+        bool worth = s->starts_moved || (s->visit_count - s->compacted_visits) * 8 >= s->visit_count ||
+                     (s->action_count - s->compacted_actions) * 8 >= s->action_count;
+        if (only_if_worth_it && !worth) continue;
+        site_compact(index, s, i);
     }
 }

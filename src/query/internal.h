@@ -50,8 +50,7 @@ static inline const char *dict_str(const struct dict *d, uint32_t id)
     X(CAMPAIGN_CONTENT, campaign_content)                                                \
     X(CAMPAIGN_ID, campaign_id)                                                          \
     X(CAMPAIGN_GROUP, campaign_group)                                                    \
-    X(CAMPAIGN_PLACEMENT, campaign_placement)                                            \
-    X(USER_ID, user_id)
+    X(CAMPAIGN_PLACEMENT, campaign_placement)
 
 enum visit_text {
 #define VISIT_TEXT_ENUM(column, field) VT_##column,
@@ -70,20 +69,24 @@ enum visit_flag {
 
 #define INDEX_NONE UINT32_MAX
 
+/* What every report reads comes first, in the row's first cache line
+ * (rows are 64-byte aligned): a scan touches one line per visit. */
 struct visit_row {
-    uint64_t visit_id, visitor_id;
+    _Alignas(64) uint32_t first_action, last_action; /* chain through action_row.next */
+    uint32_t actions, pageviews, uniq_pageviews, hits;
     uint32_t visitor;              /* dense per site: the visitor's ordinal */
     int64_t end_ms;                /* the last hit, heartbeats included */
-    uint32_t first_action, last_action; /* chain through action_row.next */
-    uint32_t actions, pageviews, hits;
+    uint32_t user_id;              /* string id, 0 none */
+    uint8_t referrer_type, flags;
+    /* the rest: dimensions and what fewer reports need */
+    uint64_t visit_id, visitor_id;
     uint32_t visit_count;
     int32_t days_since_last, days_since_first;
     int32_t local_time_s;          /* the visitor's clock at the first hit, -1 unknown */
     uint32_t entry_url, entry_title, exit_url, exit_title;
-    uint32_t text[VT_COUNT];
     uint64_t goals;                /* bit g for goal id g (1..63) converted */
     double revenue;
-    uint8_t referrer_type, flags;
+    uint32_t text[VT_COUNT];
 };
 
 /* An action's strings by kind:
@@ -109,9 +112,11 @@ struct site_index {
     int64_t *visit_start;          /* hot: every report filters on it */
     struct visit_row *visits;
     size_t visit_count, visit_cap;
-    /* visit_start[0 .. sorted_visits) never decreases: ranges are found by
-     * binary search there; visits after it (imports of old days) are scanned. */
-    size_t sorted_visits;
+    /* Rows [0, compacted_visits) are in start order (by the second): a
+     * period is a contiguous run of them, found by binary search. Rows
+     * after them arrived since index_compact, in arrival order. */
+    size_t compacted_visits;
+    bool starts_moved;             /* a compacted visit's start changed: scan them all */
     /* visitor_id -> ordinal + 1, open addressing */
     uint64_t *visitor_keys;
     uint32_t *visitor_ordinals;
@@ -132,6 +137,9 @@ struct index {
 };
 
 uint32_t dict_find(const struct dict *d, const char *s); /* INDEX_NONE when absent */
+/* Sorts keys ascending by their bits from `from_bit` up (lower bits keep
+ * their input order): LSD radix. */
+void index_radix_sort(uint64_t *keys, size_t n, unsigned from_bit);
 const struct site_index *index_site(const struct index *index, uint32_t site_id);
 
 #endif

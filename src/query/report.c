@@ -36,13 +36,13 @@ static void context_init(struct report_context *ctx, const struct report_query *
                                    .names = q->names};
 }
 
-/* First i in [0, n) with start[i] >= t. */
-static size_t lower_bound(const int64_t *start, size_t n, int64_t t)
+/* First compacted row whose visit started at or after second t. */
+static size_t first_from(const struct site_index *s, int64_t t)
 {
-    size_t lo = 0, hi = n;
+    size_t lo = 0, hi = s->compacted_visits;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (start[mid] < t) lo = mid + 1;
+        if (s->visit_start[mid] / 1000 < t) lo = mid + 1;
         else hi = mid;
     }
     return lo;
@@ -68,17 +68,23 @@ int report_select_visits(const struct report_query *q, struct report_context *ct
     struct segment_plan *plan;
     int rc = segment_plan_create(ctx, &plan);
     if (rc) return rc;
+    /* Compacted visits are in start order by the second: the whole seconds
+     * around the range, each visit then checked to the millisecond. */
+    size_t lo = 0, hi = s->compacted_visits;
+    if (!s->starts_moved) {
+        lo = first_from(s, q->from_ms / 1000 - (q->from_ms % 1000 < 0));
+        hi = first_from(s, q->to_ms / 1000 + 1);
+    }
     size_t cap = 0, n = 0;
     uint32_t *out = NULL;
-    size_t sorted = s->sorted_visits;
-    size_t from = lower_bound(s->visit_start, sorted, q->from_ms);
-    size_t to = lower_bound(s->visit_start, sorted, q->to_ms);
-    for (size_t i = from; i < to; i++)
-        if (segment_plan_matches(plan, s, (uint32_t)i)) rows_push(&out, &n, &cap, (uint32_t)i);
-    for (size_t i = sorted; i < s->visit_count; i++) {
-        int64_t t = s->visit_start[i];
-        if (t >= q->from_ms && t < q->to_ms && segment_plan_matches(plan, s, (uint32_t)i))
-            rows_push(&out, &n, &cap, (uint32_t)i);
+    for (size_t pass = 0; pass < 2; pass++) {
+        /* then the visits that arrived since the last compaction */
+        size_t from = pass ? s->compacted_visits : lo, to = pass ? s->visit_count : hi;
+        for (size_t r = from; r < to; r++) {
+            int64_t t = s->visit_start[r];
+            if (t >= q->from_ms && t < q->to_ms && segment_plan_matches(plan, s, (uint32_t)r))
+                rows_push(&out, &n, &cap, (uint32_t)r);
+        }
     }
     segment_plan_free(plan);
     *rows = out;
@@ -339,8 +345,8 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         k1 = bucket_of(days_buckets, COUNT(days_buckets), v->days_since_last);
         break;
     case G_USERS:
-        if (!t[VT_USER_ID]) return;
-        k1 = t[VT_USER_ID];
+        if (!v->user_id) return;
+        k1 = v->user_id;
         break;
     }
     uint32_t e = agg_entry(agg, k1, 0, INDEX_NONE, &created);
@@ -479,7 +485,7 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         case G_VISIT_COUNT: en->label = visit_count_buckets[k1].label; break;
         case G_DAYS_SINCE_LAST: en->label = days_buckets[k1].label; break;
         case G_USERS:
-            en->label = dict_text(ctx, t[VT_USER_ID]);
+            en->label = dict_text(ctx, v->user_id);
             en->segment = row_segment(arena, "userId", en->label);
             break;
         }
@@ -563,27 +569,6 @@ static bool fixed_order(enum grouping g)
            g == G_PAGES || g == G_VISIT_COUNT || g == G_DAYS_SINCE_LAST;
 }
 
-/* Unique pageviews: visits x distinct URLs viewed in them. */
-static double unique_pageviews(const struct report_context *ctx, const uint32_t *rows, size_t n)
-{
-    double total = 0;
-    uint32_t seen[64];
-    for (size_t i = 0; i < n; i++) {
-        const struct site_index *s = ctx->site;
-        size_t k = 0;
-        for (uint32_t a = s->visits[rows[i]].first_action; a != INDEX_NONE; a = s->actions[a].next) {
-            if (s->actions[a].kind != HIT_PAGEVIEW) continue;
-            uint32_t url = s->actions[a].a;
-            bool dup = false;
-            for (size_t j = 0; j < k && !dup; j++) dup = seen[j] == url;
-            if (dup) continue;
-            if (k < COUNT(seen)) seen[k++] = url;
-            total++;
-        }
-    }
-    return total;
-}
-
 static int visit_report(const struct report_query *q, struct report_context *ctx,
                         enum grouping g, struct arena *arena, struct report_table **out)
 {
@@ -592,7 +577,7 @@ static int visit_report(const struct report_query *q, struct report_context *ctx
     int rc = report_select_visits(q, ctx, &rows, &n);
     if (rc) return rc;
     struct agg agg;
-    agg_init(&agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
+    agg_init(&agg, arena);
     if (g == G_SUMMARY) {
         bool created;
         agg_entry(&agg, 0, 0, INDEX_NONE, &created);
@@ -600,7 +585,6 @@ static int visit_report(const struct report_query *q, struct report_context *ctx
     add_fixed_rows(&agg, g);
     for (size_t i = 0; i < n; i++) group_visit(&agg, g, ctx, rows[i]);
     if (g == G_SUMMARY) {
-        agg.entries[0].m[M_UNIQ_PAGEVIEWS] = unique_pageviews(ctx, rows, n);
         *out = agg_table(&agg, summary_columns, COUNT(summary_columns), M_VISITS, false, "", 0);
         (*out)->single = true;
     } else {
@@ -636,7 +620,7 @@ static int frequency_report(const struct report_query *q, struct report_context 
     int rc = report_select_visits(q, ctx, &rows, &n);
     if (rc) return rc;
     struct agg agg;
-    agg_init(&agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
+    agg_init(&agg, arena);
     for (int k = 0; k < 2; k++) {
         bool created;
         agg_entry(&agg, (uint64_t)k, 0, INDEX_NONE, &created);

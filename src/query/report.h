@@ -23,8 +23,8 @@ int segment_plan_create(const struct report_context *ctx, struct segment_plan **
 void segment_plan_free(struct segment_plan *p);
 bool segment_plan_matches(struct segment_plan *p, const struct site_index *s, uint32_t row);
 
-/* The visits of the query, in row order: started in the range and kept by
- * the segment. *rows is malloc'd (NULL when there is none). */
+/* The visits of the query (started in the range, kept by the segment), in
+ * row order. *rows is malloc'd (NULL when there is none). */
 int report_select_visits(const struct report_query *q, struct report_context *ctx,
                          uint32_t **rows, size_t *count);
 

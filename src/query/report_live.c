@@ -134,7 +134,7 @@ static void visit_json(const struct report_context *ctx, uint32_t site_id, uint3
     json_key_string(b, "visitEcommerceStatus", report_ecommerce_status(v));
     buf_puts(b, ",\"revenue\":");
     json_number(b, v->revenue);
-    json_key_string(b, "userId", text(ctx, t[VT_USER_ID]));
+    json_key_string(b, "userId", text(ctx, v->user_id));
     json_key_string(b, "referrerType", referrer_type_name(v->referrer_type));
     json_key_string(b, "referrerName", text(ctx, t[VT_REFERRER_NAME]));
     json_key_string(b, "referrerKeyword", text(ctx, t[VT_REFERRER_KEYWORD]));
@@ -241,7 +241,7 @@ int report_live_counters(const struct report_query *q, int64_t since_ms, struct 
     struct arena arena;
     arena_init(&arena, 0);
     struct agg distinct;
-    agg_init(&distinct, &arena, 0);
+    agg_init(&distinct, &arena);
     for (size_t i = 0; i < n; i++) {
         const struct visit_row *v = &ctx.site->visits[rows[i]];
         if (v->end_ms < since_ms) continue;
@@ -339,7 +339,7 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
         }
         tally_add(devices, &device_count, 32, v->text[VT_DEVICE_TYPE]);
         tally_add(countries, &country_count, 64, v->text[VT_COUNTRY]);
-        if (!*user_id) user_id = text(&ctx, v->text[VT_USER_ID]);
+        if (!*user_id) user_id = text(&ctx, v->user_id);
     }
     buf_printf(json, "{\"visitorId\":\"%016" PRIx64 "\"", visitor_id);
     json_key_string(json, "userId", user_id);

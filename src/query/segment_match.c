@@ -254,7 +254,7 @@ static bool visit_condition(struct segment_plan *p, struct cond_plan *cp,
     case SEGMENT_DIM_VISIT_DURATION: return number_matches(c, (double)((v->end_ms - start) / 1000));
     case SEGMENT_DIM_ACTIONS: return number_matches(c, v->actions);
     case SEGMENT_DIM_PAGEVIEWS: return number_matches(c, v->pageviews);
-    case SEGMENT_DIM_USER_ID: return memo_matches(p, cp, v->text[VT_USER_ID]);
+    case SEGMENT_DIM_USER_ID: return memo_matches(p, cp, v->user_id);
     case SEGMENT_DIM_VISITOR_ID:
         snprintf(text, sizeof text, "%016" PRIx64, v->visitor_id);
         return text_matches(c->op, c->value, text);
