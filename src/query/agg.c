@@ -57,15 +57,30 @@ static bool pairs_add(struct agg_pairs *p, uint32_t entry, uint64_t id)
     return true;
 }
 
-void agg_init(struct agg *g, struct arena *arena)
+void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count)
 {
-    *g = (struct agg){.arena = arena, .slot_cap = 256, .required_metric = -1};
+    *g = (struct agg){.arena = arena, .slot_cap = 256, .required_metric = -1,
+                      .visitor_count = visitor_count};
     g->slots = xcalloc(g->slot_cap, sizeof *g->slots);
     pairs_init(&g->users);
 }
 
+static size_t bitmap_words(const struct agg *g)
+{
+    return ((size_t)g->visitor_count + 63) / 64;
+}
+
+static size_t popcount_words(const uint64_t *bits, size_t words)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < words; i++) n += (size_t)__builtin_popcountll(bits[i]);
+    return n;
+}
+
 void agg_free(struct agg *g)
 {
+    if (!g->borrows_bitmaps)
+        for (size_t i = 0; i < g->count; i++) free(g->entries[i].visitor_bits);
     free(g->entries);
     free(g->slots);
     free(g->seen);
@@ -121,7 +136,7 @@ bool agg_first_in_visit(struct agg *g, uint32_t e, uint32_t row)
     return true;
 }
 
-void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor)
+static void seen_push(struct agg *g, uint32_t e, uint32_t visitor)
 {
     if (g->seen_count == g->seen_cap) {
         g->seen_cap = g->seen_cap ? g->seen_cap * 2 : 1 << 16;
@@ -131,10 +146,35 @@ void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor)
     g->seen[g->seen_count++] = (uint64_t)visitor << 32 | e;
 }
 
-/* Sorts seen by visitor (a radix sort on the upper half), then counts
- * each entry's distinct visitors with a marker per entry. */
+void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor)
+{
+    struct agg_entry *en = &g->entries[e];
+    if (en->visitor_bits) {
+        en->visitor_bits[visitor >> 6] |= (uint64_t)1 << (visitor & 63);
+        return;
+    }
+    seen_push(g, e, visitor);
+    /* A bitmap costs visitor_count / 8 bytes: once the row's notes (8 bytes
+     * each) weigh as much, the bitmap is cheaper to keep and to count. */
+    if (g->visitor_count && ++en->notes > g->visitor_count / 64) {
+        en->visitor_bits = calloc(bitmap_words(g), sizeof *en->visitor_bits);
+        if (!en->visitor_bits) abort();
+    }
+}
+
+/* Rows with a bitmap take their notes into it and count its bits; the
+ * other notes are sorted by visitor (radix sort on the upper half) and
+ * counted with a marker per row. */
 static void count_distinct_visitors(struct agg *g)
 {
+    size_t kept = 0;
+    for (size_t i = 0; i < g->seen_count; i++) {
+        uint32_t e = (uint32_t)g->seen[i], v = (uint32_t)(g->seen[i] >> 32);
+        uint64_t *bits = g->entries[e].visitor_bits;
+        if (bits) bits[v >> 6] |= (uint64_t)1 << (v & 63);
+        else g->seen[kept++] = g->seen[i];
+    }
+    g->seen_count = kept;
     index_radix_sort(g->seen, g->seen_count, 32);
     for (size_t i = 0; i < g->seen_count; i++) {
         uint32_t e = (uint32_t)g->seen[i], v = (uint32_t)(g->seen[i] >> 32);
@@ -143,6 +183,10 @@ static void count_distinct_visitors(struct agg *g)
         en->last_visitor = v + 1;
         en->m[M_UNIQ_VISITORS]++;
     }
+    for (size_t e = 0; e < g->count; e++)
+        if (g->entries[e].visitor_bits)
+            g->entries[e].m[M_UNIQ_VISITORS] =
+                (double)popcount_words(g->entries[e].visitor_bits, bitmap_words(g));
 }
 
 void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, uint32_t row)
@@ -221,15 +265,21 @@ static void others_metrics(struct agg *g, const struct sort_item *items, size_t 
             }
         }
     }
-    /* seen is sorted by visitor: count each visitor with a dropped entry once */
-    uint64_t counted = UINT64_MAX;
-    for (size_t i = 0; i < g->seen_count; i++) {
-        uint64_t v = g->seen[i] >> 32;
-        if (v != counted && dropped[(uint32_t)g->seen[i]]) {
-            m[M_UNIQ_VISITORS]++;
-            counted = v;
-        }
+    /* The visitors of the dropped rows, once each: their bitmaps and
+     * notes into one bitmap. */
+    size_t words = bitmap_words(g);
+    uint64_t *all = xcalloc(words, sizeof *all);
+    for (size_t i = from; i < to; i++) {
+        const uint64_t *bits = items[i].e->visitor_bits;
+        for (size_t w = 0; bits && w < words; w++) all[w] |= bits[w];
     }
+    for (size_t i = 0; i < g->seen_count; i++) {
+        uint32_t v = (uint32_t)(g->seen[i] >> 32);
+        if (dropped[(uint32_t)g->seen[i]] && v < g->visitor_count)
+            all[v >> 6] |= (uint64_t)1 << (v & 63);
+    }
+    m[M_UNIQ_VISITORS] = (double)popcount_words(all, words);
+    free(all);
     struct agg_pairs distinct;
     pairs_init(&distinct);
     for (size_t i = 0; i < g->users.cap; i++) {
@@ -312,8 +362,9 @@ static struct report_table *build_flat(struct agg *g, const struct tree *t,
                                        int sort_metric, const char *separator, size_t truncate)
 {
     struct agg flat;
-    agg_init(&flat, g->arena);
+    agg_init(&flat, g->arena, g->visitor_count);
     flat.required_metric = g->required_metric;
+    flat.borrows_bitmaps = true;
     for (size_t i = 0; i < g->count; i++) {
         if (t->first_child[i] != INDEX_NONE) continue;
         bool created;
@@ -345,7 +396,7 @@ static struct report_table *build_flat(struct agg *g, const struct tree *t,
         if (t->first_child[from] != INDEX_NONE) continue;
         bool created;
         uint32_t e = agg_entry(&flat, from, 0, INDEX_NONE, &created);
-        agg_add_visitor(&flat, e, (uint32_t)(g->seen[i] >> 32)); /* still sorted by visitor */
+        seen_push(&flat, e, (uint32_t)(g->seen[i] >> 32));
     }
     for (size_t i = 0; i < g->users.cap; i++) {
         uint32_t key = g->users.entries[i];

@@ -45,6 +45,10 @@ struct agg_entry {
     const char *code;      /* extra "code" column, or NULL */
     const char *url;       /* extra "url" column, or NULL */
     const char *segment;   /* extra "segment" column, or NULL */
+    /* Distinct visitors: noted as (visitor, entry) pairs while few; a row
+     * seen by many switches to a bitmap over visitor ordinals. */
+    uint64_t *visitor_bits;
+    uint32_t notes;
 };
 
 struct agg_pairs {         /* exact set of (entry, id): distinct users */
@@ -64,11 +68,15 @@ struct agg {
      * visitors per entry (and for "Others") in sequential passes */
     uint64_t *seen;
     size_t seen_count, seen_cap;
+    uint32_t visitor_count; /* the site's: bitmaps have this many bits */
+    bool borrows_bitmaps;   /* a flat copy: the bitmaps belong to the tree */
     struct arena *arena;   /* labels */
     int required_metric;   /* tables leave out entries where it is 0; -1: none */
 };
 
-void agg_init(struct agg *g, struct arena *arena);
+/* visitor_count: the site's (struct site_index), or 0 when no visitors are
+ * counted. */
+void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count);
 void agg_free(struct agg *g);
 /* The entry for (k1, k2, parent); *created says whether it is new (its
  * label is then the caller's to set). */

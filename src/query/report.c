@@ -577,7 +577,7 @@ static int visit_report(const struct report_query *q, struct report_context *ctx
     int rc = report_select_visits(q, ctx, &rows, &n);
     if (rc) return rc;
     struct agg agg;
-    agg_init(&agg, arena);
+    agg_init(&agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
     if (g == G_SUMMARY) {
         bool created;
         agg_entry(&agg, 0, 0, INDEX_NONE, &created);
@@ -620,7 +620,7 @@ static int frequency_report(const struct report_query *q, struct report_context 
     int rc = report_select_visits(q, ctx, &rows, &n);
     if (rc) return rc;
     struct agg agg;
-    agg_init(&agg, arena);
+    agg_init(&agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
     for (int k = 0; k < 2; k++) {
         bool created;
         agg_entry(&agg, (uint64_t)k, 0, INDEX_NONE, &created);

@@ -353,7 +353,7 @@ static struct report_table *actions_summary(struct walk *w, const uint32_t *rows
     memset(values, 0, COUNT(columns) * sizeof *values);
     /* "unique": per visit, distinct targets; keywords: distinct overall. */
     struct agg distinct;
-    agg_init(&distinct, w->arena);
+    agg_init(&distinct, w->arena, 0);
     const struct site_index *s = w->ctx->site;
     for (size_t r = 0; r < n; r++) {
         const struct visit_row *v = &s->visits[rows[r]];
@@ -402,7 +402,7 @@ int action_report(const struct report_query *q, struct report_context *ctx,
         free(rows);
         return 0;
     }
-    agg_init(&w.agg, arena);
+    agg_init(&w.agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
     arena_init(&w.scratch, 0);
     bool pages = which <= AR_EXIT_TITLES;
     if (pages) {

@@ -241,7 +241,7 @@ int report_live_counters(const struct report_query *q, int64_t since_ms, struct 
     struct arena arena;
     arena_init(&arena, 0);
     struct agg distinct;
-    agg_init(&distinct, &arena);
+    agg_init(&distinct, &arena, 0);
     for (size_t i = 0; i < n; i++) {
         const struct visit_row *v = &ctx.site->visits[rows[i]];
         if (v->end_ms < since_ms) continue;
