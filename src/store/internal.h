@@ -115,11 +115,13 @@ static inline bool store_hit_placeable(const struct hit *hit)
 }
 
 /* ---- segments (segment.c) ----------------------------------------------
- * A segment is mmapped read-only and fully verified before it is used, so
- * reading a row never needs a bounds check. */
+ * A segment is mmapped read-only, its compressed columns are decompressed
+ * into the heap, and all of it is verified before it is used, so reading a
+ * row never needs a bounds check. */
 struct seg_column {
     const unsigned char *data; /* NULL: the file has no such column (older format) */
     uint64_t len;
+    unsigned char *owned;      /* data, when decompressed (freed by segment_close) */
     /* STR columns: ids are data[0 .. rows*4); the dictionary follows. */
     const unsigned char *dict_offsets; /* u32 each */
     uint32_t dict_count;
@@ -144,13 +146,15 @@ int segment_build(uint32_t site, int64_t day, uint32_t n, uint64_t sealed_throug
                   const char *arena, size_t arena_len, const uint64_t *offsets, size_t count,
                   struct buf *out);
 /* Maps and verifies path, which must be named for (site, day, n): header and
- * directory checksums, every column checksum, every offset, length and
- * dictionary id. On failure returns -EBADMSG (or an open/mmap errno) with a
- * one-line reason in why. */
+ * directory checksums, every column checksum (over the stored, compressed
+ * bytes), every declared size before anything is allocated for it, every
+ * offset, length and dictionary id. On failure returns -EBADMSG (or an
+ * open/mmap/allocation errno) with a one-line reason in why. */
 int segment_open(const char *path, uint32_t site, int64_t day, uint32_t n, struct segment *seg,
                  char *why, size_t whylen);
 void segment_close(struct segment *seg);
-/* Row `row` (< seg->rows) into hit; strings point into the mapping. */
+/* Row `row` (< seg->rows) into hit; strings point into the segment, valid
+ * until segment_close. */
 void segment_row(const struct segment *seg, uint64_t row, struct hit *hit);
 int64_t segment_time_ms(const struct segment *seg, uint64_t row);
 
