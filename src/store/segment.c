@@ -273,10 +273,28 @@ static void shuffle(const unsigned char *in, unsigned char *out, size_t n, unsig
         for (unsigned k = 0; k < width; k++) out[k * n + i] = in[i * width + k];
 }
 
+/* On the read path of every server start, so each width has its own loop. */
 static void unshuffle(const unsigned char *in, unsigned char *out, size_t n, unsigned width)
 {
-    for (unsigned k = 0; k < width; k++)
-        for (size_t i = 0; i < n; i++) out[i * width + k] = in[k * n + i];
+    switch (width) {
+    case 2:
+        for (size_t i = 0; i < n; i++) {
+            out[2 * i] = in[i];
+            out[2 * i + 1] = in[n + i];
+        }
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++) {
+            out[4 * i] = in[i];
+            out[4 * i + 1] = in[n + i];
+            out[4 * i + 2] = in[2 * n + i];
+            out[4 * i + 3] = in[3 * n + i];
+        }
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            for (unsigned k = 0; k < width; k++) out[i * width + k] = in[k * n + i];
+    }
 }
 
 /* ---- building ---- */
@@ -288,10 +306,40 @@ struct stored {
     uint8_t codec, transform;
 };
 
+/* Buffers reused from column to column: a segment's columns are of every
+ * size, and fresh pages for each would cost more than the compression. */
+struct encoder {
+    ZSTD_CCtx *cctx;
+    unsigned char *work, *scratch, *frame, *best;
+    size_t cap; /* of each buffer */
+};
+
+static void encoder_reserve(struct encoder *enc, size_t len)
+{
+    size_t need = ZSTD_compressBound(len) + 1;
+    if (need <= enc->cap) return;
+    unsigned char **bufs[] = {&enc->work, &enc->scratch, &enc->frame, &enc->best};
+    for (size_t i = 0; i < 4; i++) {
+        free(*bufs[i]);
+        *bufs[i] = malloc(need);
+        if (!*bufs[i]) abort();
+    }
+    enc->cap = need;
+}
+
+static void encoder_free(struct encoder *enc)
+{
+    ZSTD_freeCCtx(enc->cctx);
+    free(enc->work);
+    free(enc->scratch);
+    free(enc->frame);
+    free(enc->best);
+}
+
 /* Compresses the column `raw` (its values as documented at the top) with
  * each transform that can help its type and keeps the smallest, or raw
  * bytes when zstd does not pay. */
-static void column_encode(ZSTD_CCtx *cctx, uint8_t type, unsigned width, uint64_t rows,
+static void column_encode(struct encoder *enc, uint8_t type, unsigned width, uint64_t rows,
                           const struct buf *raw, struct stored *out)
 {
     static const uint8_t all[] = {0, SEG_DELTA, SEG_SHUFFLE, SEG_DELTA | SEG_SHUFFLE};
@@ -303,33 +351,34 @@ static void column_encode(ZSTD_CCtx *cctx, uint8_t type, unsigned width, uint64_
     size_t nspans = column_spans(type, width, rows,
                                  type == STORE_T_STR ? store_le32(raw->data + rows * 4) : 0, spans);
 
-    size_t cap = ZSTD_compressBound(raw->len);
-    unsigned char *work = malloc(raw->len + 1), *scratch = malloc(raw->len + 1);
-    unsigned char *frame = malloc(cap), *best = malloc(cap);
-    if (!work || !scratch || !frame || !best) abort();
-    *out = (struct stored){best, raw->len, SEG_CODEC_RAW, 0};
-    memcpy(best, raw->data, raw->len); /* raw, unless a frame comes out smaller */
+    encoder_reserve(enc, raw->len);
+    const unsigned char *best = (const unsigned char *)raw->data;
+    *out = (struct stored){NULL, raw->len, SEG_CODEC_RAW, 0};
     for (size_t t = 0; t < ntries; t++) {
+        unsigned char *work = enc->work;
         memcpy(work, raw->data, raw->len);
         for (size_t k = 0; k < nspans; k++) {
             unsigned char *p = work + spans[k].off;
             if (tries[t] & SEG_DELTA) delta_encode(p, spans[k].n, spans[k].width);
             if (tries[t] & SEG_SHUFFLE) {
-                shuffle(p, scratch, spans[k].n, spans[k].width);
-                memcpy(p, scratch, spans[k].n * spans[k].width);
+                shuffle(p, enc->scratch, spans[k].n, spans[k].width);
+                memcpy(p, enc->scratch, spans[k].n * spans[k].width);
             }
         }
-        size_t len = ZSTD_compressCCtx(cctx, frame, cap, work, raw->len, SEG_ZSTD_LEVEL);
+        size_t len = ZSTD_compressCCtx(enc->cctx, enc->frame, enc->cap, work, raw->len,
+                                       SEG_ZSTD_LEVEL);
         if (ZSTD_isError(len)) abort(); /* cap is the bound zstd itself promises */
         if (len < out->len) {
-            *out = (struct stored){frame, len, SEG_CODEC_ZSTD, tries[t]};
-            frame = best;
-            best = out->data;
+            *out = (struct stored){NULL, len, SEG_CODEC_ZSTD, tries[t]};
+            unsigned char *keep = enc->frame;
+            enc->frame = enc->best;
+            enc->best = keep;
+            best = keep;
         }
     }
-    free(work);
-    free(scratch);
-    free(frame);
+    out->data = malloc(out->len + 1);
+    if (!out->data) abort();
+    memcpy(out->data, best, out->len);
 }
 
 /* Column f's values in the layout documented at the top. */
@@ -393,17 +442,17 @@ int segment_build(uint32_t site, int64_t day, uint32_t n, uint64_t sealed_throug
 
     if (rc == 0) {
         struct stored stored[STORE_FIELD_COUNT];
-        ZSTD_CCtx *cctx = ZSTD_createCCtx();
-        if (!cctx) abort();
+        struct encoder enc = {.cctx = ZSTD_createCCtx()};
+        if (!enc.cctx) abort();
         struct buf values;
         buf_init(&values);
         for (size_t f = 0; f < STORE_FIELD_COUNT; f++) {
             column_values(&cols[f], f, count, &values);
-            column_encode(cctx, store_fields[f].type, store_fields[f].width, count, &values,
+            column_encode(&enc, store_fields[f].type, store_fields[f].width, count, &values,
                           &stored[f]);
         }
         buf_free(&values);
-        ZSTD_freeCCtx(cctx);
+        encoder_free(&enc);
 
         size_t header = SEG_FIXED + (size_t)STORE_FIELD_COUNT * SEG_ENTRY;
         size_t pos = align8(header + 4);
@@ -499,46 +548,66 @@ static int verify_dict(struct seg_column *c, uint64_t rows, char *why, size_t wh
     return 0;
 }
 
-/* Decompresses a column stored with codec 1 into a heap buffer of exactly
- * the size its frame declares, after checking that size against what the
- * type and row count allow (and what so many stored bytes can hold): no
- * file makes this allocate more than an honest one of its rows would. */
-static int column_decode(ZSTD_DCtx *dctx, const unsigned char *src, uint64_t len, uint8_t type,
-                         unsigned width, uint8_t transform, uint64_t rows, struct seg_column *c,
-                         const char *name, char *why, size_t whylen)
+void seg_view_init(struct seg_view *v) { *v = (struct seg_view){0}; }
+
+void seg_view_free(struct seg_view *v)
 {
+    for (size_t f = 0; f < STORE_FIELD_COUNT; f++) free(v->bufs[f]);
+    free(v->scratch);
+    ZSTD_freeDCtx(v->dctx);
+    seg_view_init(v);
+}
+
+/* *buf with room for len bytes; its contents are not kept. */
+static unsigned char *reserve(unsigned char **buf, size_t *cap, size_t len)
+{
+    if (len <= *cap) return *buf;
+    free(*buf);
+    *buf = malloc(len);
+    *cap = *buf ? len : 0;
+    return *buf;
+}
+
+/* Decompresses field f's column, stored with codec 1, into the view's
+ * buffer, after checking the size its frame declares against what the type
+ * and row count allow (and what so many stored bytes can hold): no file
+ * makes this allocate more than an honest one of its rows would. */
+static int column_decode(struct seg_view *v, size_t f, const unsigned char *src, uint64_t len,
+                         uint8_t transform, char *why, size_t whylen)
+{
+    const char *name = store_fields[f].name;
+    uint8_t type = store_fields[f].type;
+    unsigned width = store_fields[f].width;
     size_t frame = ZSTD_findFrameCompressedSize(src, len);
     if (ZSTD_isError(frame) || frame != len) {
         snprintf(why, whylen, "column %s is not one zstd frame", name);
         return -EBADMSG;
     }
     unsigned long long size = ZSTD_getFrameContentSize(src, len);
-    uint64_t values = rows * width;
+    uint64_t values = v->rows * width;
     bool fits = size != ZSTD_CONTENTSIZE_UNKNOWN && size != ZSTD_CONTENTSIZE_ERROR &&
                 size / SEG_ZSTD_MAX_RATIO <= len &&
                 (type == STORE_T_STR ? size >= values + 4 && size - values <= SEG_MAX_DICT
                                      : size == values);
     if (!fits) {
         snprintf(why, whylen, "column %s declares a decompressed size impossible for %llu rows",
-                 name, (unsigned long long)rows);
+                 name, (unsigned long long)v->rows);
         return -EBADMSG;
     }
-    unsigned char *p = malloc(size ? size : 1);
+    unsigned char *p = reserve(&v->bufs[f], &v->caps[f], size + 1);
     if (!p) {
         snprintf(why, whylen, "no memory for the %llu bytes of column %s", size, name);
         return -ENOMEM;
     }
-    size_t got = ZSTD_decompressDCtx(dctx, p, size, src, len);
+    size_t got = ZSTD_decompressDCtx(v->dctx, p, size, src, len);
     if (ZSTD_isError(got) || got != size) {
         snprintf(why, whylen, "column %s does not decompress: %s", name,
                  ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame");
-        free(p);
         return -EBADMSG;
     }
-    c->owned = p;
+    struct seg_column *c = &v->cols[f];
     c->data = p;
     c->len = size;
-    if (!transform) return 0;
 
     uint32_t dict_count = 0;
     if (type == STORE_T_STR) {
@@ -549,29 +618,26 @@ static int column_decode(ZSTD_DCtx *dctx, const unsigned char *src, uint64_t len
         }
     }
     struct span spans[2];
-    size_t nspans = column_spans(type, width, rows, dict_count, spans);
-    unsigned char *scratch = NULL;
-    if (transform & SEG_SHUFFLE) {
-        scratch = malloc(size ? size : 1);
-        if (!scratch) {
-            snprintf(why, whylen, "no memory to decode column %s", name);
-            return -ENOMEM;
-        }
-    }
+    size_t nspans = column_spans(type, width, v->rows, dict_count, spans);
     for (size_t k = 0; k < nspans; k++) {
-        unsigned char *v = p + spans[k].off;
+        unsigned char *vals = p + spans[k].off;
+        size_t bytes = spans[k].n * spans[k].width;
         if (transform & SEG_SHUFFLE) {
-            memcpy(scratch, v, spans[k].n * spans[k].width);
-            unshuffle(scratch, v, spans[k].n, spans[k].width);
+            unsigned char *scratch = reserve(&v->scratch, &v->scratch_cap, bytes + 1);
+            if (!scratch) {
+                snprintf(why, whylen, "no memory to decode column %s", name);
+                return -ENOMEM;
+            }
+            memcpy(scratch, vals, bytes);
+            unshuffle(scratch, vals, spans[k].n, spans[k].width);
         }
-        if (transform & SEG_DELTA) delta_decode(v, spans[k].n, spans[k].width);
+        if (transform & SEG_DELTA) delta_decode(vals, spans[k].n, spans[k].width);
     }
-    free(scratch);
     return 0;
 }
 
-static int verify_columns(struct segment *seg, uint32_t version, uint32_t ncols, size_t header,
-                          ZSTD_DCtx *dctx, char *why, size_t whylen)
+static int decode_columns(const struct segment *seg, uint32_t version, uint32_t ncols,
+                          size_t header, struct seg_view *v, char *why, size_t whylen)
 {
     const unsigned char *m = seg->map;
     size_t size = seg->map_len;
@@ -596,7 +662,7 @@ static int verify_columns(struct segment *seg, uint32_t version, uint32_t ncols,
         size_t f = 0;
         while (f < STORE_FIELD_COUNT && strcmp(store_fields[f].name, name) != 0) f++;
         if (f == STORE_FIELD_COUNT) continue; /* written by a newer build: not ours to read */
-        struct seg_column *c = &seg->cols[f];
+        struct seg_column *c = &v->cols[f];
         if (c->data) {
             snprintf(why, whylen, "column %s appears twice", name);
             return -EBADMSG;
@@ -615,8 +681,7 @@ static int verify_columns(struct segment *seg, uint32_t version, uint32_t ncols,
             return -EBADMSG;
         }
         if (codec == SEG_CODEC_ZSTD) {
-            int rc = column_decode(dctx, m + off, len, type, store_fields[f].width, transform,
-                                   seg->rows, c, name, why, whylen);
+            int rc = column_decode(v, f, m + off, len, transform, why, whylen);
             if (rc) return rc;
         } else {
             c->data = m + off;
@@ -634,8 +699,10 @@ static int verify_columns(struct segment *seg, uint32_t version, uint32_t ncols,
     return 0;
 }
 
-static int verify(struct segment *seg, uint32_t site, int64_t day, uint32_t n, char *why,
-                  size_t whylen)
+/* Reads the header of the mapped file into seg (site, day, n, rows, seal)
+ * after checking its checksum. */
+static int read_header(struct segment *seg, uint32_t *version, uint32_t *ncols, size_t *header,
+                       char *why, size_t whylen)
 {
     const unsigned char *m = seg->map;
     size_t size = seg->map_len;
@@ -643,19 +710,19 @@ static int verify(struct segment *seg, uint32_t site, int64_t day, uint32_t n, c
         snprintf(why, whylen, "not a segment file (bad magic or too short)");
         return -EBADMSG;
     }
-    uint32_t version = store_le32(m + 8);
-    if (version != 1 && version != SEG_VERSION) {
+    *version = store_le32(m + 8);
+    if (*version != 1 && *version != SEG_VERSION) {
         snprintf(why, whylen, "unsupported segment format version %u (this build reads 1 to %d)",
-                 version, SEG_VERSION);
+                 *version, SEG_VERSION);
         return -EBADMSG;
     }
-    uint32_t ncols = store_le32(m + 12);
-    if (ncols > SEG_MAX_COLUMNS || SEG_FIXED + (size_t)ncols * SEG_ENTRY + 4 > size) {
+    *ncols = store_le32(m + 12);
+    if (*ncols > SEG_MAX_COLUMNS || SEG_FIXED + (size_t)*ncols * SEG_ENTRY + 4 > size) {
         snprintf(why, whylen, "column directory runs past the end of the file");
         return -EBADMSG;
     }
-    size_t header = SEG_FIXED + (size_t)ncols * SEG_ENTRY;
-    if (crc32c(0, m, header) != store_le32(m + header)) {
+    *header = SEG_FIXED + (size_t)*ncols * SEG_ENTRY;
+    if (crc32c(0, m, *header) != store_le32(m + *header)) {
         snprintf(why, whylen, "header checksum mismatch");
         return -EBADMSG;
     }
@@ -664,26 +731,37 @@ static int verify(struct segment *seg, uint32_t site, int64_t day, uint32_t n, c
     seg->day = (int64_t)store_le64(m + 24);
     seg->rows = store_le64(m + 32);
     seg->sealed_through_seq = store_le64(m + 40);
-    if (seg->site != site || seg->day != day || seg->n != n) {
-        snprintf(why, whylen, "header names site %u day %lld part %u, not what its file name says",
-                 seg->site, (long long)seg->day, seg->n);
-        return -EBADMSG;
-    }
     /* Raw columns cannot hold more rows than the file has bytes. */
-    if (seg->rows > (version == 1 ? size : SEG_MAX_ROWS)) {
+    if (seg->rows > (*version == 1 ? size : SEG_MAX_ROWS)) {
         snprintf(why, whylen, "impossible row count %llu", (unsigned long long)seg->rows);
         return -EBADMSG;
     }
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    if (!dctx) {
+    return 0;
+}
+
+int segment_view(const struct segment *seg, struct seg_view *v, char *why, size_t whylen)
+{
+    struct segment again = *seg;
+    uint32_t version, ncols;
+    size_t header;
+    int rc = read_header(&again, &version, &ncols, &header, why, whylen);
+    if (rc) return rc;
+    if (again.site != seg->site || again.day != seg->day || again.n != seg->n ||
+        again.rows != seg->rows || again.sealed_through_seq != seg->sealed_through_seq) {
+        snprintf(why, whylen, "header names site %u day %lld part %u, not what its file name says",
+                 again.site, (long long)again.day, again.n);
+        return -EBADMSG;
+    }
+    for (size_t f = 0; f < STORE_FIELD_COUNT; f++) v->cols[f] = (struct seg_column){0};
+    v->rows = seg->rows;
+    if (!v->dctx && !(v->dctx = ZSTD_createDCtx())) {
         snprintf(why, whylen, "no memory for a zstd decoder");
         return -ENOMEM;
     }
-    int rc = verify_columns(seg, version, ncols, header, dctx, why, whylen);
-    ZSTD_freeDCtx(dctx);
+    rc = decode_columns(seg, version, ncols, header, v, why, whylen);
     if (rc) return rc;
-    const struct seg_column *cs = &seg->cols[STORE_F_seq], *csite = &seg->cols[STORE_F_site_id],
-                            *ct = &seg->cols[STORE_F_time_ms];
+    const struct seg_column *cs = &v->cols[STORE_F_seq], *csite = &v->cols[STORE_F_site_id],
+                            *ct = &v->cols[STORE_F_time_ms];
     if (!cs->data || !csite->data || !ct->data) {
         snprintf(why, whylen, "seq, site_id or time_ms column missing");
         return -EBADMSG;
@@ -692,8 +770,9 @@ static int verify(struct segment *seg, uint32_t site, int64_t day, uint32_t n, c
      * would serve hits under the wrong site or day, or replay duplicates. */
     for (uint64_t r = 0; r < seg->rows; r++) {
         int64_t t = (int64_t)store_le64(ct->data + r * 8);
-        if (store_le32(csite->data + r * 4) != site || store_le64(cs->data + r * 8) > seg->sealed_through_seq ||
-            t < 0 || store_day_of(t) != day) {
+        if (store_le32(csite->data + r * 4) != seg->site ||
+            store_le64(cs->data + r * 8) > seg->sealed_through_seq || t < 0 ||
+            store_day_of(t) != seg->day) {
             snprintf(why, whylen, "row %llu does not belong to this site, day or seal",
                      (unsigned long long)r);
             return -EBADMSG;
@@ -703,7 +782,7 @@ static int verify(struct segment *seg, uint32_t site, int64_t day, uint32_t n, c
 }
 
 int segment_open(const char *path, uint32_t site, int64_t day, uint32_t n, struct segment *seg,
-                 char *why, size_t whylen)
+                 struct seg_view *view, char *why, size_t whylen)
 {
     *seg = (struct segment){0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -733,14 +812,21 @@ int segment_open(const char *path, uint32_t site, int64_t day, uint32_t n, struc
     }
     seg->map = map;
     seg->map_len = (size_t)st.st_size;
-    int rc = verify(seg, site, day, n, why, whylen);
+    uint32_t version, ncols;
+    size_t header;
+    int rc = read_header(seg, &version, &ncols, &header, why, whylen);
+    if (rc == 0 && (seg->site != site || seg->day != day || seg->n != n)) {
+        snprintf(why, whylen, "header names site %u day %lld part %u, not what its file name says",
+                 seg->site, (long long)seg->day, seg->n);
+        rc = -EBADMSG;
+    }
+    if (rc == 0) rc = segment_view(seg, view, why, whylen);
     if (rc) segment_close(seg);
     return rc;
 }
 
 void segment_close(struct segment *seg)
 {
-    for (size_t f = 0; f < STORE_FIELD_COUNT; f++) free(seg->cols[f].owned);
     if (seg->map) munmap(seg->map, seg->map_len);
     *seg = (struct segment){0};
 }
@@ -751,12 +837,12 @@ static inline const char *seg_str(const struct seg_column *c, uint64_t row)
     return c->dict_bytes + store_le32(c->dict_offsets + 4 * (uint64_t)id);
 }
 
-int64_t segment_time_ms(const struct segment *seg, uint64_t row)
+int64_t seg_view_time_ms(const struct seg_view *v, uint64_t row)
 {
-    return (int64_t)store_le64(seg->cols[STORE_F_time_ms].data + row * 8);
+    return (int64_t)store_le64(v->cols[STORE_F_time_ms].data + row * 8);
 }
 
-void segment_row(const struct segment *seg, uint64_t row, struct hit *hit)
+void seg_view_row(const struct seg_view *v, uint64_t row, struct hit *hit)
 {
     hit_clear(hit);
     const struct seg_column *c;
@@ -769,7 +855,7 @@ void segment_row(const struct segment *seg, uint64_t row, struct hit *hit)
 #define ROW_F64(name) hit->name = store_bits_f64(store_le64(c->data + row * 8));
 #define ROW_STR(name) hit->name = seg_str(c, row);
 #define ROW_GET(type, name)                                                                \
-    c = &seg->cols[STORE_F_##name];                                                        \
+    c = &v->cols[STORE_F_##name];                                                          \
     if (c->data) {                                                                         \
         ROW_##type(name)                                                                   \
     }
