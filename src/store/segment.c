@@ -57,14 +57,105 @@
 /* A zstd block regenerates at most 128 KiB and takes at least 4 bytes (an
  * RLE block), so no frame holds more than this many times its own size. */
 #define SEG_ZSTD_MAX_RATIO (ZSTD_BLOCKSIZE_MAX / 4)
-/* Measured in docs/storage.md: sizes level off above it while sealing,
- * which pauses ingestion, gets several times slower. */
+/* Measured in docs/storage.md: higher levels save a few percent while
+ * sealing, which pauses ingestion, gets 2 to 90 times slower; reading is
+ * as fast at any level. */
 #define SEG_ZSTD_LEVEL 3
 
 enum seg_codec { SEG_CODEC_RAW = 0, SEG_CODEC_ZSTD = 1 };
 enum seg_transform { SEG_DELTA = 1, SEG_SHUFFLE = 2 };
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* ---- transforms ---- */
+
+/* A fixed-width array inside a column's bytes: the whole of a numeric
+ * column; a STR column's ids and its dictionary offsets. */
+struct span {
+    size_t off, n; /* byte offset, values */
+    unsigned width;
+};
+
+static size_t column_spans(uint8_t type, unsigned width, uint64_t rows, uint32_t dict_count,
+                           struct span spans[2])
+{
+    spans[0] = (struct span){0, rows, width};
+    if (type != STORE_T_STR) return 1;
+    spans[1] = (struct span){rows * 4 + 4, dict_count, 4};
+    return 2;
+}
+
+static void delta_encode(unsigned char *p, size_t n, unsigned width)
+{
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *v = p + i * width;
+        uint64_t x = width == 1   ? *v
+                     : width == 2 ? store_le16(v)
+                     : width == 4 ? store_le32(v)
+                                  : store_le64(v);
+        uint64_t d = x - prev;
+        prev = x;
+        switch (width) {
+        case 1: *v = (unsigned char)d; break;
+        case 2: store_put16(v, (uint16_t)d); break;
+        case 4: store_put32(v, (uint32_t)d); break;
+        default: store_put64(v, d);
+        }
+    }
+}
+
+/* The inverse, on the read path of every server start: one loop per width. */
+static void delta_decode(unsigned char *p, size_t n, unsigned width)
+{
+    uint64_t sum = 0;
+    switch (width) {
+    case 1:
+        for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(sum += p[i]);
+        break;
+    case 2:
+        for (size_t i = 0; i < n; i++)
+            store_put16(p + 2 * i, (uint16_t)(sum += store_le16(p + 2 * i)));
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++)
+            store_put32(p + 4 * i, (uint32_t)(sum += store_le32(p + 4 * i)));
+        break;
+    default:
+        for (size_t i = 0; i < n; i++) store_put64(p + 8 * i, sum += store_le64(p + 8 * i));
+    }
+}
+
+/* Byte k of value i moves to k * n + i (shuffle), and back. */
+static void shuffle(const unsigned char *in, unsigned char *out, size_t n, unsigned width)
+{
+    for (size_t i = 0; i < n; i++)
+        for (unsigned k = 0; k < width; k++) out[k * n + i] = in[i * width + k];
+}
+
+/* On the read path of every server start, so each width has its own loop. */
+static void unshuffle(const unsigned char *in, unsigned char *out, size_t n, unsigned width)
+{
+    switch (width) {
+    case 2:
+        for (size_t i = 0; i < n; i++) {
+            out[2 * i] = in[i];
+            out[2 * i + 1] = in[n + i];
+        }
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++) {
+            out[4 * i] = in[i];
+            out[4 * i + 1] = in[n + i];
+            out[4 * i + 2] = in[2 * n + i];
+            out[4 * i + 3] = in[3 * n + i];
+        }
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            for (unsigned k = 0; k < width; k++) out[i * width + k] = in[k * n + i];
+    }
+}
 
 /* ---- building ---- */
 
@@ -211,93 +302,6 @@ static void put_minmax(unsigned char *e, uint8_t type, const struct col_build *c
     store_put64(e, lo);
     store_put64(e + 8, hi);
 }
-
-/* ---- transforms ---- */
-
-/* A fixed-width array inside a column's bytes: the whole of a numeric
- * column; a STR column's ids and its dictionary offsets. */
-struct span {
-    size_t off, n; /* byte offset, values */
-    unsigned width;
-};
-
-static size_t column_spans(uint8_t type, unsigned width, uint64_t rows, uint32_t dict_count,
-                           struct span spans[2])
-{
-    spans[0] = (struct span){0, rows, width};
-    if (type != STORE_T_STR) return 1;
-    spans[1] = (struct span){rows * 4 + 4, dict_count, 4};
-    return 2;
-}
-
-static void delta_encode(unsigned char *p, size_t n, unsigned width)
-{
-    uint64_t prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char *v = p + i * width;
-        uint64_t x = width == 1 ? *v : width == 2 ? store_le16(v) : width == 4 ? store_le32(v) : store_le64(v);
-        uint64_t d = x - prev;
-        prev = x;
-        switch (width) {
-        case 1: *v = (unsigned char)d; break;
-        case 2: store_put16(v, (uint16_t)d); break;
-        case 4: store_put32(v, (uint32_t)d); break;
-        default: store_put64(v, d);
-        }
-    }
-}
-
-/* The inverse, on the read path of every server start: one loop per width. */
-static void delta_decode(unsigned char *p, size_t n, unsigned width)
-{
-    uint64_t sum = 0;
-    switch (width) {
-    case 1:
-        for (size_t i = 0; i < n; i++) p[i] = (unsigned char)(sum += p[i]);
-        break;
-    case 2:
-        for (size_t i = 0; i < n; i++) store_put16(p + 2 * i, (uint16_t)(sum += store_le16(p + 2 * i)));
-        break;
-    case 4:
-        for (size_t i = 0; i < n; i++) store_put32(p + 4 * i, (uint32_t)(sum += store_le32(p + 4 * i)));
-        break;
-    default:
-        for (size_t i = 0; i < n; i++) store_put64(p + 8 * i, sum += store_le64(p + 8 * i));
-    }
-}
-
-/* Byte k of value i moves to k * n + i (shuffle), and back. */
-static void shuffle(const unsigned char *in, unsigned char *out, size_t n, unsigned width)
-{
-    for (size_t i = 0; i < n; i++)
-        for (unsigned k = 0; k < width; k++) out[k * n + i] = in[i * width + k];
-}
-
-/* On the read path of every server start, so each width has its own loop. */
-static void unshuffle(const unsigned char *in, unsigned char *out, size_t n, unsigned width)
-{
-    switch (width) {
-    case 2:
-        for (size_t i = 0; i < n; i++) {
-            out[2 * i] = in[i];
-            out[2 * i + 1] = in[n + i];
-        }
-        break;
-    case 4:
-        for (size_t i = 0; i < n; i++) {
-            out[4 * i] = in[i];
-            out[4 * i + 1] = in[n + i];
-            out[4 * i + 2] = in[2 * n + i];
-            out[4 * i + 3] = in[3 * n + i];
-        }
-        break;
-    default:
-        for (size_t i = 0; i < n; i++)
-            for (unsigned k = 0; k < width; k++) out[i * width + k] = in[k * n + i];
-    }
-}
-
-/* ---- building ---- */
 
 /* A column as it goes into the file. */
 struct stored {

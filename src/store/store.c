@@ -1026,12 +1026,13 @@ int store_scan(struct store *s, uint32_t site_id, int64_t from_ms, int64_t to_ms
         const struct segment *seg = s->segs[i];
         if ((site_id && seg->site != site_id) || seg->day < from_day || seg->day > to_day)
             continue;
-        char why[256];
+        char why[256], date[11];
         if ((rc = segment_view(seg, &view, why, sizeof why))) {
-            /* Verified when opened: only a file changed in place gets here. */
-            log_error("segment of site %" PRIu32 " day %" PRId64 " part %" PRIu32
-                      " no longer reads: %s",
-                      seg->site, seg->day, seg->n, why);
+            /* Verified when opened: only no memory for its columns, or the
+             * file changed in place, gets here. */
+            format_date(seg->day, date);
+            log_error("segment %s.%" PRIu32 " of site %" PRIu32 " cannot be read: %s", date,
+                      seg->n, seg->site, why);
             break;
         }
         bool whole_day = seg->day > from_day && seg->day < to_day;
