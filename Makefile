@@ -16,7 +16,7 @@ BUILD ?= build-$(SANITIZE)
 OPT ?= -O1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 
-PKGS := libmicrohttpd jansson libsodium libpcre2-8 yaml-0.1 libmaxminddb
+PKGS := libmicrohttpd jansson libsodium libpcre2-8 yaml-0.1 libmaxminddb libzstd
 WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Werror
 CFLAGS ?= -g $(OPT)
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \

@@ -8,7 +8,7 @@ set -euo pipefail
 build_packages=(
     build-essential pkg-config tzdata iso-codes
     libmicrohttpd-dev libjansson-dev libsodium-dev
-    libpcre2-dev libyaml-dev libmaxminddb-dev
+    libpcre2-dev libyaml-dev libmaxminddb-dev libzstd-dev
 )
 # Writes the small geo database the tests make (never a committed one);
 # SQLite is the reference tests/test_differential.c checks reports against.

@@ -115,8 +115,20 @@ static inline bool store_hit_placeable(const struct hit *hit)
 }
 
 /* ---- segments (segment.c) ----------------------------------------------
- * A segment is mmapped read-only and fully verified before it is used, so
- * reading a row never needs a bounds check. */
+ * An open segment is its file, mmapped read-only, and its header. Its
+ * columns are decompressed and verified into a seg_view whenever it is
+ * read, so an open store keeps its segments compressed, and reading a row
+ * of a view never needs a bounds check. */
+struct segment {
+    uint32_t site;
+    int64_t day;
+    uint32_t n; /* 0 = first seal, 1.. = deltas of late hits */
+    uint64_t rows;
+    uint64_t sealed_through_seq;
+    void *map;
+    size_t map_len;
+};
+
 struct seg_column {
     const unsigned char *data; /* NULL: the file has no such column (older format) */
     uint64_t len;
@@ -126,16 +138,21 @@ struct seg_column {
     const char *dict_bytes;
 };
 
-struct segment {
-    uint32_t site;
-    int64_t day;
-    uint32_t n; /* 0 = first seal, 1.. = deltas of late hits */
+/* One segment's columns, decoded: raw columns point into the mapping,
+ * compressed ones into buffers the view owns and reuses for the next
+ * segment it decodes, so a scan over many segments allocates only for the
+ * largest. Caller-owned: seg_view_init, then seg_view_free. */
+struct seg_view {
     uint64_t rows;
-    uint64_t sealed_through_seq;
-    void *map;
-    size_t map_len;
     struct seg_column cols[STORE_FIELD_COUNT];
+    unsigned char *bufs[STORE_FIELD_COUNT];
+    size_t caps[STORE_FIELD_COUNT];
+    unsigned char *scratch;
+    size_t scratch_cap;
+    struct ZSTD_DCtx_s *dctx;
 };
+void seg_view_init(struct seg_view *view);
+void seg_view_free(struct seg_view *view);
 
 /* Builds the whole segment file for count records (log payloads: record i
  * is arena[offsets[i] .. offsets[i+1] or arena_len)) into out. The records
@@ -144,14 +161,21 @@ int segment_build(uint32_t site, int64_t day, uint32_t n, uint64_t sealed_throug
                   const char *arena, size_t arena_len, const uint64_t *offsets, size_t count,
                   struct buf *out);
 /* Maps and verifies path, which must be named for (site, day, n): header and
- * directory checksums, every column checksum, every offset, length and
- * dictionary id. On failure returns -EBADMSG (or an open/mmap errno) with a
- * one-line reason in why. */
+ * directory checksums, every column checksum (over the stored, compressed
+ * bytes), every declared size before anything is allocated for it, every
+ * offset, length and dictionary id, and that every row belongs to the
+ * site, day and seal. The columns are decoded into view for that, and left
+ * there. On failure returns -EBADMSG (or an open/mmap/allocation errno)
+ * with a one-line reason in why. */
 int segment_open(const char *path, uint32_t site, int64_t day, uint32_t n, struct segment *seg,
-                 char *why, size_t whylen);
+                 struct seg_view *view, char *why, size_t whylen);
 void segment_close(struct segment *seg);
-/* Row `row` (< seg->rows) into hit; strings point into the mapping. */
-void segment_row(const struct segment *seg, uint64_t row, struct hit *hit);
-int64_t segment_time_ms(const struct segment *seg, uint64_t row);
+/* Decodes and verifies seg's columns into view, as segment_open did; what
+ * the view held before is gone. */
+int segment_view(const struct segment *seg, struct seg_view *view, char *why, size_t whylen);
+/* Row `row` (< view->rows) into hit; strings point into the view or the
+ * mapping, valid until the view decodes another segment or is freed. */
+void seg_view_row(const struct seg_view *view, uint64_t row, struct hit *hit);
+int64_t seg_view_time_ms(const struct seg_view *view, uint64_t row);
 
 #endif

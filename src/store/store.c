@@ -552,13 +552,19 @@ static void segment_add(struct store *s, struct segment *seg)
 
 /* ---- open ---- */
 
+struct load_ctx {
+    struct store *store;
+    struct seg_view view; /* reused from one segment to the next */
+};
+
 static int load_segment(void *arg, const char *path, uint32_t site, int64_t day, uint32_t n)
 {
-    struct store *s = arg;
+    struct load_ctx *c = arg;
+    struct store *s = c->store;
     struct segment *seg = malloc(sizeof *seg);
     if (!seg) abort();
     char why[256];
-    int rc = segment_open(path, site, day, n, seg, why, sizeof why);
+    int rc = segment_open(path, site, day, n, seg, &c->view, why, sizeof why);
     if (rc == 0) {
         segment_add(s, seg);
         return 0;
@@ -703,7 +709,10 @@ int store_open(const struct store_options *opts, struct store **out, char *err, 
     /* Segments and logs are listed under one lock so a seal cannot move
      * hits from one to the other between the two listings. */
     seal_lock(s->seal_fd, s->read_only ? LOCK_SH : LOCK_EX);
-    rc = walk_segments(s->dir, !s->read_only, load_segment, s);
+    struct load_ctx load = {.store = s};
+    seg_view_init(&load.view);
+    rc = walk_segments(s->dir, !s->read_only, load_segment, &load);
+    seg_view_free(&load.view);
     if (rc)
         snprintf(err, errlen, "cannot read the segments under %s/seg: %s (see the error above)",
                  s->dir, strerror(-rc));
@@ -904,7 +913,11 @@ static int seal_table(struct store *s, struct day_table *t, char *err, size_t er
     struct segment *seg = malloc(sizeof *seg);
     if (!seg) abort();
     char why[256];
-    if ((rc = segment_open(path, t->site, t->day, t->next_n, seg, why, sizeof why))) {
+    struct seg_view view;
+    seg_view_init(&view);
+    rc = segment_open(path, t->site, t->day, t->next_n, seg, &view, why, sizeof why);
+    seg_view_free(&view);
+    if (rc) {
         free(seg);
         snprintf(err, errlen, "segment %s fails its checks right after writing: %s", path, why);
         return rc;
@@ -1006,21 +1019,34 @@ int store_scan(struct store *s, uint32_t site_id, int64_t from_ms, int64_t to_ms
     if (from_ms >= to_ms) return 0;
     int64_t from_day = store_day_of(from_ms), to_day = store_day_of(to_ms - 1);
     struct hit hit;
-    for (size_t i = 0; i < s->nsegs; i++) {
+    struct seg_view view;
+    seg_view_init(&view);
+    int rc = 0;
+    for (size_t i = 0; i < s->nsegs && rc == 0; i++) {
         const struct segment *seg = s->segs[i];
         if ((site_id && seg->site != site_id) || seg->day < from_day || seg->day > to_day)
             continue;
+        char why[256], date[11];
+        if ((rc = segment_view(seg, &view, why, sizeof why))) {
+            /* Verified when opened: only no memory for its columns, or the
+             * file changed in place, gets here. */
+            format_date(seg->day, date);
+            log_error("segment %s.%" PRIu32 " of site %" PRIu32 " cannot be read: %s", date,
+                      seg->n, seg->site, why);
+            break;
+        }
         bool whole_day = seg->day > from_day && seg->day < to_day;
-        for (uint64_t r = 0; r < seg->rows; r++) {
+        for (uint64_t r = 0; r < seg->rows && rc == 0; r++) {
             if (!whole_day) {
-                int64_t t = segment_time_ms(seg, r);
+                int64_t t = seg_view_time_ms(&view, r);
                 if (t < from_ms || t >= to_ms) continue;
             }
-            segment_row(seg, r, &hit);
-            int rc = fn(&hit, arg);
-            if (rc) return rc;
+            seg_view_row(&view, r, &hit);
+            rc = fn(&hit, arg);
         }
     }
+    seg_view_free(&view);
+    if (rc) return rc;
 
     struct day_table **tabs = NULL;
     size_t ntabs = 0;
@@ -1033,7 +1059,6 @@ int store_scan(struct store *s, uint32_t site_id, int64_t from_ms, int64_t to_ms
         tabs[ntabs++] = t;
     }
     if (ntabs) qsort(tabs, ntabs, sizeof *tabs, table_cmp);
-    int rc = 0;
     for (size_t i = 0; i < ntabs && rc == 0; i++) {
         const struct day_table *t = tabs[i];
         for (size_t r = 0; r < t->count && rc == 0; r++) {
@@ -1058,6 +1083,7 @@ struct check_ctx {
     bool quarantine;
     FILE *out;
     int problems;
+    struct seg_view view;
 };
 
 static int check_segment(void *arg, const char *path, uint32_t site, int64_t day, uint32_t n)
@@ -1065,7 +1091,7 @@ static int check_segment(void *arg, const char *path, uint32_t site, int64_t day
     struct check_ctx *c = arg;
     struct segment seg;
     char why[256];
-    int vrc = segment_open(path, site, day, n, &seg, why, sizeof why);
+    int vrc = segment_open(path, site, day, n, &seg, &c->view, why, sizeof why);
     if (vrc == 0) {
         segment_close(&seg);
         return 0;
@@ -1117,8 +1143,10 @@ int store_check(const char *dir, bool quarantine, FILE *out)
     if (path_fmt(path, "%s/seal.lock", dir) == 0) seal_fd = open(path, O_RDONLY | O_CLOEXEC);
     seal_lock(seal_fd, quarantine ? LOCK_EX : LOCK_SH);
 
-    struct check_ctx c = {dir, quarantine, out, 0};
+    struct check_ctx c = {.dir = dir, .quarantine = quarantine, .out = out};
+    seg_view_init(&c.view);
     rc = walk_segments(dir, false, check_segment, &c);
+    seg_view_free(&c.view);
     uint32_t *nos = NULL;
     size_t count = 0;
     if (rc == 0) rc = list_logs(dir, &nos, &count);
