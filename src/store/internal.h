@@ -1,5 +1,6 @@
 /* store internals shared by the store's own files (codec.c, segment.c,
- * store.c); nothing outside src/store includes this. */
+ * store.c); outside src/store only fuzz/fuzz_segment_file.c includes this,
+ * to feed segment files to the reader. */
 #ifndef TALLY_STORE_INTERNAL_H
 #define TALLY_STORE_INTERNAL_H
 
