@@ -97,6 +97,11 @@ struct agg_column {
     int metric, per;
     double scale;
 };
+/* Column definitions: a metric as is, a rate in percent, an average. */
+#define COL(name, format, metric) {{name, format}, metric, -1, 1}
+#define RATE(name, metric, per) {{name, REPORT_PERCENT}, metric, per, 100}
+#define AVG(name, format, metric, per) {{name, format}, metric, per, 1}
+
 /* Builds the report table of g: top entries as rows, children as
  * subtables (or, flat, leaves with labels joined by flat_separator),
  * sorted by sort_metric descending (-1: by k1 ascending), truncated per q->truncate with an

@@ -94,9 +94,6 @@ int report_select_visits(const struct report_query *q, struct report_context *ct
 
 /* ---- columns ---- */
 
-#define COL(name, format, metric) {{name, format}, metric, -1, 1}
-#define RATE(name, metric, per) {{name, REPORT_PERCENT}, metric, per, 100}
-#define AVG(name, format, metric, per) {{name, format}, metric, per, 1}
 
 static const struct agg_column visit_columns[] = {
     COL("nb_uniq_visitors", REPORT_INT, M_UNIQ_VISITORS),
@@ -602,19 +599,8 @@ static int frequency_report(const struct report_query *q, struct report_context 
                             struct arena *arena, struct report_table **out)
 {
     static const char *const groups[2] = {"new", "returning"};
-    static const struct agg_column base[] = {
-        COL("nb_uniq_visitors", REPORT_INT, M_UNIQ_VISITORS),
-        COL("nb_users", REPORT_INT, M_USERS),
-        COL("nb_visits", REPORT_INT, M_VISITS),
-        COL("nb_actions", REPORT_INT, M_ACTIONS),
-        COL("nb_visits_converted", REPORT_INT, M_CONVERTED),
-        COL("bounce_count", REPORT_INT, M_BOUNCES),
-        COL("sum_visit_length", REPORT_INT, M_LENGTH),
-        COL("max_actions", REPORT_INT, M_MAX_ACTIONS),
-        RATE("bounce_rate", M_BOUNCES, M_VISITS),
-        AVG("nb_actions_per_visit", REPORT_NUMBER, M_ACTIONS, M_VISITS),
-        AVG("avg_time_on_site", REPORT_INT, M_LENGTH, M_VISITS),
-    };
+    /* The overview's columns, for each of the two groups. */
+    const struct agg_column *base = summary_columns;
     uint32_t *rows;
     size_t n;
     int rc = report_select_visits(q, ctx, &rows, &n);
@@ -632,8 +618,8 @@ static int frequency_report(const struct report_query *q, struct report_context 
     }
     /* Rows new (k1 0) then returning (1); then one row with every column
      * twice, suffixed _new and _returning. */
-    struct report_table *both = agg_table(&agg, base, COUNT(base), -1, false, "", 0);
-    size_t per = COUNT(base);
+    size_t per = COUNT(summary_columns);
+    struct report_table *both = agg_table(&agg, base, per, -1, false, "", 0);
     struct report_column *cols = arena_alloc(arena, 2 * per * sizeof *cols);
     struct report_table *t = arena_alloc(arena, sizeof *t);
     struct report_row *row = arena_alloc(arena, sizeof *row);

@@ -13,9 +13,6 @@
 #include "agg.h"
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
-#define COL(name, format, metric) {{name, format}, metric, -1, 1}
-#define RATE(name, metric, per) {{name, REPORT_PERCENT}, metric, per, 100}
-#define AVG(name, format, metric, per) {{name, format}, metric, per, 1}
 
 static const struct agg_column page_columns[] = {
     COL("nb_hits", REPORT_INT, M_HITS),
