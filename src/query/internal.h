@@ -72,7 +72,8 @@ enum visit_flag {
 /* What every report reads comes first, in the row's first cache line
  * (rows are 64-byte aligned): a scan touches one line per visit. */
 struct visit_row {
-    _Alignas(64) uint32_t first_action, last_action; /* chain through action_row.next */
+    _Alignas(64) uint32_t first_action; /* chain through action_row.next */
+    uint32_t last_action;
     uint32_t actions, pageviews, uniq_pageviews, hits;
     uint32_t visitor;              /* dense per site: the visitor's ordinal */
     int64_t end_ms;                /* the last hit, heartbeats included */
