@@ -12,4 +12,7 @@ if [ ! -s "$data/sites.json" ]; then
     "$tally" demo --data "$data" --site 1 --visits 6000 --days 30
 fi
 echo "Tally on http://$listen  (tracking endpoint: http://$listen/matomo.php; Ctrl-C stops)"
+echo "Reports: make a token with '$tally token create --data $data --site 1', then e.g."
+echo "  curl 'http://$listen/index.php?module=API&method=VisitsSummary.get&idSite=1&period=day&date=last7&token_auth=TOKEN'"
+echo "(every method: docs/api.md)"
 exec "$tally" serve --data "$data" --listen "$listen"
