@@ -373,7 +373,6 @@ int index_add(struct index *index, const struct hit *h)
     uint32_t ai = (uint32_t)s->action_count++;
     struct action_row *a = &s->actions[ai];
     *a = (struct action_row){.time_ms = h->time_ms,
-                             .visit = row,
                              .next = INDEX_NONE,
                              .kind = h->kind,
                              .goal_id = h->goal_id,
@@ -463,7 +462,6 @@ static void site_compact(struct index *index, struct site_index *s, size_t slot)
         uint32_t first = k;
         for (uint32_t i = v.first_action; i != INDEX_NONE; i = s->actions[i].next) {
             actions[k] = s->actions[i];
-            actions[k].visit = (uint32_t)r;
             actions[k].next = k + 1;
             k++;
         }

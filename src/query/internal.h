@@ -100,7 +100,7 @@ struct visit_row {
  *   cart update: b items, value = revenue */
 struct action_row {
     int64_t time_ms;
-    uint32_t visit, next;
+    uint32_t next;
     uint32_t a, b, c, d, e;
     uint32_t dimensions;           /* {"1":"v",...} as stored */
     double value;
