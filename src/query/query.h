@@ -1,6 +1,8 @@
-/* query: reads the store. Time zones (TZif files from the system zoneinfo),
- * per-day statistics and visits folded from their hits. Issue 4 adds the
- * segment language and reports here. */
+/* query: answers questions about the stored hits. The index (every hit in
+ * memory, dictionary-encoded), the segment language, Matomo's reports and
+ * the visitor log over the index; time zones (TZif files from the system
+ * zoneinfo) and display names (iso-codes); and, for the CLI, per-day
+ * statistics and visits folded straight from the store. */
 #ifndef TALLY_QUERY_H
 #define TALLY_QUERY_H
 
@@ -211,10 +213,12 @@ int segment_dimension_find(const char *name, unsigned *index);
 struct index;
 int index_create(struct index **out);
 void index_destroy(struct index *index);
+/* Adds one stored hit; bots are left out (tally stats counts them). */
 int index_add(struct index *index, const struct hit *hit);
 uint64_t index_hit_count(const struct index *index);
-/* Regroups actions by visit so that reports read memory in order: after
- * loading, and (only_if_worth_it) when enough has been appended since. */
+/* Reorders each site for reading (visits by start time, each visit's
+ * actions contiguous) so that a period is one run of memory: after loading,
+ * and (only_if_worth_it) once an eighth of a site is new since the last. */
 void index_compact(struct index *index, bool only_if_worth_it);
 
 /* ---- reports ----
