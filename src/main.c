@@ -484,8 +484,13 @@ static int cmd_goal_add(const struct args *a)
     }
     char err[512];
     uint32_t id;
+    /* A bad definition is the command line's fault (2); a bad goals.json is not. */
+    if (goal_validate(&draft, err, sizeof err)) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
     rc = goals_add(data_dir(a), &draft, &id, err, sizeof err);
-    if (rc == -EINVAL || rc == -ENOENT) {
+    if (rc == -ENOENT) {
         usage_error(a->cmd, "%s", err);
         return EXIT_USAGE;
     }

@@ -261,6 +261,11 @@ static int goal_order(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static void goals_sort(struct goals *goals)
+{
+    if (goals->count > 1) qsort(goals->items, goals->count, sizeof *goals->items, goal_order);
+}
+
 static uint32_t last_id(const struct goals *goals, uint32_t site_id)
 {
     for (size_t i = 0; i < goals->last_id_count; i++)
@@ -376,7 +381,7 @@ static int goals_from_json(json_t *root, struct goals *goals, char *err, size_t 
         }
         last_id_raise(goals, (uint32_t)site_id, id);
     }
-    qsort(goals->items, goals->count, sizeof *goals->items, goal_order);
+    goals_sort(goals);
     return 0;
 }
 
@@ -411,7 +416,7 @@ static json_t *goal_to_json(const struct goal *g)
 
 static int goals_write(const char *data_dir, struct goals *goals, char *err, size_t errlen)
 {
-    qsort(goals->items, goals->count, sizeof *goals->items, goal_order);
+    goals_sort(goals);
     json_t *last = json_object();
     for (size_t i = 0; i < goals->last_id_count; i++) {
         char key[16];
