@@ -435,6 +435,152 @@ static int cmd_site_list(const struct args *a)
     return 0;
 }
 
+/* ---- goal ---- */
+
+/* --match and --type take hyphens (event-category, starts-with); the
+ * config names have underscores. */
+static void hyphens_to_underscores(const char *in, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", in);
+    for (char *p = out; *p; p++)
+        if (*p == '-') *p = '_';
+}
+
+static int cmd_goal_add(const struct args *a)
+{
+    struct goal draft = {0};
+    int rc = parse_site_flag(a, &draft.site_id);
+    if (rc) return rc;
+    draft.name = (char *)arg_get(a, "--name", NULL);
+    if (!draft.name) {
+        usage_error(a->cmd, "--name is required, e.g. --name \"Signed up\"");
+        return EXIT_USAGE;
+    }
+    draft.description = (char *)arg_get(a, "--description", "");
+    const char *match = arg_get(a, "--match", NULL), *type = arg_get(a, "--type", NULL);
+    char name[32];
+    hyphens_to_underscores(match ? match : "", name, sizeof name);
+    if (!match || goal_match_parse(name, &draft.match)) {
+        usage_error(a->cmd,
+                    "--match: expected url, title, event-category, event-action, event-name, "
+                    "outlink, download or manual, got '%s'",
+                    match ? match : "nothing");
+        return EXIT_USAGE;
+    }
+    hyphens_to_underscores(type ? type : "", name, sizeof name);
+    if (type && (!*type || goal_pattern_parse(name, &draft.pattern_type))) {
+        usage_error(a->cmd,
+                    "--type: expected exact, contains, starts-with, ends-with or regex, got '%s'",
+                    type);
+        return EXIT_USAGE;
+    }
+    draft.pattern = (char *)arg_get(a, "--pattern", NULL);
+    draft.case_sensitive = arg_set(a, "--case-sensitive");
+    draft.allow_multiple = arg_set(a, "--multiple");
+    const char *revenue = arg_get(a, "--revenue", NULL);
+    if (revenue && parse_f64(revenue, &draft.revenue)) {
+        usage_error(a->cmd, "--revenue: expected a number such as 9.99, got '%s'", revenue);
+        return EXIT_USAGE;
+    }
+    char err[512];
+    uint32_t id;
+    /* A bad definition is the command line's fault (2); a bad goals.json is not. */
+    if (goal_validate(&draft, err, sizeof err)) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    rc = goals_add(data_dir(a), &draft, &id, err, sizeof err);
+    if (rc == -ENOENT) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "tally goal add: %s\n", err);
+        return 1;
+    }
+    printf("%u\n", id);
+    return 0;
+}
+
+static int cmd_goal_list(const struct args *a)
+{
+    uint32_t site_id;
+    int rc = parse_site_flag(a, &site_id);
+    if (rc) return rc;
+    char err[512];
+    struct goals *goals;
+    if (goals_load(data_dir(a), &goals, err, sizeof err)) {
+        fprintf(stderr, "tally goal list: %s\n", err);
+        return 1;
+    }
+    bool json = arg_set(a, "--json");
+    struct buf b;
+    buf_init(&b);
+    const struct goal *g;
+    size_t c = 0;
+    if (json)
+        buf_putc(&b, '[');
+    else if (!goals_for_site(goals, site_id, &c))
+        buf_printf(&b,
+                   "site %u has no goals; add one with `tally goal add --data %s --site %u "
+                   "--name NAME --match url --type contains --pattern /thanks`\n",
+                   site_id, data_dir(a), site_id);
+    else
+        buf_printf(&b, "%-4s %-24s %-15s %-11s %-8s %-8s %s\n", "ID", "NAME", "MATCH", "TYPE",
+                   "REVENUE", "MULTIPLE", "PATTERN");
+    for (c = 0; (g = goals_for_site(goals, site_id, &c));) {
+        if (json) {
+            buf_printf(&b, "%s{\"id\":%u,\"site_id\":%u,\"name\":", b.len > 1 ? "," : "", g->id,
+                       g->site_id);
+            buf_json_string(&b, g->name);
+            buf_puts(&b, ",\"description\":");
+            buf_json_string(&b, g->description);
+            buf_printf(&b, ",\"match\":\"%s\",\"pattern_type\":\"%s\",\"pattern\":",
+                       goal_match_name(g->match), goal_pattern_name(g->pattern_type));
+            buf_json_string(&b, g->pattern);
+            buf_printf(&b, ",\"case_sensitive\":%s,\"allow_multiple\":%s,\"revenue\":%.15g}",
+                       g->case_sensitive ? "true" : "false", g->allow_multiple ? "true" : "false",
+                       g->revenue);
+            continue;
+        }
+        buf_printf(&b, "%-4u %-24s %-15s %-11s %-8.15g %-8s %s%s\n", g->id, g->name,
+                   goal_match_name(g->match), goal_pattern_name(g->pattern_type), g->revenue,
+                   g->allow_multiple ? "yes" : "no", g->pattern,
+                   g->case_sensitive ? " (case-sensitive)" : "");
+    }
+    if (json) buf_puts(&b, "]\n");
+    fputs(b.data, stdout);
+    buf_free(&b);
+    goals_free(goals);
+    return 0;
+}
+
+static int cmd_goal_delete(const struct args *a)
+{
+    uint32_t site_id;
+    int rc = parse_site_flag(a, &site_id);
+    if (rc) return rc;
+    const char *id_text = arg_get(a, "--id", NULL);
+    int64_t id;
+    if (!id_text || parse_i64(id_text, 1, UINT32_MAX, &id)) {
+        usage_error(a->cmd, "--id: expected the goal's id (`tally goal list` shows them), got '%s'",
+                    id_text ? id_text : "nothing");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    rc = goals_delete(data_dir(a), site_id, (uint32_t)id, err, sizeof err);
+    if (rc == -ENOENT) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "tally goal delete: %s\n", err);
+        return 1;
+    }
+    printf("deleted goal %u of site %u\n", (uint32_t)id, site_id);
+    return 0;
+}
+
 /* ---- user ---- */
 
 static int require_user_name(const struct args *a)
@@ -1177,6 +1323,31 @@ static const struct opt site_list_opts[] = {
     {"--json", OPT_SWITCH, NULL, "print a JSON array instead of a table"},
     OPT_END,
 };
+static const struct opt goal_add_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site (required)"},
+    {"--name", OPT_VALUE, "NAME", "the goal's name (required)"},
+    {"--match", OPT_VALUE, "WHAT", "url, title, event-category, event-action, event-name, outlink, download or manual (required)"},
+    {"--type", OPT_VALUE, "TYPE", "exact, contains, starts-with, ends-with or regex (not for manual)"},
+    {"--pattern", OPT_VALUE, "P", "what the match is compared with (not for manual)"},
+    {"--case-sensitive", OPT_SWITCH, NULL, "compare case-sensitively (default: ignore case)"},
+    {"--multiple", OPT_SWITCH, NULL, "convert on every match (default: once per visit)"},
+    {"--revenue", OPT_VALUE, "X", "default revenue of a conversion (default 0)"},
+    {"--description", OPT_VALUE, "TEXT", "a note for the people who read the reports"},
+    OPT_END,
+};
+static const struct opt goal_list_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site (required)"},
+    {"--json", OPT_SWITCH, NULL, "print a JSON array instead of a table"},
+    OPT_END,
+};
+static const struct opt goal_delete_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site (required)"},
+    {"--id", OPT_VALUE, "G", "the goal (required); its id is never given again"},
+    OPT_END,
+};
 static const struct opt user_add_opts[] = {
     OPT_DATA,
     {"--superuser", OPT_SWITCH, NULL, "every access to every site, now and later"},
@@ -1257,6 +1428,16 @@ static const struct command commands[] = {
      "--timezone Europe/Paris --currency EUR",
      site_add_opts, cmd_site_add, NULL},
     {"site list", "Lists the sites.", NULL, site_list_opts, cmd_site_list, NULL},
+    {"goal add", "Adds a goal to a site and prints its id.",
+     "e.g. tally goal add --site 1 --name \"Signed up\" --match url --type contains "
+     "--pattern /welcome\n"
+     "     tally goal add --site 1 --name Newsletter --match event-action --type exact "
+     "--pattern subscribe --revenue 2\n"
+     "Goals are definitions: conversions are found when reports are asked for, so a new goal\n"
+     "also counts in the data already stored (docs/goals.md).",
+     goal_add_opts, cmd_goal_add, NULL},
+    {"goal list", "Lists a site's goals.", NULL, goal_list_opts, cmd_goal_list, NULL},
+    {"goal delete", "Deletes a goal of a site.", NULL, goal_delete_opts, cmd_goal_delete, NULL},
     {"user add", "Adds a user; the password is read from stdin (one line).",
      "On a terminal the password is asked for twice and not shown; otherwise pipe it in:\n"
      "  printf '%s\\n' \"$PASSWORD\" | tally user add --data DIR alice\n"

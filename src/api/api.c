@@ -88,6 +88,18 @@ void api_reload_config(struct api *api)
             log_info("reloaded tokens.json");
         }
     }
+    file_stamp_read(api->data_dir, "goals.json", &st);
+    if (!file_stamp_same(&st, &api->goals_stamp)) {
+        api->goals_stamp = st;
+        struct goals *goals;
+        if (goals_load(api->data_dir, &goals, err, sizeof err)) {
+            log_error("keeping the previous goals: %s", err);
+        } else {
+            goals_free(api->goals);
+            api->goals = goals;
+            log_info("reloaded goals.json");
+        }
+    }
 }
 
 /* ---- create / destroy ---- */
@@ -125,10 +137,12 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     file_stamp_read(opts->data_dir, "sites.json", &api->sites_stamp);
     file_stamp_read(opts->data_dir, "users.json", &api->users_stamp);
     file_stamp_read(opts->data_dir, "tokens.json", &api->tokens_stamp);
+    file_stamp_read(opts->data_dir, "goals.json", &api->goals_stamp);
     int rc = store_open(&so, &api->store, err, errlen);
     if (!rc) rc = sites_load(opts->data_dir, &api->sites, err, errlen);
     if (!rc) rc = users_load(opts->data_dir, &api->users, err, errlen);
     if (!rc) rc = tokens_load(opts->data_dir, &api->tokens, err, errlen);
+    if (!rc) rc = goals_load(opts->data_dir, &api->goals, err, errlen);
     if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
     if (!rc) {
         struct enrich_options eo = {
@@ -165,6 +179,7 @@ void api_destroy(struct api *api)
     index_destroy(api->index);
     names_free(api->names);
     tokens_free(api->tokens);
+    goals_free(api->goals);
     users_free(api->users);
     sites_free(api->sites);
     arena_free(&api->arena);
@@ -530,6 +545,8 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
         answer_api_error(resp, 400, "method is missing; e.g. method=VisitsSummary.get");
     } else if (strncmp(method, "SitesManager.", 13) == 0) {
         sites_api_handle(api, &params, method, resp);
+    } else if (goals_api_serves(method)) {
+        goals_api_handle(api, &params, method, resp);
     } else {
         reporting_handle(api, &params, method, resp);
     }

@@ -76,8 +76,8 @@ int api_track(struct api *api, struct api_hit *hits, size_t count,
  * and interval). Returns 0 or a negative errno. */
 int api_sync(struct api *api);
 
-/* Once a second: fsync per policy, seal closed days, notice new sites and
- * tokens on disk. */
+/* Once a second: fsync per policy, seal closed days, notice changed sites,
+ * users, tokens and goals on disk. */
 void api_maintain(struct api *api, int64_t now_ms);
 
 #endif

@@ -1,4 +1,5 @@
-/* api internals shared by api.c (tracking, config) and reporting.c. */
+/* api internals shared by api.c (tracking, config), reporting.c, sites_api.c
+ * and goals_api.c. */
 #ifndef TALLY_API_INTERNAL_H
 #define TALLY_API_INTERNAL_H
 
@@ -33,9 +34,10 @@ struct api {
     struct sites *sites;
     struct users *users;
     struct tokens *tokens;
+    struct goals *goals;
     struct session *session;
     struct enrich *enrich;
-    struct file_stamp sites_stamp, users_stamp, tokens_stamp;
+    struct file_stamp sites_stamp, users_stamp, tokens_stamp, goals_stamp;
     enum store_fsync fsync;
     struct arena arena; /* reset at the start of each request */
     struct hit *batch;  /* the hits of one request on their way to the store */
@@ -56,6 +58,12 @@ void reporting_handle(struct api *api, const struct track_params *params, const 
 void answer_api_error(struct api_response *resp, int status, const char *message);
 /* SitesManager.* methods; takes the api lock. */
 void sites_api_handle(struct api *api, const struct track_params *params, const char *method,
+                      struct api_response *resp);
+/* True for the Goals methods that manage definitions (addGoal, updateGoal,
+ * deleteGoal, getGoals, getGoal); Goals reports go to reporting_handle. */
+bool goals_api_serves(const char *method);
+/* Those methods; takes the api lock. */
+void goals_api_handle(struct api *api, const struct track_params *params, const char *method,
                       struct api_response *resp);
 /* Reloads config files that changed on disk. Lock held. */
 void api_reload_config(struct api *api);

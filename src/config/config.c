@@ -88,7 +88,8 @@ int config_json_read(const char *path, json_t **out, char *err, size_t errlen)
 
 int config_json_write(const char *path, json_t *root, int mode, char *err, size_t errlen)
 {
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    /* 15 digits: a revenue typed as 9.99 is written back as 9.99. */
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     if (!text) abort();
     size_t len = strlen(text);
     /* A trailing newline keeps the file friendly to editors and diff. */

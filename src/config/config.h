@@ -1,8 +1,8 @@
-/* config: the sites, users and API tokens kept in DATA/sites.json,
- * DATA/users.json and DATA/tokens.json, and who may do what with them.
- * Each loaded `struct sites`, `struct users` and `struct tokens` is an
- * immutable snapshot; the server swaps in a new one when its file changes
- * (`tally site add` or `tally user grant` while serving). */
+/* config: the sites, users, API tokens and goals kept in DATA/sites.json,
+ * DATA/users.json, DATA/tokens.json and DATA/goals.json, and who may do what
+ * with them. Each loaded `struct sites`, `struct users`, `struct tokens` and
+ * `struct goals` is an immutable snapshot; the server swaps in a new one when
+ * its file changes (`tally site add` or `tally goal add` while serving). */
 #ifndef TALLY_CONFIG_H
 #define TALLY_CONFIG_H
 
@@ -133,5 +133,80 @@ bool access_is_superuser(const struct users *users, const struct tokens *tokens,
 size_t access_sites(const struct users *users, const struct tokens *tokens,
                     const struct sites *sites, const char *token_auth, enum access min,
                     uint32_t *out, size_t max);
+
+/* ---- goals ----
+ * A goal is a definition only: what a conversion is. Conversions are found
+ * at query time, so a goal added today also counts in last year's data. */
+enum goal_match {
+    GOAL_MATCH_URL,            /* a pageview's full URL */
+    GOAL_MATCH_TITLE,          /* a pageview's title */
+    GOAL_MATCH_EVENT_CATEGORY,
+    GOAL_MATCH_EVENT_ACTION,
+    GOAL_MATCH_EVENT_NAME,
+    GOAL_MATCH_OUTLINK,        /* the URL of a click to another site */
+    GOAL_MATCH_DOWNLOAD,       /* the URL of a downloaded file */
+    GOAL_MATCH_MANUAL,         /* only tracked conversions (idgoal=ID); no pattern */
+};
+enum goal_pattern {
+    GOAL_PATTERN_NONE,         /* manual goals only */
+    GOAL_PATTERN_EXACT,
+    GOAL_PATTERN_CONTAINS,
+    GOAL_PATTERN_STARTS_WITH,
+    GOAL_PATTERN_ENDS_WITH,
+    GOAL_PATTERN_REGEX,        /* PCRE2, UTF mode; compiles when the goal is saved */
+};
+
+#define GOAL_NAME_MAX 200           /* characters */
+#define GOAL_DESCRIPTION_MAX 1000   /* characters */
+#define GOAL_PATTERN_MAX 1000       /* bytes */
+#define GOAL_REVENUE_MAX 1e12
+#define GOALS_PER_SITE_MAX 1000
+
+struct goal {
+    uint32_t site_id;
+    uint32_t id;                   /* per site, from 1, never reused (not even after delete) */
+    char *name;
+    char *description;             /* "" when none */
+    enum goal_match match;
+    enum goal_pattern pattern_type;
+    char *pattern;                 /* "" for a manual goal */
+    bool case_sensitive;
+    bool allow_multiple;           /* every match converts, not only the visit's first */
+    double revenue;                /* default revenue of a conversion, >= 0 */
+    int64_t created_ms;
+};
+
+/* "url", "title", "event_category", "event_action", "event_name",
+ * "outlink", "download", "manual"; goal_match_parse returns -EINVAL for
+ * anything else. */
+const char *goal_match_name(enum goal_match match);
+int goal_match_parse(const char *text, enum goal_match *out);
+/* "exact", "contains", "starts_with", "ends_with", "regex" ("" for NONE). */
+const char *goal_pattern_name(enum goal_pattern type);
+int goal_pattern_parse(const char *text, enum goal_pattern *out);
+
+struct goals;
+/* Loads DATA/goals.json. A missing file is no goals; a malformed one (or a
+ * goal the CLI would refuse) is an error written to err. */
+int goals_load(const char *data_dir, struct goals **out, char *err, size_t errlen);
+void goals_free(struct goals *goals);
+/* The site's goals in id order, one per call: start with *cursor = 0;
+ * NULL at the end. goals may be NULL (none).
+ *   for (size_t c = 0; (g = goals_for_site(goals, site, &c));) ... */
+const struct goal *goals_for_site(const struct goals *goals, uint32_t site_id, size_t *cursor);
+const struct goal *goals_find(const struct goals *goals, uint32_t site_id, uint32_t goal_id);
+/* Checks every field of draft (site_id and id are ignored) without saving:
+ * 0, or -EINVAL with a message that names what to fix. */
+int goal_validate(const struct goal *draft, char *err, size_t errlen);
+/* Adds a goal to draft->site_id (which must exist: else -ENOENT) with the
+ * next id of that site; writes goals.json atomically. */
+int goals_add(const char *data_dir, const struct goal *draft, uint32_t *id_out, char *err,
+              size_t errlen);
+/* Replaces every field of goal (site_id, id) with draft's, keeping its
+ * creation time; -ENOENT when there is no such goal. */
+int goals_update(const char *data_dir, const struct goal *draft, char *err, size_t errlen);
+/* Removes a goal; its id is never given again. -ENOENT when absent. */
+int goals_delete(const char *data_dir, uint32_t site_id, uint32_t goal_id, char *err,
+                 size_t errlen);
 
 #endif
