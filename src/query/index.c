@@ -24,7 +24,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 
 /* ---- dictionary ---- */
 
-static uint64_t hash_string(const char *s, size_t len)
+uint64_t index_hash(const char *s, size_t len)
 {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then mixed */
     for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
@@ -61,7 +61,7 @@ static void dict_rehash(struct dict *d)
     if (!slots) abort();
     for (uint32_t id = 1; id < d->count; id++) {
         const char *s = dict_str(d, id);
-        size_t i = hash_string(s, strlen(s)) & (cap - 1);
+        size_t i = index_hash(s, strlen(s)) & (cap - 1);
         while (slots[i]) i = (i + 1) & (cap - 1);
         slots[i] = id;
     }
@@ -74,7 +74,7 @@ uint32_t dict_find(const struct dict *d, const char *s)
 {
     if (!*s) return 0;
     size_t len = strlen(s);
-    for (size_t i = hash_string(s, len) & (d->slot_cap - 1); d->slots[i];
+    for (size_t i = index_hash(s, len) & (d->slot_cap - 1); d->slots[i];
          i = (i + 1) & (d->slot_cap - 1)) {
         const char *t = dict_str(d, d->slots[i]);
         if (strcmp(t, s) == 0) return d->slots[i];
@@ -86,7 +86,7 @@ static uint32_t dict_intern(struct dict *d, const char *s)
 {
     if (!s || !*s) return 0;
     size_t len = strlen(s);
-    size_t i = hash_string(s, len) & (d->slot_cap - 1);
+    size_t i = index_hash(s, len) & (d->slot_cap - 1);
     for (; d->slots[i]; i = (i + 1) & (d->slot_cap - 1))
         if (strcmp(dict_str(d, d->slots[i]), s) == 0) return d->slots[i];
     size_t cap = d->cap;

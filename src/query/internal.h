@@ -138,6 +138,9 @@ struct index {
 };
 
 uint32_t dict_find(const struct dict *d, const char *s); /* INDEX_NONE when absent */
+/* FNV-1a over s, then mixed: the dictionary's hash, and the reports' key
+ * for labels they build (folders, hosts, families). */
+uint64_t index_hash(const char *s, size_t len);
 /* Sorts keys ascending by their bits from `from_bit` up (lower bits keep
  * their input order): LSD radix. */
 void index_radix_sort(uint64_t *keys, size_t n, unsigned from_bit);

@@ -27,7 +27,7 @@ int report_day_of_week(const struct report_context *ctx, int64_t utc_ms)
     return (int)(((day % 7) + 7 + 3) % 7) + 1;
 }
 
-static void context_init(struct report_context *ctx, const struct report_query *q)
+void report_context_init(struct report_context *ctx, const struct report_query *q)
 {
     *ctx = (struct report_context){.index = q->index,
                                    .site = index_site(q->index, q->site_id),
@@ -105,7 +105,6 @@ static const struct agg_column visit_columns[] = {
     COL("bounce_count", REPORT_INT, M_BOUNCES),
     COL("nb_visits_converted", REPORT_INT, M_CONVERTED),
 };
-#define COUNT(a) (sizeof(a) / sizeof *(a))
 
 static const struct agg_column summary_columns[] = {
     COL("nb_uniq_visitors", REPORT_INT, M_UNIQ_VISITORS),
@@ -209,17 +208,7 @@ static const char *os_family(const char *os)
     return os;
 }
 
-static uint64_t hash_text(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return hash_mix64(h);
-}
 
-static const char *dict_text(const struct report_context *ctx, uint32_t id)
-{
-    return dict_str(&ctx->index->dict, id);
-}
 
 static char *label_printf(struct arena *arena, const char *fmt, const char *a, const char *b)
 {
@@ -288,7 +277,7 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
     case G_BROWSER: k1 = t[VT_BROWSER]; break;
     case G_BROWSER_VERSION: k1 = (uint64_t)t[VT_BROWSER] << 32 | t[VT_BROWSER_VERSION]; break;
     case G_ENGINE: k1 = t[VT_BROWSER_ENGINE]; break;
-    case G_OS: k1 = hash_text(os_family(dict_text(ctx, t[VT_OS]))); break;
+    case G_OS: k1 = report_hash(os_family(report_text(ctx, t[VT_OS]))); break;
     case G_OS_VERSION: k1 = (uint64_t)t[VT_OS] << 32 | t[VT_OS_VERSION]; break;
     case G_RESOLUTION: k1 = t[VT_RESOLUTION]; break;
     case G_REFERRER_TYPE:
@@ -353,15 +342,15 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         switch (g) {
         case G_SUMMARY: en->label = ""; break;
         case G_COUNTRY:
-            a = dict_text(ctx, t[VT_COUNTRY]);
+            a = report_text(ctx, t[VT_COUNTRY]);
             en->code = *a ? a : "xx";
             en->label = names_country(ctx->names, a) ? names_country(ctx->names, a) : "Unknown";
             en->segment = row_segment(arena, "countryCode", a);
             break;
         case G_REGION:
         case G_CITY: {
-            const char *country = dict_text(ctx, t[VT_COUNTRY]);
-            a = dict_text(ctx, t[g == G_REGION ? VT_REGION : VT_CITY]);
+            const char *country = report_text(ctx, t[VT_COUNTRY]);
+            a = report_text(ctx, t[g == G_REGION ? VT_REGION : VT_CITY]);
             const char *name = g == G_REGION ? names_region(ctx->names, country, a) : a;
             const char *cname = names_country(ctx->names, country);
             en->label = *a ? label_printf(arena, "%s, %s", name && *name ? name : a,
@@ -372,40 +361,40 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             break;
         }
         case G_CONTINENT:
-            a = dict_text(ctx, t[VT_CONTINENT]);
+            a = report_text(ctx, t[VT_CONTINENT]);
             en->label = names_continent(a) ? names_continent(a) : "Unknown";
             en->code = *a ? a : "unk";
             en->segment = row_segment(arena, "continentCode", a);
             break;
         case G_LANGUAGE:
-            a = dict_text(ctx, t[VT_LANGUAGE]);
+            a = report_text(ctx, t[VT_LANGUAGE]);
             en->label = names_language(ctx->names, a) ? names_language(ctx->names, a) : known(a);
             en->code = *a ? a : NULL;
             en->segment = row_segment(arena, "languageCode", a);
             break;
         case G_LANGUAGE_CODE:
-            a = dict_text(ctx, (uint32_t)k1);
+            a = report_text(ctx, (uint32_t)k1);
             en->label = known(a);
             en->segment = row_segment(arena, "languageCode", a);
             break;
         case G_DEVICE_TYPE:
-            a = dict_text(ctx, t[VT_DEVICE_TYPE]);
+            a = report_text(ctx, t[VT_DEVICE_TYPE]);
             en->label = capitalised(arena, a);
             en->segment = row_segment(arena, "deviceType", a);
             break;
         case G_BRAND:
-            a = dict_text(ctx, t[VT_DEVICE_BRAND]);
+            a = report_text(ctx, t[VT_DEVICE_BRAND]);
             en->label = known(a);
             en->segment = row_segment(arena, "deviceBrand", a);
             break;
         case G_MODEL:
-            a = dict_text(ctx, t[VT_DEVICE_MODEL]);
-            en->label = *a ? label_printf(arena, "%s - %s", known(dict_text(ctx, t[VT_DEVICE_BRAND])), a)
+            a = report_text(ctx, t[VT_DEVICE_MODEL]);
+            en->label = *a ? label_printf(arena, "%s - %s", known(report_text(ctx, t[VT_DEVICE_BRAND])), a)
                            : "Unknown";
             en->segment = row_segment(arena, "deviceModel", a);
             break;
         case G_BROWSER:
-            a = dict_text(ctx, t[VT_BROWSER]);
+            a = report_text(ctx, t[VT_BROWSER]);
             en->label = known(a);
             en->code = *a ? report_browser_code(a) : NULL;
             en->segment = row_segment(arena, "browserName", a);
@@ -413,8 +402,8 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         case G_BROWSER_VERSION:
         case G_OS_VERSION: {
             uint32_t nid = t[g == G_OS_VERSION ? VT_OS : VT_BROWSER];
-            const char *version = dict_text(ctx, t[g == G_OS_VERSION ? VT_OS_VERSION : VT_BROWSER_VERSION]);
-            a = dict_text(ctx, nid);
+            const char *version = report_text(ctx, t[g == G_OS_VERSION ? VT_OS_VERSION : VT_BROWSER_VERSION]);
+            a = report_text(ctx, nid);
             en->label = *a ? (*version ? label_printf(arena, "%s %s", a, version) : a) : "Unknown";
             /* The name and the version: "131" alone is Chrome's and Edge's. */
             en->segment = label_printf(arena, "%s;%s",
@@ -423,18 +412,18 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             break;
         }
         case G_ENGINE:
-            a = dict_text(ctx, t[VT_BROWSER_ENGINE]);
+            a = report_text(ctx, t[VT_BROWSER_ENGINE]);
             en->label = known(a);
             en->segment = row_segment(arena, "browserEngine", a);
             break;
         case G_OS:
-            a = os_family(dict_text(ctx, t[VT_OS]));
+            a = os_family(report_text(ctx, t[VT_OS]));
             en->label = known(a);
             en->code = *a ? report_os_code(a) : NULL;
             en->segment = row_segment(arena, "operatingSystemCode", report_os_code(a));
             break;
         case G_RESOLUTION:
-            a = dict_text(ctx, t[VT_RESOLUTION]);
+            a = report_text(ctx, t[VT_RESOLUTION]);
             en->label = known(a);
             en->segment = row_segment(arena, "resolution", a);
             break;
@@ -444,7 +433,7 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             en->segment = row_segment(arena, "referrerType", referrer_type_name(v->referrer_type));
             break;
         case G_REFERRER_ALL:
-            a = dict_text(ctx, t[VT_REFERRER_NAME]);
+            a = report_text(ctx, t[VT_REFERRER_NAME]);
             en->label = v->referrer_type == REFERRER_DIRECT ? "Direct Entry" : known(a);
             en->code = referrer_type_name(v->referrer_type);
             en->segment = label_printf(arena, "%s;%s",
@@ -455,17 +444,17 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         case G_WEBSITES:
         case G_SOCIALS:
         case G_AI_ASSISTANTS:
-            a = dict_text(ctx, t[VT_REFERRER_NAME]);
+            a = report_text(ctx, t[VT_REFERRER_NAME]);
             en->label = known(a);
             en->segment = row_segment(arena, "referrerName", a);
             break;
         case G_KEYWORDS:
-            a = dict_text(ctx, t[VT_REFERRER_KEYWORD]);
+            a = report_text(ctx, t[VT_REFERRER_KEYWORD]);
             en->label = *a ? a : "Keyword not defined";
             en->segment = row_segment(arena, "referrerKeyword", a);
             break;
         case G_CAMPAIGNS:
-            a = dict_text(ctx, t[VT_CAMPAIGN_NAME]);
+            a = report_text(ctx, t[VT_CAMPAIGN_NAME]);
             en->label = known(a);
             en->segment = row_segment(arena, "campaignName", a);
             break;
@@ -482,7 +471,7 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         case G_VISIT_COUNT: en->label = visit_count_buckets[k1].label; break;
         case G_DAYS_SINCE_LAST: en->label = days_buckets[k1].label; break;
         case G_USERS:
-            en->label = dict_text(ctx, v->user_id);
+            en->label = report_text(ctx, v->user_id);
             en->segment = row_segment(arena, "userId", en->label);
             break;
         }
@@ -494,19 +483,19 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         struct agg_entry *en = &agg->entries[child];
         const char *a;
         switch (g) {
-        case G_REFERRER_TYPE: en->label = known(dict_text(ctx, t[VT_REFERRER_NAME])); break;
+        case G_REFERRER_TYPE: en->label = known(report_text(ctx, t[VT_REFERRER_NAME])); break;
         case G_SEARCH_ENGINES:
-            a = dict_text(ctx, t[VT_REFERRER_KEYWORD]);
+            a = report_text(ctx, t[VT_REFERRER_KEYWORD]);
             en->label = *a ? a : "Keyword not defined";
             break;
-        case G_KEYWORDS: en->label = known(dict_text(ctx, t[VT_REFERRER_NAME])); break;
+        case G_KEYWORDS: en->label = known(report_text(ctx, t[VT_REFERRER_NAME])); break;
         case G_CAMPAIGNS: {
             /* "keyword - source - medium", the parts that were sent */
             struct buf b;
             buf_init(&b);
-            const char *parts[3] = {dict_text(ctx, t[VT_CAMPAIGN_KEYWORD]),
-                                    dict_text(ctx, t[VT_CAMPAIGN_SOURCE]),
-                                    dict_text(ctx, t[VT_CAMPAIGN_MEDIUM])};
+            const char *parts[3] = {report_text(ctx, t[VT_CAMPAIGN_KEYWORD]),
+                                    report_text(ctx, t[VT_CAMPAIGN_SOURCE]),
+                                    report_text(ctx, t[VT_CAMPAIGN_MEDIUM])};
             for (int i = 0; i < 3; i++) {
                 if (!*parts[i]) continue;
                 if (b.len) buf_puts(&b, " - ");
@@ -517,7 +506,7 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
             break;
         }
         default:
-            a = dict_text(ctx, t[VT_REFERRER_URL]);
+            a = report_text(ctx, t[VT_REFERRER_URL]);
             en->label = known(a);
             en->url = *a ? a : NULL;
             break;
@@ -719,7 +708,7 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
         return -ENOENT;
     }
     struct report_context ctx;
-    context_init(&ctx, q);
+    report_context_init(&ctx, q);
     int rc;
     switch (m->family) {
     case VISITS: rc = visit_report(q, &ctx, (enum grouping)m->what, arena, out); break;

@@ -2,6 +2,8 @@
 #ifndef TALLY_QUERY_REPORT_H
 #define TALLY_QUERY_REPORT_H
 
+#include <string.h>
+
 #include "internal.h"
 
 struct report_context {
@@ -11,6 +13,18 @@ struct report_context {
     const struct segment *segment;
     const struct names *names;        /* NULL: codes, not names */
 };
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+void report_context_init(struct report_context *ctx, const struct report_query *q);
+static inline uint64_t report_hash(const char *s)
+{
+    return index_hash(s, strlen(s));
+}
+static inline const char *report_text(const struct report_context *ctx, uint32_t id)
+{
+    return dict_str(&ctx->index->dict, id);
+}
+
 int report_local_hour(const struct report_context *ctx, int64_t utc_ms);
 int report_day_of_week(const struct report_context *ctx, int64_t utc_ms); /* 1 Monday .. 7 */
 

@@ -12,7 +12,6 @@
 #include "../enrich/enrich.h"
 #include "agg.h"
 
-#define COUNT(a) (sizeof(a) / sizeof *(a))
 
 static const struct agg_column page_columns[] = {
     COL("nb_hits", REPORT_INT, M_HITS),
@@ -75,17 +74,6 @@ struct walk {
     uint32_t *leaf_of;
 };
 
-static const char *text(const struct walk *w, uint32_t id)
-{
-    return dict_str(&w->ctx->index->dict, id);
-}
-
-static uint64_t hash_text(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return hash_mix64(h);
-}
 
 static bool is_title_report(enum action_report r)
 {
@@ -99,7 +87,7 @@ static uint32_t page_leaf(struct walk *w, uint32_t id)
 {
     if (w->leaf_of[id]) return w->leaf_of[id] - 1;
     const char *levels[ENRICH_MAX_LEVELS];
-    const char *s = text(w, id);
+    const char *s = report_text(w->ctx, id);
     bool titles = is_title_report(w->which);
     size_t n;
     if (!*s) {
@@ -127,7 +115,7 @@ static uint32_t page_leaf(struct walk *w, uint32_t id)
             buf_puts(&label, levels[i]);
         }
         bool created;
-        e = agg_entry(&w->agg, hash_text(label.data), 1, INDEX_NONE, &created);
+        e = agg_entry(&w->agg, report_hash(label.data), 1, INDEX_NONE, &created);
         if (created) {
             w->agg.entries[e].label = arena_strdup(w->arena, label.data);
             if (!titles) w->agg.entries[e].url = s;
@@ -136,7 +124,7 @@ static uint32_t page_leaf(struct walk *w, uint32_t id)
     } else {
         for (size_t i = 0; i < n; i++) {
             bool leaf = i + 1 == n, created;
-            e = agg_entry(&w->agg, hash_text(levels[i]), leaf, parent, &created);
+            e = agg_entry(&w->agg, report_hash(levels[i]), leaf, parent, &created);
             if (created) {
                 struct agg_entry *en = &w->agg.entries[e];
                 if (leaf && !titles && strcmp(levels[i], "/") != 0) {
@@ -301,7 +289,7 @@ static void walk_other(struct walk *w, uint32_t row)
         }
         uint32_t e;
         if (w->which == AR_OUTLINKS || w->which == AR_DOWNLOADS) {
-            const char *url = text(w, a->a);
+            const char *url = report_text(w->ctx, a->a);
             if (w->q->flat) {
                 e = agg_entry(&w->agg, a->a, 0, INDEX_NONE, &created);
                 if (created) w->agg.entries[e].label = w->agg.entries[e].url = *url ? url : "Unknown";
@@ -309,13 +297,13 @@ static void walk_other(struct walk *w, uint32_t row)
                 continue;
             }
             const char *host = url_host(&w->scratch, url);
-            e = agg_entry(&w->agg, hash_text(host), 0, INDEX_NONE, &created);
+            e = agg_entry(&w->agg, report_hash(host), 0, INDEX_NONE, &created);
             if (created) w->agg.entries[e].label = arena_strdup(w->arena, host);
             arena_reset(&w->scratch);
         } else {
             e = agg_entry(&w->agg, k1, 0, INDEX_NONE, &created);
             if (created) {
-                const char *label = text(w, k1);
+                const char *label = report_text(w->ctx, k1);
                 w->agg.entries[e].label = *label ? label : "Unknown";
             }
             if (!sub) {
@@ -325,7 +313,7 @@ static void walk_other(struct walk *w, uint32_t row)
         }
         uint32_t child = agg_entry(&w->agg, k2, 1, e, &created);
         if (created) {
-            const char *label = text(w, k2);
+            const char *label = report_text(w->ctx, k2);
             w->agg.entries[child].label = *label ? label : "Unknown";
             if (w->which == AR_OUTLINKS || w->which == AR_DOWNLOADS)
                 w->agg.entries[child].url = label;

@@ -9,10 +9,6 @@
 
 #include "agg.h"
 
-static const char *text(const struct report_context *ctx, uint32_t id)
-{
-    return dict_str(&ctx->index->dict, id);
-}
 
 static void json_key_string(struct buf *b, const char *key, const char *value)
 {
@@ -54,8 +50,8 @@ static void action_json(const struct report_context *ctx, const struct site_inde
     switch (a->kind) {
     case HIT_PAGEVIEW:
     case HIT_CUSTOM_ACTION: {
-        json_key_string(b, "url", text(ctx, a->a));
-        json_key_string(b, "pageTitle", text(ctx, a->b));
+        json_key_string(b, "url", report_text(ctx, a->a));
+        json_key_string(b, "pageTitle", report_text(ctx, a->b));
         int64_t until = v->end_ms;
         for (uint32_t j = a->next; j != INDEX_NONE; j = s->actions[j].next)
             if (s->actions[j].kind == HIT_PAGEVIEW) {
@@ -63,13 +59,13 @@ static void action_json(const struct report_context *ctx, const struct site_inde
                 break;
             }
         buf_printf(b, ",\"timeSpent\":%" PRId64, (until - a->time_ms) / 1000);
-        if (a->c) json_key_string(b, "productSku", text(ctx, a->c));
+        if (a->c) json_key_string(b, "productSku", report_text(ctx, a->c));
         break;
     }
     case HIT_EVENT:
-        json_key_string(b, "eventCategory", text(ctx, a->a));
-        json_key_string(b, "eventAction", text(ctx, a->b));
-        json_key_string(b, "eventName", text(ctx, a->c));
+        json_key_string(b, "eventCategory", report_text(ctx, a->a));
+        json_key_string(b, "eventAction", report_text(ctx, a->b));
+        json_key_string(b, "eventName", report_text(ctx, a->c));
         if (isfinite(a->value)) {
             buf_puts(b, ",\"eventValue\":");
             json_number(b, a->value);
@@ -77,19 +73,19 @@ static void action_json(const struct report_context *ctx, const struct site_inde
         break;
     case HIT_OUTLINK:
     case HIT_DOWNLOAD:
-        json_key_string(b, "url", text(ctx, a->a));
+        json_key_string(b, "url", report_text(ctx, a->a));
         break;
     case HIT_SITE_SEARCH:
-        json_key_string(b, "siteSearchKeyword", text(ctx, a->a));
-        json_key_string(b, "siteSearchCategory", text(ctx, a->b));
+        json_key_string(b, "siteSearchKeyword", report_text(ctx, a->a));
+        json_key_string(b, "siteSearchCategory", report_text(ctx, a->b));
         if (isfinite(a->value)) buf_printf(b, ",\"siteSearchCount\":%.0f", a->value);
         break;
     case HIT_CONTENT_IMPRESSION:
     case HIT_CONTENT_INTERACTION:
-        json_key_string(b, "contentName", text(ctx, a->a));
-        json_key_string(b, "contentPiece", text(ctx, a->b));
-        json_key_string(b, "contentTarget", text(ctx, a->c));
-        if (a->kind == HIT_CONTENT_INTERACTION) json_key_string(b, "contentInteraction", text(ctx, a->d));
+        json_key_string(b, "contentName", report_text(ctx, a->a));
+        json_key_string(b, "contentPiece", report_text(ctx, a->b));
+        json_key_string(b, "contentTarget", report_text(ctx, a->c));
+        if (a->kind == HIT_CONTENT_INTERACTION) json_key_string(b, "contentInteraction", report_text(ctx, a->d));
         break;
     case HIT_GOAL:
         buf_printf(b, ",\"goalId\":%d", a->goal_id);
@@ -98,10 +94,10 @@ static void action_json(const struct report_context *ctx, const struct site_inde
         break;
     case HIT_ECOMMERCE_ORDER:
     case HIT_CART_UPDATE:
-        if (a->kind == HIT_ECOMMERCE_ORDER) json_key_string(b, "orderId", text(ctx, a->a));
+        if (a->kind == HIT_ECOMMERCE_ORDER) json_key_string(b, "orderId", report_text(ctx, a->a));
         buf_puts(b, ",\"revenue\":");
         json_number(b, isfinite(a->value) ? a->value : 0);
-        buf_printf(b, ",\"items\":%s", *text(ctx, a->b) ? text(ctx, a->b) : "[]");
+        buf_printf(b, ",\"items\":%s", *report_text(ctx, a->b) ? report_text(ctx, a->b) : "[]");
         break;
     }
     buf_putc(b, '}');
@@ -134,35 +130,35 @@ static void visit_json(const struct report_context *ctx, uint32_t site_id, uint3
     json_key_string(b, "visitEcommerceStatus", report_ecommerce_status(v));
     buf_puts(b, ",\"revenue\":");
     json_number(b, v->revenue);
-    json_key_string(b, "userId", text(ctx, v->user_id));
+    json_key_string(b, "userId", report_text(ctx, v->user_id));
     json_key_string(b, "referrerType", referrer_type_name(v->referrer_type));
-    json_key_string(b, "referrerName", text(ctx, t[VT_REFERRER_NAME]));
-    json_key_string(b, "referrerKeyword", text(ctx, t[VT_REFERRER_KEYWORD]));
-    json_key_string(b, "referrerUrl", text(ctx, t[VT_REFERRER_URL]));
-    json_key_string(b, "campaignName", text(ctx, t[VT_CAMPAIGN_NAME]));
-    json_key_string(b, "campaignKeyword", text(ctx, t[VT_CAMPAIGN_KEYWORD]));
-    json_key_string(b, "campaignSource", text(ctx, t[VT_CAMPAIGN_SOURCE]));
-    json_key_string(b, "campaignMedium", text(ctx, t[VT_CAMPAIGN_MEDIUM]));
-    json_key_string(b, "deviceType", text(ctx, t[VT_DEVICE_TYPE]));
-    json_key_string(b, "deviceBrand", text(ctx, t[VT_DEVICE_BRAND]));
-    json_key_string(b, "deviceModel", text(ctx, t[VT_DEVICE_MODEL]));
-    json_key_string(b, "operatingSystemName", text(ctx, t[VT_OS]));
-    json_key_string(b, "operatingSystemVersion", text(ctx, t[VT_OS_VERSION]));
-    json_key_string(b, "operatingSystemCode", report_os_code(text(ctx, t[VT_OS])));
-    json_key_string(b, "browserName", text(ctx, t[VT_BROWSER]));
-    json_key_string(b, "browserVersion", text(ctx, t[VT_BROWSER_VERSION]));
-    json_key_string(b, "browserCode", report_browser_code(text(ctx, t[VT_BROWSER])));
-    json_key_string(b, "browserFamily", text(ctx, t[VT_BROWSER_ENGINE]));
-    json_key_string(b, "resolution", text(ctx, t[VT_RESOLUTION]));
-    json_key_string(b, "languageCode", text(ctx, t[VT_LOCALE] ? t[VT_LOCALE] : t[VT_LANGUAGE]));
-    json_key_string(b, "continentCode", text(ctx, t[VT_CONTINENT]));
-    json_key_string(b, "countryCode", text(ctx, t[VT_COUNTRY]));
-    const char *country = names_country(ctx->names, text(ctx, t[VT_COUNTRY]));
+    json_key_string(b, "referrerName", report_text(ctx, t[VT_REFERRER_NAME]));
+    json_key_string(b, "referrerKeyword", report_text(ctx, t[VT_REFERRER_KEYWORD]));
+    json_key_string(b, "referrerUrl", report_text(ctx, t[VT_REFERRER_URL]));
+    json_key_string(b, "campaignName", report_text(ctx, t[VT_CAMPAIGN_NAME]));
+    json_key_string(b, "campaignKeyword", report_text(ctx, t[VT_CAMPAIGN_KEYWORD]));
+    json_key_string(b, "campaignSource", report_text(ctx, t[VT_CAMPAIGN_SOURCE]));
+    json_key_string(b, "campaignMedium", report_text(ctx, t[VT_CAMPAIGN_MEDIUM]));
+    json_key_string(b, "deviceType", report_text(ctx, t[VT_DEVICE_TYPE]));
+    json_key_string(b, "deviceBrand", report_text(ctx, t[VT_DEVICE_BRAND]));
+    json_key_string(b, "deviceModel", report_text(ctx, t[VT_DEVICE_MODEL]));
+    json_key_string(b, "operatingSystemName", report_text(ctx, t[VT_OS]));
+    json_key_string(b, "operatingSystemVersion", report_text(ctx, t[VT_OS_VERSION]));
+    json_key_string(b, "operatingSystemCode", report_os_code(report_text(ctx, t[VT_OS])));
+    json_key_string(b, "browserName", report_text(ctx, t[VT_BROWSER]));
+    json_key_string(b, "browserVersion", report_text(ctx, t[VT_BROWSER_VERSION]));
+    json_key_string(b, "browserCode", report_browser_code(report_text(ctx, t[VT_BROWSER])));
+    json_key_string(b, "browserFamily", report_text(ctx, t[VT_BROWSER_ENGINE]));
+    json_key_string(b, "resolution", report_text(ctx, t[VT_RESOLUTION]));
+    json_key_string(b, "languageCode", report_text(ctx, t[VT_LOCALE] ? t[VT_LOCALE] : t[VT_LANGUAGE]));
+    json_key_string(b, "continentCode", report_text(ctx, t[VT_CONTINENT]));
+    json_key_string(b, "countryCode", report_text(ctx, t[VT_COUNTRY]));
+    const char *country = names_country(ctx->names, report_text(ctx, t[VT_COUNTRY]));
     json_key_string(b, "country", country ? country : "Unknown");
-    json_key_string(b, "regionCode", text(ctx, t[VT_REGION]));
-    json_key_string(b, "city", text(ctx, t[VT_CITY]));
-    json_key_string(b, "entryPageUrl", text(ctx, v->entry_url));
-    json_key_string(b, "exitPageUrl", text(ctx, v->exit_url));
+    json_key_string(b, "regionCode", report_text(ctx, t[VT_REGION]));
+    json_key_string(b, "city", report_text(ctx, t[VT_CITY]));
+    json_key_string(b, "entryPageUrl", report_text(ctx, v->entry_url));
+    json_key_string(b, "exitPageUrl", report_text(ctx, v->exit_url));
     buf_puts(b, ",\"actionDetails\":[");
     for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
         if (i != v->first_action) buf_putc(b, ',');
@@ -171,14 +167,6 @@ static void visit_json(const struct report_context *ctx, uint32_t site_id, uint3
     buf_puts(b, "]}");
 }
 
-static void context_for(struct report_context *ctx, const struct report_query *q)
-{
-    *ctx = (struct report_context){.index = q->index,
-                                   .site = index_site(q->index, q->site_id),
-                                   .tz = q->tz,
-                                   .segment = q->segment,
-                                   .names = q->names};
-}
 
 static int newest_first(const void *a, const void *b, void *site)
 {
@@ -210,7 +198,7 @@ int report_live_visits(const struct report_query *q, uint64_t visitor_id, size_t
                        size_t limit, struct buf *json)
 {
     struct report_context ctx;
-    context_for(&ctx, q);
+    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
     int rc = newest_visits(q, &ctx, visitor_id, &rows, &n);
@@ -228,7 +216,7 @@ int report_live_visits(const struct report_query *q, uint64_t visitor_id, size_t
 int report_live_counters(const struct report_query *q, int64_t since_ms, struct buf *json)
 {
     struct report_context ctx;
-    context_for(&ctx, q);
+    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
     /* A visit counts when its last hit is recent, whenever it started. */
@@ -265,7 +253,7 @@ int report_live_counters(const struct report_query *q, int64_t since_ms, struct 
 uint64_t report_latest_visitor(const struct report_query *q)
 {
     struct report_context ctx;
-    context_for(&ctx, q);
+    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
     if (newest_visits(q, &ctx, 0, &rows, &n)) return 0;
@@ -298,14 +286,14 @@ static void visit_summary_json(const struct report_context *ctx, uint32_t row, s
     format_date(tz_local_day(ctx->tz, start), date);
     buf_printf(b, "{\"date\":\"%s\",\"timestamp\":%" PRId64, date, start / 1000);
     json_key_string(b, "referrerType", referrer_type_name(v->referrer_type));
-    json_key_string(b, "referrerName", text(ctx, v->text[VT_REFERRER_NAME]));
+    json_key_string(b, "referrerName", report_text(ctx, v->text[VT_REFERRER_NAME]));
     buf_putc(b, '}');
 }
 
 int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, struct buf *json)
 {
     struct report_context ctx;
-    context_for(&ctx, q);
+    report_context_init(&ctx, q);
     struct report_query all = *q;
     all.from_ms = INT64_MIN;
     all.to_ms = INT64_MAX;
@@ -339,7 +327,7 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
         }
         tally_add(devices, &device_count, 32, v->text[VT_DEVICE_TYPE]);
         tally_add(countries, &country_count, 64, v->text[VT_COUNTRY]);
-        if (!*user_id) user_id = text(&ctx, v->user_id);
+        if (!*user_id) user_id = report_text(&ctx, v->user_id);
     }
     buf_printf(json, "{\"visitorId\":\"%016" PRIx64 "\"", visitor_id);
     json_key_string(json, "userId", user_id);
@@ -358,12 +346,12 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
     buf_puts(json, ",\"devices\":[");
     for (size_t i = 0; i < device_count; i++) {
         buf_printf(json, "%s{\"type\":", i ? "," : "");
-        buf_json_string(json, *text(&ctx, devices[i].id) ? text(&ctx, devices[i].id) : "unknown");
+        buf_json_string(json, *report_text(&ctx, devices[i].id) ? report_text(&ctx, devices[i].id) : "unknown");
         buf_printf(json, ",\"count\":%u}", devices[i].count);
     }
     buf_puts(json, "],\"countries\":[");
     for (size_t i = 0; i < country_count; i++) {
-        const char *code = text(&ctx, countries[i].id);
+        const char *code = report_text(&ctx, countries[i].id);
         const char *name = names_country(ctx.names, code);
         buf_printf(json, "%s{\"country\":", i ? "," : "");
         buf_json_string(json, *code ? code : "xx");
