@@ -196,6 +196,8 @@ struct request {
     const struct track_params *params;
     const char *method;
     struct site site;          /* copied under the api lock: the snapshot may be replaced */
+    struct goal *goals;        /* the site's, copied likewise */
+    size_t goal_count;
     struct tz *tz;
     struct segment *segment;
     enum output_format format;
@@ -225,6 +227,7 @@ static void request_free(struct request *r)
     free(r->site.name);
     free(r->site.timezone);
     free(r->site.currency);
+    goal_array_free(r->goals, r->goal_count);
 }
 
 /* Lock held. */
@@ -258,7 +261,9 @@ static int request_site(struct api *api, struct request *r)
                                 .name = strdup(site->name),
                                 .timezone = strdup(site->timezone),
                                 .currency = strdup(site->currency)};
-        if (!r->site.name || !r->site.timezone || !r->site.currency) abort();
+        if (!r->site.name || !r->site.timezone || !r->site.currency ||
+            goals_copy_site(api->goals, site->id, &r->goals, &r->goal_count))
+            abort();
     }
     pthread_mutex_unlock(&api->lock);
     return status;
@@ -336,7 +341,12 @@ static int request_parse(struct api *api, struct request *r)
                                  .names = api->names,
                                  .now_ms = now_ms(),
                                  .flat = param_flag(r->params, "flat"),
-                                 .truncate = r->truncate > 0 ? (size_t)r->truncate : 0};
+                                 .truncate = r->truncate > 0 ? (size_t)r->truncate : 0,
+                                 .goals = r->goals,
+                                 .goal_count = r->goal_count,
+                                 .id_goal = param(r->params, "idGoal"),
+                                 .abandoned_carts = param_flag(r->params, "abandonedCarts"),
+                                 .goal_columns = param_flag(r->params, "filter_update_columns_when_show_all_goals")};
     return 0;
 }
 

@@ -198,6 +198,16 @@ const struct goal *goals_find(const struct goals *goals, uint32_t site_id, uint3
 /* Checks every field of draft (site_id and id are ignored) without saving:
  * 0, or -EINVAL with a message that names what to fix. */
 int goal_validate(const struct goal *draft, char *err, size_t errlen);
+/* The goal's pattern as PCRE2 code, whatever its type (the literal ones
+ * anchored as they say), caseless unless case_sensitive, for subjects that
+ * may be invalid UTF-8. *out is NULL for a manual goal. -EINVAL with a
+ * message when a regex does not compile. Free with pcre2_code_free. */
+struct pcre2_real_code_8;
+int goal_compile(const struct goal *g, struct pcre2_real_code_8 **out, char *err, size_t errlen);
+/* The site's goals, deep-copied (a snapshot outlives a reload), in id
+ * order; free with goal_array_free. */
+int goals_copy_site(const struct goals *goals, uint32_t site_id, struct goal **out, size_t *count);
+void goal_array_free(struct goal *goals, size_t count);
 /* Adds a goal to draft->site_id (which must exist: else -ENOENT) with the
  * next id of that site; writes goals.json atomically. */
 int goals_add(const char *data_dir, const struct goal *draft, uint32_t *id_out, char *err,

@@ -130,6 +130,36 @@ static bool matches_a_url(enum goal_match m)
     return m == GOAL_MATCH_URL || m == GOAL_MATCH_OUTLINK || m == GOAL_MATCH_DOWNLOAD;
 }
 
+int goal_compile(const struct goal *g, pcre2_code **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (g->pattern_type == GOAL_PATTERN_NONE) return 0;
+    /* Every type is a PCRE2 pattern: one matcher, and Unicode case
+     * folding for all of them. Tracked strings may be invalid UTF-8. */
+    uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (g->case_sensitive ? 0 : PCRE2_CASELESS);
+    switch (g->pattern_type) {
+    case GOAL_PATTERN_EXACT: options |= PCRE2_LITERAL | PCRE2_ANCHORED | PCRE2_ENDANCHORED; break;
+    case GOAL_PATTERN_CONTAINS: options |= PCRE2_LITERAL; break;
+    case GOAL_PATTERN_STARTS_WITH: options |= PCRE2_LITERAL | PCRE2_ANCHORED; break;
+    case GOAL_PATTERN_ENDS_WITH: options |= PCRE2_LITERAL | PCRE2_ENDANCHORED; break;
+    default: break;
+    }
+    int code;
+    PCRE2_SIZE offset;
+    *out = pcre2_compile((PCRE2_SPTR)g->pattern, PCRE2_ZERO_TERMINATED, options, &code, &offset, NULL);
+    if (*out) return 0;
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(code, msg, sizeof msg);
+    if (g->pattern_type == GOAL_PATTERN_REGEX)
+        snprintf(err, errlen,
+                 "the regular expression '%.200s' does not compile: %s (at character %zu); fix "
+                 "it, or use another pattern type",
+                 g->pattern, (const char *)msg, (size_t)offset + 1);
+    else
+        snprintf(err, errlen, "the pattern '%.200s' cannot be used: %s", g->pattern, (const char *)msg);
+    return -EINVAL;
+}
+
 int goal_validate(const struct goal *g, char *err, size_t errlen)
 {
     const char *name = g->name ? g->name : "";
@@ -184,23 +214,9 @@ int goal_validate(const struct goal *g, char *err, size_t errlen)
                      goal_match_name(g->match));
             return -EINVAL;
         }
-        if (g->pattern_type == GOAL_PATTERN_REGEX) {
-            int code;
-            PCRE2_SIZE offset;
-            pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                           PCRE2_UTF | (g->case_sensitive ? 0 : PCRE2_CASELESS),
-                                           &code, &offset, NULL);
-            if (!re) {
-                PCRE2_UCHAR msg[256];
-                pcre2_get_error_message(code, msg, sizeof msg);
-                snprintf(err, errlen,
-                         "the regular expression '%.200s' does not compile: %s (at character "
-                         "%zu); fix it, or use another pattern type",
-                         pattern, (const char *)msg, (size_t)offset + 1);
-                return -EINVAL;
-            }
-            pcre2_code_free(re);
-        }
+        pcre2_code *re;
+        if (goal_compile(g, &re, err, errlen)) return -EINVAL;
+        pcre2_code_free(re);
     }
     if (!isfinite(g->revenue) || g->revenue < 0 || g->revenue > GOAL_REVENUE_MAX) {
         snprintf(err, errlen, "the revenue must be a number from 0 to %.0f", GOAL_REVENUE_MAX);
@@ -252,6 +268,24 @@ const struct goal *goals_find(const struct goals *goals, uint32_t site_id, uint3
         if (goals->items[i].site_id == site_id && goals->items[i].id == goal_id)
             return &goals->items[i];
     return NULL;
+}
+
+int goals_copy_site(const struct goals *goals, uint32_t site_id, struct goal **out, size_t *count)
+{
+    size_t n = 0, c = 0;
+    while (goals_for_site(goals, site_id, &c)) n++;
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out) return -ENOMEM;
+    *count = 0;
+    const struct goal *g;
+    for (c = 0; (g = goals_for_site(goals, site_id, &c));) goal_copy(g, &(*out)[(*count)++]);
+    return 0;
+}
+
+void goal_array_free(struct goal *goals, size_t count)
+{
+    for (size_t i = 0; i < count; i++) goal_free_fields(&goals[i]);
+    free(goals);
 }
 
 static int goal_order(const void *a, const void *b)

@@ -2,6 +2,7 @@
  * The server feeds it the store at start and each batch after it reaches
  * the log; reports only read it. */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,10 @@ void index_destroy(struct index *index)
         free(index->sites[i].visit_start);
         free(index->sites[i].visits);
         free(index->sites[i].actions);
+        free(index->sites[i].ecommerce);
+        free(index->sites[i].items);
+        free(index->sites[i].order_ids);
+        free(index->sites[i].history);
     }
     free(index->sites);
     free(index->visit_keys);
@@ -249,6 +254,16 @@ static uint32_t visitor_ordinal(struct site_index *s, uint64_t visitor_id)
     return s->visitor_ordinals[i] - 1;
 }
 
+static struct visitor_history *visitor_history(struct site_index *s, uint32_t visitor)
+{
+    if (visitor >= s->history_cap) {
+        size_t old = s->history_cap;
+        s->history = grow(s->history, &s->history_cap, (size_t)visitor + 1, sizeof *s->history);
+        memset(&s->history[old], 0, (s->history_cap - old) * sizeof *s->history);
+    }
+    return &s->history[visitor];
+}
+
 /* A visit's dimensions come from its first hit. */
 static void visit_set_dimensions(struct index *index, struct site_index *s, struct visit_row *v,
                                  const struct hit *h)
@@ -304,6 +319,16 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
     s->visit_start[row] = h->time_ms;
     visit_set_dimensions(index, s, v, h);
     visit_map_put(index, h->visit_id, ((uint64_t)slot << 32 | row) + 1);
+    v->abandoned_cart = INDEX_NONE;
+    /* What the visitor had bought before: right when visits arrive in
+     * time order, as they do live; an earlier one arriving late (an
+     * import) marks the site for recomputation. */
+    struct visitor_history *hist = visitor_history(s, v->visitor);
+    if (h->time_ms < hist->last_start_ms) s->history_stale = true;
+    else hist->last_start_ms = h->time_ms;
+    v->prior_orders = hist->orders;
+    v->prior_revenue = hist->revenue;
+    v->prior_order_ms = hist->last_order_ms;
     return row;
 }
 
@@ -355,6 +380,93 @@ static void action_set_strings(struct dict *d, struct action_row *a, const struc
     a->dimensions = dict_intern(d, h->dimensions);
 }
 
+/* True the first time the site sees this order id: Matomo counts an order
+ * once, the first to arrive, and so does a restart (the store replays in
+ * arrival order). */
+static bool order_id_first(struct site_index *s, uint32_t id)
+{
+    if ((s->order_id_count + 1) * 10 > s->order_id_cap * 7) {
+        size_t cap = s->order_id_cap ? s->order_id_cap * 2 : 256;
+        uint32_t *ids = calloc(cap, sizeof *ids);
+        if (!ids) abort();
+        for (size_t k = 0; k < s->order_id_cap; k++) {
+            if (!s->order_ids[k]) continue;
+            size_t i = hash_mix64(s->order_ids[k]) & (cap - 1);
+            while (ids[i]) i = (i + 1) & (cap - 1);
+            ids[i] = s->order_ids[k];
+        }
+        free(s->order_ids);
+        s->order_ids = ids;
+        s->order_id_cap = cap;
+    }
+    size_t mask = s->order_id_cap - 1, i = hash_mix64(id) & mask;
+    for (; s->order_ids[i]; i = (i + 1) & mask)
+        if (s->order_ids[i] == id) return false;
+    s->order_ids[i] = id;
+    s->order_id_count++;
+    return true;
+}
+
+/* The items of an order or a cart update, from the normalised ec_items
+ * JSON that track wrote ([sku, name, category, price, quantity] each). */
+static void add_items(struct index *index, struct site_index *s, struct ecommerce_row *e,
+                      const char *items)
+{
+    e->first_item = (uint32_t)s->item_count;
+    json_t *root = *items ? json_loads(items, 0, NULL) : NULL;
+    for (size_t i = 0; i < json_array_size(root); i++) {
+        json_t *item = json_array_get(root, i), *category = json_array_get(item, 2);
+        char *category_text = json_is_array(category) ? json_dumps(category, JSON_COMPACT) : NULL;
+        s->items = grow(s->items, &s->item_cap, s->item_count + 1, sizeof *s->items);
+        s->items[s->item_count++] = (struct item_row){
+            .sku = dict_intern(&index->dict, json_string_value(json_array_get(item, 0))),
+            .name = dict_intern(&index->dict, json_string_value(json_array_get(item, 1))),
+            .category = dict_intern(&index->dict, category_text ? category_text
+                                                               : json_string_value(category)),
+            .price = json_number_value(json_array_get(item, 3)),
+            .quantity = json_number_value(json_array_get(item, 4)),
+        };
+        free(category_text);
+    }
+    json_decref(root);
+    e->item_count = (uint32_t)(s->item_count - e->first_item);
+}
+
+static void add_ecommerce(struct index *index, struct site_index *s, struct visit_row *v,
+                          struct action_row *a, const struct hit *h)
+{
+    s->ecommerce = grow(s->ecommerce, &s->ecommerce_cap, s->ecommerce_count + 1,
+                        sizeof *s->ecommerce);
+    uint32_t ei = (uint32_t)s->ecommerce_count++;
+    struct ecommerce_row *e = &s->ecommerce[ei];
+    *e = (struct ecommerce_row){.subtotal = h->subtotal, .tax = h->tax, .shipping = h->shipping,
+                                .discount = h->discount};
+    add_items(index, s, e, h->items);
+    a->c = ei;
+    if (h->kind == HIT_CART_UPDATE) {
+        v->abandoned_cart = ei;
+        v->ecommerce_status = v->ecommerce_status == ECOMMERCE_NONE ? ECOMMERCE_ABANDONED_CART
+                              : v->ecommerce_status == ECOMMERCE_ABANDONED_CART
+                                  ? ECOMMERCE_ABANDONED_CART
+                                  : ECOMMERCE_ORDERED_THEN_ABANDONED;
+        return;
+    }
+    e->duplicate = !order_id_first(s, a->a);
+    if (e->duplicate) return;
+    double total = isfinite(h->revenue) ? h->revenue : 0;
+    v->orders++;
+    v->order_revenue += total;
+    v->abandoned_cart = INDEX_NONE;
+    v->ecommerce_status = ECOMMERCE_ORDERED;
+    struct visitor_history *hist = visitor_history(s, v->visitor);
+    hist->orders++;
+    hist->revenue += total;
+    if (h->time_ms > hist->last_order_ms) hist->last_order_ms = h->time_ms;
+    /* An order in an older visit than the visitor's latest changes what
+     * the later visits had bought before them. */
+    if (hist->last_start_ms > h->time_ms) s->history_stale = true;
+}
+
 int index_add(struct index *index, const struct hit *h)
 {
     /* Bots are counted by tally stats from the store; reports are about people. */
@@ -397,13 +509,8 @@ int index_add(struct index *index, const struct hit *h)
         v->exit_url = a->a;
         v->exit_title = a->b;
     }
-    if (h->kind == HIT_GOAL || h->kind == HIT_ECOMMERCE_ORDER) {
-        v->flags |= VISIT_CONVERTED;
-        if (isfinite(h->revenue)) v->revenue += h->revenue;
-        if (h->kind == HIT_ECOMMERCE_ORDER) v->flags |= VISIT_ORDERED;
-        else if (h->goal_id > 0 && h->goal_id < 64) v->goals |= (uint64_t)1 << h->goal_id;
-    }
-    if (h->kind == HIT_CART_UPDATE) v->flags |= VISIT_CART;
+    if (h->kind == HIT_GOAL) v->flags |= VISIT_GOAL_HIT;
+    if (h->kind == HIT_ECOMMERCE_ORDER || h->kind == HIT_CART_UPDATE) add_ecommerce(index, s, v, a, h);
     return 0;
 }
 
@@ -433,6 +540,30 @@ void index_radix_sort(uint64_t *keys, size_t n, unsigned from_bit)
     }
     if (from != keys) memcpy(keys, from, n * sizeof *keys);
     free(buffer);
+}
+
+/* Each visit's prior_* from the visits before it, in start order. */
+static void recompute_history(struct site_index *s)
+{
+    memset(s->history, 0, s->history_cap * sizeof *s->history);
+    for (size_t r = 0; r < s->visit_count; r++) {
+        struct visit_row *v = &s->visits[r];
+        struct visitor_history *hist = visitor_history(s, v->visitor);
+        v->prior_orders = hist->orders;
+        v->prior_revenue = hist->revenue;
+        v->prior_order_ms = hist->last_order_ms;
+        hist->last_start_ms = s->visit_start[r];
+        if (!v->orders) continue;
+        hist->orders += v->orders;
+        hist->revenue += v->order_revenue;
+        for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
+            const struct action_row *a = &s->actions[i];
+            if (a->kind == HIT_ECOMMERCE_ORDER && !s->ecommerce[a->c].duplicate &&
+                a->time_ms > hist->last_order_ms)
+                hist->last_order_ms = a->time_ms;
+        }
+    }
+    s->history_stale = false;
 }
 
 /* Reorders a site for reading: visits by start second, each visit's
@@ -484,6 +615,7 @@ static void site_compact(struct index *index, struct site_index *s, size_t slot)
     s->compacted_visits = n;
     s->compacted_actions = s->action_count;
     s->starts_moved = false;
+    recompute_history(s);
 }
 
 void index_compact(struct index *index, bool only_if_worth_it)
@@ -492,7 +624,7 @@ void index_compact(struct index *index, bool only_if_worth_it)
         struct site_index *s = &index->sites[i];
         /* Worth it once an eighth of the visits or actions arrived since
          * the last compaction: the cost is amortised over many appends. */
-        bool worth = s->starts_moved || (s->visit_count - s->compacted_visits) * 8 >= s->visit_count ||
+        bool worth = s->starts_moved || s->history_stale || (s->visit_count - s->compacted_visits) * 8 >= s->visit_count ||
                      (s->action_count - s->compacted_actions) * 8 >= s->action_count;
         if (only_if_worth_it && !worth) continue;
         site_compact(index, s, i);

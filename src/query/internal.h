@@ -62,9 +62,16 @@ enum visit_text {
 
 enum visit_flag {
     VISIT_RETURNING = 1 << 0,
-    VISIT_CONVERTED = 1 << 1, /* a goal or an order */
-    VISIT_ORDERED = 1 << 2,
-    VISIT_CART = 1 << 3,      /* a cart update */
+    VISIT_GOAL_HIT = 1 << 1,  /* a tracked conversion (idgoal=N): goals decide at query time */
+};
+
+/* Matomo's visitEcommerceStatus, from the order of the visit's ecommerce
+ * hits: a cart updated after the last order is abandoned again. */
+enum ecommerce_status {
+    ECOMMERCE_NONE,
+    ECOMMERCE_ORDERED,
+    ECOMMERCE_ABANDONED_CART,
+    ECOMMERCE_ORDERED_THEN_ABANDONED,
 };
 
 #define INDEX_NONE UINT32_MAX
@@ -78,16 +85,34 @@ struct visit_row {
     uint32_t visitor;              /* dense per site: the visitor's ordinal */
     int64_t end_ms;                /* the last hit, heartbeats included */
     uint32_t user_id;              /* string id, 0 none */
-    uint8_t referrer_type, flags;
+    uint8_t referrer_type, flags, ecommerce_status;
+    uint16_t orders;               /* orders counted (duplicate order ids are not) */
+    double order_revenue;          /* their grand totals */
     /* the rest: dimensions and what fewer reports need */
     uint64_t visit_id, visitor_id;
     uint32_t visit_count;
     int32_t days_since_last, days_since_first;
     int32_t local_time_s;          /* the visitor's clock at the first hit, -1 unknown */
     uint32_t entry_url, entry_title, exit_url, exit_title;
-    uint64_t goals;                /* bit g for goal id g (1..63) converted */
-    double revenue;
+    uint32_t abandoned_cart;       /* ecommerce row of the cart left, INDEX_NONE none */
+    /* The visitor's purchases before this visit started (recomputed in
+     * start order by index_compact): lifecycle segments and Customers. */
+    uint32_t prior_orders;
+    double prior_revenue;
+    int64_t prior_order_ms;        /* the last of them, 0 none */
     uint32_t text[VT_COUNT];
+};
+
+/* What an order or a cart update says beyond its action row. */
+struct ecommerce_row {
+    double subtotal, tax, shipping, discount;   /* NAN when not sent */
+    uint32_t first_item, item_count;            /* in site_index.items */
+    bool duplicate;        /* an order id the site had already: not counted, as Matomo */
+};
+/* One product line of an order or a cart: [sku, name, category, price, quantity]. */
+struct item_row {
+    uint32_t sku, name, category;  /* string ids; a category of several is its JSON array */
+    double price, quantity;
 };
 
 /* An action's strings by kind:
@@ -96,8 +121,9 @@ struct visit_row {
  *   outlink, download: a target url
  *   site search: a keyword, b category, value = result count (NAN unknown)
  *   content impression / interaction: a name, b piece, c target, d interaction
- *   goal: value = revenue, goal_id; order: a order id, b items, value = revenue
- *   cart update: b items, value = revenue */
+ *   goal: value = revenue, goal_id
+ *   order: a order id, b items (JSON), c its ecommerce row, value = grand total
+ *   cart update: b items, c its ecommerce row, value = cart total */
 struct action_row {
     int64_t time_ms;
     uint32_t next;
@@ -125,6 +151,23 @@ struct site_index {
     struct action_row *actions;
     size_t action_count, action_cap;
     size_t compacted_actions;      /* actions[0 ..) are grouped by visit (index_compact) */
+    struct ecommerce_row *ecommerce;
+    size_t ecommerce_count, ecommerce_cap;
+    struct item_row *items;
+    size_t item_count, item_cap;
+    uint32_t *order_ids;           /* string ids of the order ids seen: open addressing, 0 empty */
+    size_t order_id_cap, order_id_count;
+    /* Per visitor ordinal: purchases so far and the latest visit start,
+     * for the prior_* of each new visit. */
+    struct visitor_history *history;
+    size_t history_cap;
+    bool history_stale;            /* a visit or order arrived out of order: recompute */
+};
+
+struct visitor_history {
+    uint32_t orders;
+    double revenue;
+    int64_t last_order_ms, last_start_ms;
 };
 
 struct index {

@@ -92,7 +92,7 @@ enum segment_op {
  * scope VISIT (one value per visit) or ACTION (any action of the visit);
  * type TEXT or NUMBER. */
 #define SEGMENT_DIMENSIONS(X)                                                            \
-    X(VISITOR_TYPE, "visitorType", VISIT, TEXT, "Visitors", "Visitor type (new, returning)") \
+    X(VISITOR_TYPE, "visitorType", VISIT, TEXT, "Visitors", "Visitor type (new, returning, returningCustomer)") \
     X(VISIT_COUNT, "visitCount", VISIT, NUMBER, "Visitors", "Number of visits")          \
     X(DAYS_SINCE_LAST_VISIT, "daysSinceLastVisit", VISIT, NUMBER, "Visitors", "Days since last visit") \
     X(DAYS_SINCE_FIRST_VISIT, "daysSinceFirstVisit", VISIT, NUMBER, "Visitors", "Days since first visit") \
@@ -104,7 +104,13 @@ enum segment_op {
     X(VISIT_ID, "visitId", VISIT, NUMBER, "Visits", "Visit ID")                          \
     X(VISIT_CONVERTED, "visitConverted", VISIT, NUMBER, "Visits", "Visit converted a goal (0 or 1)") \
     X(VISIT_CONVERTED_GOAL_ID, "visitConvertedGoalId", VISIT, NUMBER, "Visits", "Goal ID converted in the visit") \
-    X(VISIT_ECOMMERCE_STATUS, "visitEcommerceStatus", VISIT, TEXT, "Visits", "Ecommerce status (none, ordered, abandonedCart, orderedThenAbandonedCart)") \
+    X(VISIT_ECOMMERCE_STATUS, "visitEcommerceStatus", VISIT, TEXT, "Ecommerce", "Ecommerce status (none, ordered, abandonedCart, orderedThenAbandonedCart)") \
+    X(REVENUE_ORDER, "revenueOrder", VISIT, NUMBER, "Ecommerce", "Revenue of the visit's orders") \
+    X(DAYS_SINCE_LAST_ECOMMERCE_ORDER, "daysSinceLastEcommerceOrder", VISIT, NUMBER, "Ecommerce", "Days since the visitor's last order before this visit") \
+    X(VISITOR_ORDERS, "visitorOrders", VISIT, NUMBER, "Ecommerce", "Orders by the visitor so far, this visit's included") \
+    X(VISITOR_REVENUE, "visitorRevenue", VISIT, NUMBER, "Ecommerce", "Revenue from the visitor so far, this visit's included") \
+    X(VISITOR_AVERAGE_ORDER_VALUE, "visitorAverageOrderValue", VISIT, NUMBER, "Ecommerce", "Average order value of the visitor so far") \
+    X(BUYER_TYPE, "buyerType", VISIT, TEXT, "Ecommerce", "Buyer type so far (none, oneTime, occasional, frequent)") \
     X(VISIT_START_SERVER_HOUR, "visitStartServerHour", VISIT, NUMBER, "Visits", "Hour the visit started (site time)") \
     X(VISIT_END_SERVER_HOUR, "visitEndServerHour", VISIT, NUMBER, "Visits", "Hour the visit ended (site time)") \
     X(VISIT_LOCAL_HOUR, "visitLocalHour", VISIT, NUMBER, "Visits", "Hour the visit started (visitor's time)") \
@@ -156,9 +162,16 @@ enum segment_op {
     X(CONTENT_PIECE, "contentPiece", ACTION, TEXT, "Contents", "Content piece")          \
     X(CONTENT_TARGET, "contentTarget", ACTION, TEXT, "Contents", "Content target")       \
     X(CONTENT_INTERACTION, "contentInteraction", ACTION, TEXT, "Contents", "Content interaction") \
-    X(PRODUCT_SKU, "productSku", ACTION, TEXT, "Ecommerce", "Product SKU (viewed, in a cart or ordered)") \
-    X(PRODUCT_NAME, "productName", ACTION, TEXT, "Ecommerce", "Product name")            \
-    X(PRODUCT_CATEGORY, "productCategory", ACTION, TEXT, "Ecommerce", "Product category") \
+    X(ORDER_ID, "orderId", ACTION, TEXT, "Ecommerce", "Order ID")                         \
+    X(PRODUCT_SKU, "productSku", ACTION, TEXT, "Ecommerce", "Product SKU in an order or a cart") \
+    X(PRODUCT_NAME, "productName", ACTION, TEXT, "Ecommerce", "Product name in an order or a cart") \
+    X(PRODUCT_CATEGORY, "productCategory", ACTION, TEXT, "Ecommerce", "Product category in an order or a cart") \
+    X(PRODUCT_PURCHASED_SKU, "productPurchasedSku", ACTION, TEXT, "Ecommerce", "Product SKU ordered") \
+    X(PRODUCT_PURCHASED_NAME, "productPurchasedName", ACTION, TEXT, "Ecommerce", "Product name ordered") \
+    X(PRODUCT_PURCHASED_CATEGORY, "productPurchasedCategory", ACTION, TEXT, "Ecommerce", "Product category ordered") \
+    X(PRODUCT_VIEW_SKU, "productViewSku", ACTION, TEXT, "Ecommerce", "Product SKU viewed") \
+    X(PRODUCT_VIEW_NAME, "productViewName", ACTION, TEXT, "Ecommerce", "Product name viewed") \
+    X(PRODUCT_VIEW_CATEGORY, "productViewCategory", ACTION, TEXT, "Ecommerce", "Product category viewed") \
     X(DIMENSION, "dimension", ACTION, TEXT, "Custom dimensions", "Custom dimension N (dimension1, dimension2, ...)")
 
 enum segment_dimension {
@@ -265,6 +278,13 @@ struct report_query {
     int64_t now_ms;
     bool flat;                        /* hierarchies as one flat table */
     size_t truncate;                  /* rows kept per table, the rest summed as "Others"; 0: all */
+    /* Conversions are found at query time with the goals as defined now. */
+    const struct goal *goals;         /* the site's, in id order (goals_copy_site) */
+    size_t goal_count;
+    const char *id_goal;              /* Goals reports: NULL every goal, "N", "ecommerceOrder",
+                                       * "ecommerceAbandonedCart" */
+    bool abandoned_carts;             /* items reports: abandoned carts instead of orders */
+    bool goal_columns;                /* visit reports: conversions per goal as columns too */
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */

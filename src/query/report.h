@@ -6,16 +6,38 @@
 
 #include "internal.h"
 
+/* ---- conversions (conversions.c) ----
+ * A visit's conversions under the goals of the query: one entry per goal
+ * converted, in goal id order, ecommerce orders first as goal 0. */
+struct conversion {
+    uint32_t goal_id;      /* 0: ecommerce orders */
+    uint32_t count;
+    double revenue;
+};
+struct goal_plan;
+int goal_plan_create(const struct index *index, const struct goal *goals, size_t goal_count,
+                     struct goal_plan **out);
+void goal_plan_free(struct goal_plan *p);
+/* out stays valid until the next call; asking for the same visit again is free. */
+size_t goal_plan_visit(struct goal_plan *p, const struct site_index *s, uint32_t row,
+                       const struct conversion **out);
+bool goal_plan_converted(struct goal_plan *p, const struct site_index *s, uint32_t row);
+
 struct report_context {
     const struct index *index;
     const struct site_index *site;    /* NULL: the site has no data */
     const struct tz *tz;
     const struct segment *segment;
     const struct names *names;        /* NULL: codes, not names */
+    const struct report_query *q;
+    struct goal_plan *goals;
+    char *err;                        /* a report's reason for -EINVAL ("idGoal 7 is not a goal") */
+    size_t errlen;
 };
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
-void report_context_init(struct report_context *ctx, const struct report_query *q);
+int report_context_init(struct report_context *ctx, const struct report_query *q);
+void report_context_free(struct report_context *ctx);
 static inline uint64_t report_hash(const char *s)
 {
     return index_hash(s, strlen(s));
@@ -31,6 +53,8 @@ int report_day_of_week(const struct report_context *ctx, int64_t utc_ms); /* 1 M
 const char *report_browser_code(const char *name);
 const char *report_os_code(const char *name);
 const char *report_ecommerce_status(const struct visit_row *v);
+/* "new", "returning" or "returningCustomer" (an order in an earlier visit). */
+const char *report_visitor_type(const struct visit_row *v);
 
 struct segment_plan;
 int segment_plan_create(const struct report_context *ctx, struct segment_plan **out);

@@ -103,7 +103,7 @@ static void action_json(const struct report_context *ctx, const struct site_inde
     buf_putc(b, '}');
 }
 
-static void visit_json(const struct report_context *ctx, uint32_t site_id, uint32_t row,
+static void visit_json(struct report_context *ctx, uint32_t site_id, uint32_t row,
                        struct buf *b)
 {
     const struct site_index *s = ctx->site;
@@ -114,8 +114,8 @@ static void visit_json(const struct report_context *ctx, uint32_t site_id, uint3
     format_date(tz_local_day(ctx->tz, start), date);
     buf_printf(b, "{\"idSite\":%u,\"idVisit\":%" PRIu64 ",\"visitorId\":\"%016" PRIx64 "\"",
                site_id, v->visit_id, v->visitor_id);
-    buf_printf(b, ",\"visitorType\":\"%s\",\"visitCount\":%u",
-               v->flags & VISIT_RETURNING ? "returning" : "new", v->visit_count);
+    buf_printf(b, ",\"visitorType\":\"%s\",\"visitCount\":%u", report_visitor_type(v),
+               v->visit_count);
     buf_printf(b, ",\"daysSinceLastVisit\":%d,\"daysSinceFirstVisit\":%d",
                v->days_since_last < 0 ? 0 : v->days_since_last,
                v->days_since_first < 0 ? 0 : v->days_since_first);
@@ -125,11 +125,15 @@ static void visit_json(const struct report_context *ctx, uint32_t site_id, uint3
     buf_printf(b, ",\"serverHour\":%d", report_local_hour(ctx, start));
     if (v->local_time_s >= 0)
         buf_printf(b, ",\"visitLocalHour\":%d", v->local_time_s / 3600);
+    const struct conversion *c;
+    size_t conversions = goal_plan_visit(ctx->goals, s, row, &c);
+    double revenue = 0;
+    for (size_t k = 0; k < conversions; k++) revenue += c[k].revenue;
     buf_printf(b, ",\"actions\":%u,\"pageviews\":%u,\"visitConverted\":%d", v->actions,
-               v->pageviews, (v->flags & VISIT_CONVERTED) != 0);
+               v->pageviews, conversions > 0);
     json_key_string(b, "visitEcommerceStatus", report_ecommerce_status(v));
     buf_puts(b, ",\"revenue\":");
-    json_number(b, v->revenue);
+    json_number(b, revenue);
     json_key_string(b, "userId", report_text(ctx, v->user_id));
     json_key_string(b, "referrerType", referrer_type_name(v->referrer_type));
     json_key_string(b, "referrerName", report_text(ctx, t[VT_REFERRER_NAME]));
@@ -198,11 +202,14 @@ int report_live_visits(const struct report_query *q, uint64_t visitor_id, size_t
                        size_t limit, struct buf *json)
 {
     struct report_context ctx;
-    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
-    int rc = newest_visits(q, &ctx, visitor_id, &rows, &n);
-    if (rc) return rc;
+    int rc = report_context_init(&ctx, q);
+    if (!rc) rc = newest_visits(q, &ctx, visitor_id, &rows, &n);
+    if (rc) {
+        report_context_free(&ctx);
+        return rc;
+    }
     buf_putc(json, '[');
     for (size_t i = offset; i < n && i - offset < limit; i++) {
         if (i > offset) buf_putc(json, ',');
@@ -210,21 +217,25 @@ int report_live_visits(const struct report_query *q, uint64_t visitor_id, size_t
     }
     buf_putc(json, ']');
     free(rows);
+    report_context_free(&ctx);
     return 0;
 }
 
 int report_live_counters(const struct report_query *q, int64_t since_ms, struct buf *json)
 {
     struct report_context ctx;
-    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
     /* A visit counts when its last hit is recent, whenever it started. */
     struct report_query all = *q;
     all.from_ms = since_ms - MS_PER_DAY;
     all.to_ms = INT64_MAX;
-    int rc = report_select_visits(&all, &ctx, &rows, &n);
-    if (rc) return rc;
+    int rc = report_context_init(&ctx, q);
+    if (!rc) rc = report_select_visits(&all, &ctx, &rows, &n);
+    if (rc) {
+        report_context_free(&ctx);
+        return rc;
+    }
     uint64_t visits = 0, actions = 0, converted = 0, visitors = 0;
     struct arena arena;
     arena_init(&arena, 0);
@@ -235,7 +246,7 @@ int report_live_counters(const struct report_query *q, int64_t since_ms, struct 
         if (v->end_ms < since_ms) continue;
         visits++;
         actions += v->actions;
-        converted += (v->flags & VISIT_CONVERTED) != 0;
+        converted += goal_plan_converted(ctx.goals, ctx.site, rows[i]);
         bool created;
         agg_entry(&distinct, v->visitor_id, 0, INDEX_NONE, &created);
         visitors += created;
@@ -247,18 +258,21 @@ int report_live_counters(const struct report_query *q, int64_t since_ms, struct 
     agg_free(&distinct);
     arena_free(&arena);
     free(rows);
+    report_context_free(&ctx);
     return 0;
 }
 
 uint64_t report_latest_visitor(const struct report_query *q)
 {
     struct report_context ctx;
-    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
-    if (newest_visits(q, &ctx, 0, &rows, &n)) return 0;
-    uint64_t id = n ? ctx.site->visits[rows[0]].visitor_id : 0;
-    free(rows);
+    uint64_t id = 0;
+    if (!report_context_init(&ctx, q) && !newest_visits(q, &ctx, 0, &rows, &n)) {
+        id = n ? ctx.site->visits[rows[0]].visitor_id : 0;
+        free(rows);
+    }
+    report_context_free(&ctx);
     return id;
 }
 
@@ -293,17 +307,20 @@ static void visit_summary_json(const struct report_context *ctx, uint32_t row, s
 int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, struct buf *json)
 {
     struct report_context ctx;
-    report_context_init(&ctx, q);
     struct report_query all = *q;
     all.from_ms = INT64_MIN;
     all.to_ms = INT64_MAX;
     uint32_t *rows;
     size_t n;
-    int rc = newest_visits(&all, &ctx, visitor_id, &rows, &n);
-    if (rc) return rc;
-    if (!n) {
+    int rc = report_context_init(&ctx, q);
+    if (!rc) rc = newest_visits(&all, &ctx, visitor_id, &rows, &n);
+    if (!rc && !n) {
         free(rows);
-        return -ENOENT;
+        rc = -ENOENT;
+    }
+    if (rc) {
+        report_context_free(&ctx);
+        return rc;
     }
     uint64_t actions = 0, pageviews = 0, converted = 0, duration = 0;
     uint64_t outlinks = 0, downloads = 0, searches = 0, events = 0;
@@ -315,9 +332,13 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
         const struct visit_row *v = &ctx.site->visits[rows[i]];
         actions += v->actions;
         pageviews += v->pageviews;
-        converted += (v->flags & VISIT_CONVERTED) != 0;
+        const struct conversion *c;
+        size_t conversions = goal_plan_visit(ctx.goals, ctx.site, rows[i], &c);
+        for (size_t k = 0; k < conversions; k++) {
+            converted += c[k].count;
+            revenue += c[k].revenue;
+        }
         duration += (uint64_t)((v->end_ms - ctx.site->visit_start[rows[i]]) / 1000);
-        revenue += v->revenue;
         for (uint32_t a = v->first_action; a != INDEX_NONE; a = ctx.site->actions[a].next) {
             int kind = ctx.site->actions[a].kind;
             outlinks += kind == HIT_OUTLINK;
@@ -366,5 +387,6 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
     }
     buf_puts(json, "]}");
     free(rows);
+    report_context_free(&ctx);
     return 0;
 }

@@ -112,6 +112,54 @@ static bool dimension_matches(struct segment_plan *p, struct cond_plan *cp, uint
     return m == 2;
 }
 
+/* A product category: one, or a JSON array of up to five, any of which
+ * may match. */
+static bool category_matches(struct segment_plan *p, struct cond_plan *cp, uint32_t id)
+{
+    uint8_t m = cp->memo[id];
+    if (!m) {
+        const char *text = dict_str(&p->ctx->index->dict, id);
+        json_t *root = text[0] == '[' ? json_loads(text, 0, NULL) : NULL;
+        bool any = false;
+        if (json_is_array(root)) {
+            for (size_t i = 0; i < json_array_size(root) && !any; i++) {
+                const char *one = json_string_value(json_array_get(root, i));
+                any = one && text_matches(cp->op, cp->c->value, one);
+            }
+        } else {
+            any = text_matches(cp->op, cp->c->value, text);
+        }
+        json_decref(root);
+        m = any ? 2 : 1;
+        cp->memo[id] = m;
+    }
+    return m == 2;
+}
+
+/* The products of an order or a cart update (orders only for the
+ * productPurchased* dimensions; a duplicate order is not one). */
+static bool items_match(struct segment_plan *p, struct cond_plan *cp, const struct action_row *a)
+{
+    enum segment_dimension d = cp->c->dimension;
+    bool purchased = d == SEGMENT_DIM_PRODUCT_PURCHASED_SKU ||
+                     d == SEGMENT_DIM_PRODUCT_PURCHASED_NAME ||
+                     d == SEGMENT_DIM_PRODUCT_PURCHASED_CATEGORY;
+    if (a->kind != HIT_ECOMMERCE_ORDER && (purchased || a->kind != HIT_CART_UPDATE)) return false;
+    const struct site_index *s = p->ctx->site;
+    const struct ecommerce_row *e = &s->ecommerce[a->c];
+    if (a->kind == HIT_ECOMMERCE_ORDER && e->duplicate) return false;
+    for (uint32_t i = e->first_item; i < e->first_item + e->item_count; i++) {
+        const struct item_row *item = &s->items[i];
+        bool hit = d == SEGMENT_DIM_PRODUCT_SKU || d == SEGMENT_DIM_PRODUCT_PURCHASED_SKU
+                       ? memo_matches(p, cp, item->sku)
+                   : d == SEGMENT_DIM_PRODUCT_NAME || d == SEGMENT_DIM_PRODUCT_PURCHASED_NAME
+                       ? memo_matches(p, cp, item->name)
+                       : category_matches(p, cp, item->category);
+        if (hit) return true;
+    }
+    return false;
+}
+
 static bool action_matches(struct segment_plan *p, struct cond_plan *cp, const struct action_row *a)
 {
     const struct segment_condition *c = cp->c;
@@ -159,30 +207,24 @@ static bool action_matches(struct segment_plan *p, struct cond_plan *cp, const s
              : c->dimension == SEGMENT_DIM_CONTENT_TARGET ? a->c
                                                           : a->d;
         break;
+    case SEGMENT_DIM_ORDER_ID:
+        if (a->kind != HIT_ECOMMERCE_ORDER) return false;
+        id = a->a;
+        break;
+    case SEGMENT_DIM_PRODUCT_VIEW_SKU:
+    case SEGMENT_DIM_PRODUCT_VIEW_NAME:
+        if (a->kind != HIT_PAGEVIEW) return false;
+        id = c->dimension == SEGMENT_DIM_PRODUCT_VIEW_SKU ? a->c : a->d;
+        break;
+    case SEGMENT_DIM_PRODUCT_VIEW_CATEGORY:
+        return a->kind == HIT_PAGEVIEW && category_matches(p, cp, a->e);
     case SEGMENT_DIM_PRODUCT_SKU:
     case SEGMENT_DIM_PRODUCT_NAME:
     case SEGMENT_DIM_PRODUCT_CATEGORY:
-        if (a->kind == HIT_PAGEVIEW) {
-            id = c->dimension == SEGMENT_DIM_PRODUCT_SKU    ? a->c
-                 : c->dimension == SEGMENT_DIM_PRODUCT_NAME ? a->d
-                                                            : a->e;
-            if (!id) return false;
-            break;
-        }
-        if (a->kind == HIT_ECOMMERCE_ORDER || a->kind == HIT_CART_UPDATE) {
-            /* items: [["sku","name","category" or [..],price,qty],...]; a
-             * product matches when the condition holds for the text of
-             * the items list (contains) or any item field (==). */
-            const char *items = dict_str(&p->ctx->index->dict, a->b);
-            if (!*items) return false;
-            if (cp->op == SEGMENT_CONTAINS) return contains_nocase(items, c->value);
-            char quoted[1100];
-            if (strlen(c->value) > 1024) return false;
-            snprintf(quoted, sizeof quoted, "\"%s\"", c->value);
-            bool present = strstr(items, quoted) != NULL;
-            return cp->op == SEGMENT_EQ && present;
-        }
-        return false;
+    case SEGMENT_DIM_PRODUCT_PURCHASED_SKU:
+    case SEGMENT_DIM_PRODUCT_PURCHASED_NAME:
+    case SEGMENT_DIM_PRODUCT_PURCHASED_CATEGORY:
+        return items_match(p, cp, a);
     case SEGMENT_DIM_DIMENSION:
         return dimension_matches(p, cp, a->dimensions);
     default:
@@ -226,13 +268,29 @@ const char *report_os_code(const char *name)
 
 const char *report_ecommerce_status(const struct visit_row *v)
 {
-    bool ordered = v->flags & VISIT_ORDERED, cart = v->flags & VISIT_CART;
-    /* A cart updated after the last order is an abandoned cart; without
-     * action order we only know both happened. */
-    if (ordered && cart) return "orderedThenAbandonedCart";
-    if (ordered) return "ordered";
-    if (cart) return "abandonedCart";
-    return "none";
+    static const char *const names[] = {"none", "ordered", "abandonedCart",
+                                        "orderedThenAbandonedCart"};
+    return names[v->ecommerce_status];
+}
+
+const char *report_visitor_type(const struct visit_row *v)
+{
+    if (!(v->flags & VISIT_RETURNING)) return "new";
+    return v->prior_orders ? "returningCustomer" : "returning";
+}
+
+/* Orders so far: 1 one-time, 2 to 3 occasional, 4 and more frequent. */
+static const char *buyer_type(uint32_t orders)
+{
+    return orders >= 4 ? "frequent" : orders >= 2 ? "occasional" : orders ? "oneTime" : "none";
+}
+
+/* A number the visit may not have (no earlier order): absent, it matches
+ * "==" with no value and "!=" with one; present, as any number. */
+static bool optional_number_matches(const struct segment_condition *c, bool present, double x)
+{
+    if (!present) return *c->value ? c->op == SEGMENT_NE : c->op == SEGMENT_EQ;
+    return number_matches(c, x);
 }
 
 static bool visit_condition(struct segment_plan *p, struct cond_plan *cp,
@@ -244,8 +302,7 @@ static bool visit_condition(struct segment_plan *p, struct cond_plan *cp,
     int64_t start = s->visit_start[row];
     char text[40];
     switch (c->dimension) {
-    case SEGMENT_DIM_VISITOR_TYPE:
-        return text_matches(c->op, c->value, v->flags & VISIT_RETURNING ? "returning" : "new");
+    case SEGMENT_DIM_VISITOR_TYPE: return text_matches(c->op, c->value, report_visitor_type(v));
     case SEGMENT_DIM_VISIT_COUNT: return number_matches(c, v->visit_count);
     case SEGMENT_DIM_DAYS_SINCE_LAST_VISIT:
         return number_matches(c, v->days_since_last < 0 ? 0 : v->days_since_last);
@@ -259,13 +316,29 @@ static bool visit_condition(struct segment_plan *p, struct cond_plan *cp,
         snprintf(text, sizeof text, "%016" PRIx64, v->visitor_id);
         return text_matches(c->op, c->value, text);
     case SEGMENT_DIM_VISIT_ID: return number_matches(c, (double)v->visit_id);
-    case SEGMENT_DIM_VISIT_CONVERTED: return number_matches(c, (v->flags & VISIT_CONVERTED) != 0);
-    case SEGMENT_DIM_VISIT_CONVERTED_GOAL_ID:
-        for (int g = 1; g < 64; g++)
-            if ((v->goals >> g & 1) && number_matches(c, g)) return true;
+    case SEGMENT_DIM_VISIT_CONVERTED: return number_matches(c, goal_plan_converted(ctx->goals, s, row));
+    case SEGMENT_DIM_VISIT_CONVERTED_GOAL_ID: {
+        const struct conversion *conv;
+        size_t n = goal_plan_visit(ctx->goals, s, row, &conv);
+        for (size_t k = 0; k < n; k++)
+            if (conv[k].goal_id && number_matches(c, conv[k].goal_id)) return true;
         return false;
+    }
     case SEGMENT_DIM_VISIT_ECOMMERCE_STATUS:
         return text_matches(c->op, c->value, report_ecommerce_status(v));
+    case SEGMENT_DIM_REVENUE_ORDER: return number_matches(c, v->order_revenue);
+    case SEGMENT_DIM_DAYS_SINCE_LAST_ECOMMERCE_ORDER:
+        return optional_number_matches(c, v->prior_order_ms != 0,
+                                       (double)((start - v->prior_order_ms) / MS_PER_DAY));
+    case SEGMENT_DIM_VISITOR_ORDERS: return number_matches(c, v->prior_orders + v->orders);
+    case SEGMENT_DIM_VISITOR_REVENUE: return number_matches(c, v->prior_revenue + v->order_revenue);
+    case SEGMENT_DIM_VISITOR_AVERAGE_ORDER_VALUE: {
+        uint32_t orders = v->prior_orders + v->orders;
+        return optional_number_matches(c, orders > 0,
+                                       orders ? (v->prior_revenue + v->order_revenue) / orders : 0);
+    }
+    case SEGMENT_DIM_BUYER_TYPE:
+        return text_matches(c->op, c->value, buyer_type(v->prior_orders + v->orders));
     case SEGMENT_DIM_VISIT_START_SERVER_HOUR:
         return number_matches(c, report_local_hour(ctx, start));
     case SEGMENT_DIM_VISIT_END_SERVER_HOUR:
