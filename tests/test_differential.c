@@ -12,6 +12,14 @@
  * under 50 random segments, and again after a restart (the index then
  * comes from the store rather than from hits as they arrive).
  *
+ * Goals and ecommerce too: six goals of every match attribute and pattern
+ * type (one of them defined after the data arrived), orders (some sending
+ * an order id again), cart updates and product views. The reference
+ * counts conversions with the documented rules: a goal converts once a
+ * visit unless it allows several, a tracked revenue beats the goal's
+ * default, an order id counts the first time it arrives (lowest seq), a
+ * visit's ecommerce status follows the order of its hits.
+ *
  * The SQL spells out the documented meaning: a visit is the hits sharing
  * a visit_id, with the dimensions of its first hit (the visit-start flag);
  * it belongs to the local day its first hit is in; a visit condition is on
@@ -22,6 +30,7 @@
  * ignore ASCII case. A mismatch prints the segment, the report and both
  * answers. */
 #include <jansson.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -187,6 +196,60 @@ static void add_hit(int64_t t, const char *visitor_part, const char *fmt, ...)
     pending[pending_count++] = (struct pending){t, q.data};
 }
 
+static const char *const product_categories[] = {
+    "Tea", "Tea%22%2C%22Green", "Cups", "Gifts%22%2C%22Tea%22%2C%22Cups"};
+static int order_number;
+
+/* ec_items of 1 to 3 lines: [sku, name, category (one or several), price, quantity]. */
+static void random_items(char *out, size_t n, int *cents)
+{
+    size_t o = (size_t)snprintf(out, n, "%%5B");
+    *cents = 0;
+    int lines = 1 + below(3);
+    for (int i = 0; i < lines; i++) {
+        int item = 1 + below(8), price = 150 + 125 * item, quantity = 1 + below(3);
+        o += (size_t)snprintf(out + o, n - o,
+                              "%s%%5B%%22SKU-%d%%22%%2C%%22Item%%20%d%%22%%2C%%5B%%22%s%%22%%5D%%2C"
+                              "%d.%02d%%2C%d%%5D",
+                              i ? "%2C" : "", item, item, product_categories[item % 4],
+                              price / 100, price % 100, quantity);
+        *cents += price * quantity;
+    }
+    snprintf(out + o, n - o, "%%5D");
+}
+
+/* A shopping visit's tail: product views, cart updates, an order (now and
+ * then one whose id was sent before), sometimes a cart after the order. */
+static void add_shopping(const char *visitor_part, int64_t *t)
+{
+    char items[1024];
+    int cents;
+    for (int i = below(3); i > 0; i--) {
+        int item = 1 + below(8);
+        *t += (5 + below(100)) * 1000LL;
+        add_hit(*t, visitor_part,
+                "url=" SITE "/shop/item-%d&action_name=Item%%20%d&_pks=SKU-%d&_pkn=Item%%20%d"
+                "&_pkc=%%5B%%22%s%%22%%5D",
+                item, item, item, item, product_categories[item % 4]);
+    }
+    int steps = 1 + below(3);
+    for (int i = 0; i < steps; i++) {
+        *t += (5 + below(100)) * 1000LL;
+        random_items(items, sizeof items, &cents);
+        if (chance(45)) {
+            int id = order_number && chance(15) ? 1 + below(order_number) : ++order_number;
+            add_hit(*t, visitor_part,
+                    "url=" SITE "/checkout&idgoal=0&ec_id=O%d&revenue=%d.%02d&ec_st=%d.%02d"
+                    "&ec_tx=1.50&ec_sh=%d&ec_items=%s",
+                    id, (cents + 650) / 100, (cents + 650) % 100, cents / 100, cents % 100,
+                    below(2) * 5, items);
+        } else {
+            add_hit(*t, visitor_part, "url=" SITE "/cart&idgoal=0&revenue=%d.%02d&ec_items=%s",
+                    cents / 100, cents % 100, items);
+        }
+    }
+}
+
 static void make_visit(const char *visitor_part, int64_t t)
 {
     char path[64];
@@ -238,10 +301,13 @@ static void make_visit(const char *visitor_part, int64_t t)
                     below(3));
         } else if (kind < 97) {
             add_hit(t, visitor_part, "url=" SITE "%s&ping=1", path);
-        } else {
+        } else if (chance(60)) {
             add_hit(t, visitor_part, "url=" SITE "%s&idgoal=1&revenue=%d", path, 1 + below(20));
+        } else {
+            add_hit(t, visitor_part, "url=" SITE "%s&idgoal=1", path);
         }
     }
+    if (chance(20)) add_shopping(visitor_part, &t);
 }
 
 static void make_data(void)
@@ -322,6 +388,74 @@ static const char *str_field(json_t *o, const char *name)
     return s ? s : "";
 }
 
+/* The goals of the site, as goals_define() makes them: what each converts
+ * on, in SQL over a hit h, and its default revenue. */
+static const struct goal_def {
+    const char *cli; /* tally goal add flags (NULL: added through the API after the data) */
+    const char *api;
+    const char *match;
+    double revenue;
+    bool multiple;
+} goal_defs[] = {
+    {"--name Lead --match manual --revenue 5", NULL, "h.kind = 'goal' AND h.goal_id = 1", 5, false},
+    {"--name Items --match url --type contains --pattern /SHOP/ITEM-1 --revenue 3", NULL,
+     "h.kind = 'pageview' AND instr(lower(h.url), '/shop/item-1') > 0", 3, false},
+    {"--name Plays --match event-action --type exact --pattern play --revenue 1 --multiple", NULL,
+     "h.kind = 'event' AND h.event_action = 'play'", 1, true},
+    {"--name Posts --match title --type regex --pattern '^Page /blog/post-[0-9]$' --revenue 2.5 "
+     "--case-sensitive",
+     NULL, "h.kind = 'pageview' AND h.title GLOB 'Page /blog/post-[0-9]'", 2.5, false},
+    {"--name PDFs --match download --type ends-with --pattern .PDF --multiple", NULL,
+     "h.kind = 'download' AND lower(h.target_url) LIKE '%.pdf'", 0, true},
+    {NULL,
+     "name=Partner&matchAttribute=external_website&patternType=starts_with"
+     "&pattern=https%3A%2F%2Fpartner.example.net%2F1&caseSensitive=1&revenue=7",
+     "h.kind = 'outlink' AND substr(h.target_url, 1, 29) = 'https://partner.example.net/1'", 7,
+     false},
+};
+#define GOALS (int)(sizeof goal_defs / sizeof *goal_defs)
+
+/* conversions (visit_id, goal, n, revenue): a goal that converts once a
+ * visit takes its first match (lowest seq) and that match's revenue (a
+ * tracked one, else the default); orders: each order id's first. */
+static bool load_conversions(void)
+{
+    struct buf q;
+    buf_init(&q);
+    buf_puts(&q, "CREATE TABLE goal_matches AS ");
+    for (int g = 0; g < GOALS; g++)
+        buf_printf(&q,
+                   "%sSELECT h.visit_id, %d AS goal, %d AS multiple, h.seq,"
+                   " coalesce(h.revenue, %g) AS revenue FROM hits h WHERE %s",
+                   g ? " UNION ALL " : "", g + 1, goal_defs[g].multiple, goal_defs[g].revenue,
+                   goal_defs[g].match);
+    bool ok = sql(q.data);
+    buf_free(&q);
+    return ok &&
+           sql("CREATE TABLE conversions AS SELECT m.visit_id, m.goal,"
+               " CASE WHEN m.multiple THEN count(*) ELSE 1 END AS n,"
+               " CASE WHEN m.multiple THEN sum(m.revenue) ELSE (SELECT f.revenue FROM goal_matches f"
+               "   WHERE f.visit_id = m.visit_id AND f.goal = m.goal ORDER BY f.seq LIMIT 1) END"
+               " AS revenue FROM goal_matches m GROUP BY m.visit_id, m.goal") &&
+           sql("CREATE TABLE orders AS SELECT h.* FROM hits h WHERE h.kind = 'ecommerce_order'"
+               " AND h.seq = (SELECT min(o.seq) FROM hits o WHERE o.kind = 'ecommerce_order'"
+               " AND o.order_id = h.order_id)");
+}
+
+/* The hits table's columns: a field of `tally hits --json`, and its type
+ * (text, integer, real: NULL when absent). */
+static const struct {
+    const char *field;
+    char type;
+} hit_columns[] = {
+    {"visit_id", 'i'},    {"visitor_id", 't'},   {"time_ms", 'i'},        {"kind", 't'},
+    {"flags", 'i'},       {"url", 't'},          {"event_category", 't'}, {"country_code", 't'},
+    {"device_type", 't'}, {"referrer_type", 'i'}, {"visit_count", 'i'},   {"user_id", 't'},
+    {"seq", 'i'},         {"action_name", 't'},  {"event_action", 't'},   {"target_url", 't'},
+    {"goal_id", 'i'},     {"revenue", 'r'},      {"order_id", 't'},       {"items", 't'},
+    {"subtotal", 'r'},    {"product_sku", 't'},
+};
+
 /* Every stored hit, as `tally hits --json` prints it, into table hits;
  * then one row per visit, from its first hit, into table visits. */
 static bool load_reference(void)
@@ -336,11 +470,15 @@ static bool load_reference(void)
     bool ok = sqlite3_open(":memory:", &db) == SQLITE_OK &&
               sql("CREATE TABLE hits (visit_id INTEGER, visitor TEXT, time_ms INTEGER, kind TEXT,"
                   " flags INTEGER, url TEXT, event_category TEXT, country TEXT, device TEXT,"
-                  " rtype INTEGER, visit_count INTEGER, user_id TEXT)") &&
+                  " rtype INTEGER, visit_count INTEGER, user_id TEXT, seq INTEGER, title TEXT,"
+                  " event_action TEXT, target_url TEXT, goal_id INTEGER, revenue REAL,"
+                  " order_id TEXT, items TEXT, subtotal REAL, product_sku TEXT)") &&
               sql("BEGIN");
     sqlite3_stmt *ins = NULL;
-    ok = ok && sqlite3_prepare_v2(db, "INSERT INTO hits VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1, &ins,
-                                  NULL) == SQLITE_OK;
+    ok = ok && sqlite3_prepare_v2(db,
+                                  "INSERT INTO hits VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                                  "?,?)",
+                                  -1, &ins, NULL) == SQLITE_OK;
     size_t lines = 0;
     for (char *line = out.data, *eol; ok && line && *line; line = eol ? eol + 1 : NULL) {
         eol = strchr(line, '\n');
@@ -351,18 +489,18 @@ static bool load_reference(void)
             ok = false;
             break;
         }
-        sqlite3_bind_int64(ins, 1, json_integer_value(json_object_get(h, "visit_id")));
-        sqlite3_bind_text(ins, 2, str_field(h, "visitor_id"), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(ins, 3, json_integer_value(json_object_get(h, "time_ms")));
-        sqlite3_bind_text(ins, 4, str_field(h, "kind"), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(ins, 5, json_integer_value(json_object_get(h, "flags")));
-        sqlite3_bind_text(ins, 6, str_field(h, "url"), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 7, str_field(h, "event_category"), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 8, str_field(h, "country_code"), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 9, str_field(h, "device_type"), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(ins, 10, json_integer_value(json_object_get(h, "referrer_type")));
-        sqlite3_bind_int64(ins, 11, json_integer_value(json_object_get(h, "visit_count")));
-        sqlite3_bind_text(ins, 12, str_field(h, "user_id"), -1, SQLITE_TRANSIENT);
+        for (int c = 0; c < (int)(sizeof hit_columns / sizeof *hit_columns); c++) {
+            json_t *v = json_object_get(h, hit_columns[c].field);
+            if (hit_columns[c].type == 't')
+                sqlite3_bind_text(ins, c + 1, str_field(h, hit_columns[c].field), -1,
+                                  SQLITE_TRANSIENT);
+            else if (hit_columns[c].type == 'i')
+                sqlite3_bind_int64(ins, c + 1, json_integer_value(v));
+            else if (json_is_number(v))
+                sqlite3_bind_double(ins, c + 1, json_number_value(v));
+            else
+                sqlite3_bind_null(ins, c + 1);
+        }
         ok = sqlite3_step(ins) == SQLITE_DONE;
         sqlite3_reset(ins);
         json_decref(h);
@@ -372,7 +510,7 @@ static bool load_reference(void)
     buf_free(&out);
     printf("# %zu hits stored, %zu sent\n", lines, pending_count);
     return ok && lines == pending_count && sql("COMMIT") &&
-           sql("CREATE INDEX hits_visit ON hits (visit_id)") &&
+           sql("CREATE INDEX hits_visit ON hits (visit_id)") && load_conversions() &&
            sql("CREATE TABLE visits AS SELECT s.visit_id, s.visitor, s.time_ms AS start_ms,"
                " s.country, s.device, s.rtype, s.visit_count, s.user_id,"
                " CASE s.rtype WHEN 0 THEN 'direct' WHEN 1 THEN 'website' WHEN 2 THEN 'campaign'"
@@ -386,11 +524,18 @@ static bool load_reference(void)
                "   AND h.kind = 'pageview') AS pageviews,"
                " (SELECT count(DISTINCT h.url) FROM hits h WHERE h.visit_id = s.visit_id"
                "   AND h.kind = 'pageview') AS uniq_pageviews,"
-               " EXISTS (SELECT 1 FROM hits h WHERE h.visit_id = s.visit_id"
-               "   AND h.kind IN ('goal', 'ecommerce_order')) AS converted,"
+               " (EXISTS (SELECT 1 FROM conversions c WHERE c.visit_id = s.visit_id)"
+               "  OR EXISTS (SELECT 1 FROM orders o WHERE o.visit_id = s.visit_id)) AS converted,"
+               " (SELECT max(o.seq) FROM orders o WHERE o.visit_id = s.visit_id) AS last_order,"
+               " (SELECT max(c.seq) FROM hits c WHERE c.visit_id = s.visit_id"
+               "   AND c.kind = 'cart_update') AS last_cart,"
                " (SELECT h.url FROM hits h WHERE h.visit_id = s.visit_id AND h.kind = 'pageview'"
                "   ORDER BY h.time_ms LIMIT 1) AS entry_url"
-               " FROM hits s WHERE s.flags & 1");
+               " FROM hits s WHERE s.flags & 1") &&
+           sql("ALTER TABLE visits ADD COLUMN status TEXT") &&
+           sql("UPDATE visits SET status = CASE WHEN last_order IS NULL THEN"
+               " CASE WHEN last_cart IS NULL THEN 'none' ELSE 'abandonedCart' END"
+               " WHEN last_cart > last_order THEN 'orderedThenAbandonedCart' ELSE 'ordered' END");
 }
 
 /* ---- segments ------------------------------------------------------------------- */
@@ -460,7 +605,30 @@ static const char *pick_value(const char *const *values, size_t max)
 /* One random condition: its text and SQL. */
 static void random_condition(char *text, size_t tn, char *where, size_t wn)
 {
-    int dimension = below(7);
+    static const char *const statuses[] = {"none", "ordered", "abandonedCart",
+                                           "orderedThenAbandonedCart"};
+    int dimension = below(9);
+    if (dimension == 7) {
+        const bool equal = chance(70);
+        const char *status = PICK(statuses);
+        snprintf(where, wn, "v.status %s '%s'", equal ? "=" : "<>", status);
+        snprintf(text, tn, "visitEcommerceStatus%s%s", equal ? "==" : "!=", status);
+        return;
+    }
+    if (dimension == 8) {
+        int goal = 1 + below(GOALS);
+        if (chance(40)) {
+            snprintf(where, wn, "v.converted = %d", goal % 2);
+            snprintf(text, tn, "visitConverted==%d", goal % 2);
+        } else {
+            snprintf(where, wn,
+                     "EXISTS (SELECT 1 FROM conversions c WHERE c.visit_id = v.visit_id"
+                     " AND c.goal = %d)",
+                     goal);
+            snprintf(text, tn, "visitConvertedGoalId==%d", goal);
+        }
+        return;
+    }
     if (dimension >= 5) {
         const bool visits = dimension == 5;
         const char *op = PICK(number_ops);
@@ -848,6 +1016,168 @@ static void test_channels(void)
     ASSERT_EQ_INT(compare_report(&reports[5]), 0);
 }
 
+/* ---- goals and ecommerce ---- */
+
+static long long cents(const json_t *v)
+{
+    return json_is_number(v) ? llround(json_number_value(v) * 100) : -1;
+}
+
+/* Numbers of one SQL row. */
+static void sql_numbers(const char *query, long long *out, int n)
+{
+    sqlite3_stmt *st;
+    memset(out, 0, (size_t)n * sizeof *out);
+    if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK) {
+        printf("# SQL error: %s in %.400s\n", sqlite3_errmsg(db), query);
+        return;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        for (int i = 0; i < n; i++)
+            out[i] = sqlite3_column_int64(st, i);
+    sqlite3_finalize(st);
+}
+
+/* Goals.get for idGoal (NULL: every goal and orders; "N"; "ecommerceOrder";
+ * "ecommerceAbandonedCart"): conversions, visits converted, revenue in
+ * cents, items, against SQL over the visits where holds. */
+static bool same_goals(const char *segment, const char *where, const char *id_goal)
+{
+    static const char *const columns[] = {"nb_conversions", "nb_visits_converted", "revenue",
+                                          "items"};
+    char q[12000], from[2000];
+    const bool ecommerce = id_goal && !strcmp(id_goal, "ecommerceOrder");
+    const bool abandoned = id_goal && !strcmp(id_goal, "ecommerceAbandonedCart");
+    if (abandoned)
+        snprintf(from, sizeof from,
+                 "SELECT c.visit_id, 1 AS n, c.revenue, c.items FROM visits cv JOIN hits c"
+                 " ON c.visit_id = cv.visit_id AND c.seq = cv.last_cart"
+                 " WHERE cv.status IN ('abandonedCart', 'orderedThenAbandonedCart')");
+    else if (ecommerce || !id_goal)
+        snprintf(from, sizeof from,
+                 "SELECT visit_id, 1 AS n, coalesce(revenue, 0) AS revenue, items FROM orders%s",
+                 id_goal ? "" : " UNION ALL SELECT visit_id, n, revenue, '[]' FROM conversions");
+    else
+        snprintf(from, sizeof from,
+                 "SELECT visit_id, n, revenue, '[]' AS items FROM conversions WHERE goal = %s",
+                 id_goal);
+    snprintf(q, sizeof q,
+             "SELECT coalesce(sum(c.n), 0), count(DISTINCT c.visit_id),"
+             " coalesce(round(sum(c.revenue) * 100), 0),"
+             " coalesce(sum((SELECT sum(json_extract(i.value, '$[4]')) FROM json_each(c.items) i)),"
+             " 0) FROM (%s) c JOIN visits v ON v.visit_id = c.visit_id WHERE %s",
+             from, where);
+    long long ref[4];
+    sql_numbers(q, ref, 4);
+    json_t *engine = api(segment, "method=Goals.get&period=range&date=" FIRST_DAY "," LAST_DAY
+                                  "%s%s",
+                         id_goal ? "&idGoal=" : "", id_goal ? id_goal : "");
+    int checked = ecommerce || abandoned ? 4 : 3;
+    bool same = json_is_object(engine);
+    for (int i = 0; same && i < checked; i++) {
+        json_t *v = json_object_get(engine, columns[i]);
+        long long got = i == 2 ? cents(v) : json_is_number(v) ? (long long)json_number_value(v) : -1;
+        if (got != ref[i]) {
+            char *text = json_dumps(engine, JSON_COMPACT);
+            printf("# segment '%s', Goals.get idGoal=%s: %s engine %lld, SQL %lld in %.300s\n",
+                   segment, id_goal ? id_goal : "", columns[i], got, ref[i], text);
+            free(text);
+            same = false;
+        }
+    }
+    if (!json_is_object(engine)) printf("# segment '%s', Goals.get idGoal=%s: no answer\n", segment,
+                                         id_goal ? id_goal : "");
+    json_decref(engine);
+    return same;
+}
+
+static void test_goals(void)
+{
+    int bad = 0;
+    for (int i = 0; i <= SEGMENTS; i++) {
+        char where[8400];
+        snprintf(where, sizeof where, "%s AND %s", range_where, segments[i].where);
+        bad += !same_goals(segments[i].text, where, NULL);
+        if (i % 10) continue;
+        for (int g = 1; g <= GOALS; g++) {
+            char id[16];
+            snprintf(id, sizeof id, "%d", g);
+            bad += !same_goals(segments[i].text, where, id);
+        }
+        bad += !same_goals(segments[i].text, where, "ecommerceOrder");
+        bad += !same_goals(segments[i].text, where, "ecommerceAbandonedCart");
+    }
+    ASSERT_EQ_INT(bad, 0);
+}
+
+/* Goals.getItemsSku: quantity, orders and revenue of the ordered lines,
+ * and the visits that viewed the product. */
+static void test_items(void)
+{
+    static const char *const columns[] = {"quantity", "orders", "revenue", "nb_visits"};
+    static struct table engine, ref;
+    int bad = 0;
+    for (int i = 0; i <= SEGMENTS; i++) {
+        char where[8400], q[20000];
+        snprintf(where, sizeof where, "%s AND %s", range_where, segments[i].where);
+        snprintf(q, sizeof q,
+                 "WITH lines AS (SELECT json_extract(i.value, '$[0]') AS sku,"
+                 "   json_extract(i.value, '$[4]') AS quantity,"
+                 "   json_extract(i.value, '$[3]') * json_extract(i.value, '$[4]') AS revenue,"
+                 "   o.seq FROM orders o JOIN visits v ON v.visit_id = o.visit_id,"
+                 "   json_each(o.items) i WHERE %s),"
+                 " views AS (SELECT h.product_sku AS sku, h.visit_id FROM hits h"
+                 "   JOIN visits v ON v.visit_id = h.visit_id"
+                 "   WHERE h.kind = 'pageview' AND h.product_sku <> '' AND %s)"
+                 " SELECT s.sku,"
+                 " (SELECT coalesce(sum(quantity), 0) FROM lines l WHERE l.sku = s.sku),"
+                 " (SELECT count(DISTINCT seq) FROM lines l WHERE l.sku = s.sku),"
+                 " (SELECT coalesce(round(sum(revenue) * 100), 0) FROM lines l WHERE l.sku = s.sku),"
+                 " (SELECT count(DISTINCT visit_id) FROM views w WHERE w.sku = s.sku)"
+                 " FROM (SELECT sku FROM lines UNION SELECT sku FROM views) s",
+                 where, where);
+        sql_table(q, 4, &ref);
+        json_t *rows = api(segments[i].text,
+                           "method=Goals.getItemsSku&period=range&date=" FIRST_DAY "," LAST_DAY);
+        api_table(rows, label_key, columns, 4, &engine);
+        size_t k;
+        json_t *row;
+        json_array_foreach(rows, k, row) /* revenue in cents, as the reference */
+            for (int e = 0; e < engine.count; e++)
+                if (!strcmp(engine.rows[e].key, json_string_value(json_object_get(row, "label"))))
+                    engine.rows[e].v[2] = cents(json_object_get(row, "revenue"));
+        if (!json_is_array(rows)) {
+            printf("# segment '%s', Goals.getItemsSku: no rows\n", segments[i].text);
+            bad++;
+        } else if (!same_tables("Goals.getItemsSku", segments[i].text, &engine, &ref, columns, 4)) {
+            bad++;
+        }
+        json_decref(rows);
+    }
+    ASSERT_EQ_INT(bad, 0);
+}
+
+/* The data has what the goal and ecommerce checks need. */
+static void test_conversions_are_varied(void)
+{
+    long long n[8];
+    sql_numbers("SELECT (SELECT count(*) FROM orders),"
+                " (SELECT count(*) FROM hits WHERE kind = 'ecommerce_order') - (SELECT count(*) FROM orders),"
+                " (SELECT count(*) FROM visits WHERE status = 'abandonedCart'),"
+                " (SELECT count(*) FROM visits WHERE status = 'orderedThenAbandonedCart'),"
+                " (SELECT count(DISTINCT goal) FROM conversions),"
+                " (SELECT count(*) FROM conversions WHERE n > 1),"
+                " (SELECT count(*) FROM hits WHERE kind = 'goal' AND revenue IS NULL),"
+                " (SELECT count(*) FROM hits WHERE product_sku <> '')",
+                n, 8);
+    printf("# %lld orders, %lld duplicates, %lld abandoned carts, %lld ordered then abandoned,"
+           " %lld goals converted, %lld repeated conversions, %lld conversions without revenue,"
+           " %lld product views\n",
+           n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7]);
+    for (int i = 0; i < 8; i++)
+        ASSERT_TRUE(n[i] > (i == 4 ? GOALS - 1 : 2));
+}
+
 /* A restarted server builds its index from the store (sealed days and
  * the log) instead of hit by hit as they arrive: the same answers. */
 static void test_after_restart(void)
@@ -867,6 +1197,15 @@ static void test_after_restart(void)
     }
     ASSERT_EQ_INT(bad, 0);
     ASSERT_EQ_INT(compare_report(&reports[0]), 0);
+    /* Order ids de-duplicated and the visitors' purchases rebuilt from the store. */
+    bad = 0;
+    for (int i = 0; i <= SEGMENTS; i += 5) {
+        char where[8400];
+        snprintf(where, sizeof where, "%s AND %s", range_where, segments[i].where);
+        bad += !same_goals(segments[i].text, where, NULL);
+        bad += !same_goals(segments[i].text, where, "ecommerceOrder");
+    }
+    ASSERT_EQ_INT(bad, 0);
 }
 
 /* The data set is not degenerate: the segments select a spread of visits. */
@@ -908,8 +1247,29 @@ static bool start(void)
                        data_dir);
     buf_free(&out);
     if (rc || harness_token_create(data_dir, 1, token)) return false;
+    for (int g = 0; g < GOALS; g++) {
+        if (!goal_defs[g].cli) continue;
+        buf_init(&out);
+        rc = run_tally(&out, "goal add --data %s --site 1 %s", data_dir, goal_defs[g].cli);
+        if (rc) printf("# goal add %s: %s\n", goal_defs[g].cli, out.data);
+        buf_free(&out);
+        if (rc) return false;
+    }
     snprintf(server_args, sizeof server_args, "--geoip %s/flat.mmdb", geo_dir);
     return server_start(&server, data_dir, server_args) == 0;
+}
+
+/* The goals defined after the data arrived: they count it all the same. */
+static bool define_late_goals(void)
+{
+    for (int g = 0; g < GOALS; g++) {
+        if (!goal_defs[g].api) continue;
+        json_t *j = api("", "method=Goals.addGoal&%s", goal_defs[g].api);
+        bool ok = json_integer_value(json_object_get(j, "value")) == g + 1;
+        json_decref(j);
+        if (!ok) return false;
+    }
+    return true;
 }
 
 int main(void)
@@ -921,7 +1281,7 @@ int main(void)
         return 1;
     }
     make_data();
-    bool ready = send_data() && load_reference();
+    bool ready = send_data() && define_late_goals() && load_reference();
     for (size_t i = 0; i < pending_count; i++)
         free(pending[i].query);
     free(pending);
@@ -941,6 +1301,9 @@ int main(void)
     TEST_RUN(test_entry_pages);
     TEST_RUN(test_event_categories);
     TEST_RUN(test_channels);
+    TEST_RUN(test_conversions_are_varied);
+    TEST_RUN(test_goals);
+    TEST_RUN(test_items);
     TEST_RUN(test_after_restart);
     server_stop(&server);
     sqlite3_close(db);
