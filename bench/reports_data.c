@@ -69,7 +69,7 @@ static int generate(const char *data_dir, uint64_t pageviews, int64_t end_ms)
                                .seal_grace_ms = SEAL_GRACE_MS};
     struct api *api;
     if (sites_add(data_dir, &draft, &site_id, err, sizeof err) ||
-        api_create(&opts, &api, err, sizeof err)) {
+        demo_goals(data_dir, site_id, err, sizeof err) || api_create(&opts, &api, err, sizeof err)) {
         fprintf(stderr, "reports_data: %s\n", err);
         return -1;
     }

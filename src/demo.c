@@ -541,6 +541,37 @@ static void new_visitor(struct demo *d, struct visitor *v)
              rng_below(r, 256), 1 + rng_below(r, 254));
 }
 
+int demo_goals(const char *data_dir, uint32_t site_id, char *err, size_t errlen)
+{
+    static const struct goal goals[] = {
+        /* first: the traffic tracks it as idgoal=1 */
+        {.name = "Newsletter sign-up", .match = GOAL_MATCH_MANUAL, .revenue = 2},
+        {.name = "Contact page", .match = GOAL_MATCH_URL, .pattern_type = GOAL_PATTERN_CONTAINS,
+         .pattern = "/contact"},
+        {.name = "Blog reader", .match = GOAL_MATCH_URL,
+         .pattern_type = GOAL_PATTERN_REGEX, .pattern = "/blog/[a-z-]+$"},
+        {.name = "Brewing guide", .match = GOAL_MATCH_DOWNLOAD,
+         .pattern_type = GOAL_PATTERN_ENDS_WITH, .pattern = "brewing-guide.pdf", .revenue = 1,
+         .allow_multiple = true},
+    };
+    struct goals *existing;
+    int rc = goals_load(data_dir, &existing, err, errlen);
+    if (rc) return rc;
+    size_t cursor = 0;
+    bool has_goals = goals_for_site(existing, site_id, &cursor) != NULL;
+    goals_free(existing);
+    for (size_t i = 0; !has_goals && i < sizeof goals / sizeof *goals; i++) {
+        struct goal draft = goals[i];
+        uint32_t id;
+        draft.site_id = site_id;
+        draft.description = "";
+        if (!draft.pattern) draft.pattern = "";
+        rc = goals_add(data_dir, &draft, &id, err, errlen);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 int demo_run(struct api *api, const struct site *site, const struct demo_options *opts,
              struct demo_result *result, char *err, size_t errlen)
 {

@@ -32,6 +32,11 @@ struct demo_options {
  * grace, so memory stays bounded whatever the volume; the last days are the
  * caller's to seal. Returns 0, or a negative errno when the store failed;
  * err says why. */
+/* Defines the demo shop's goals (a newsletter sign-up tracked as idgoal=1,
+ * the contact page, blog readers, the brewing guide download) when the
+ * site has none yet. */
+int demo_goals(const char *data_dir, uint32_t site_id, char *err, size_t errlen);
+
 int demo_run(struct api *api, const struct site *site, const struct demo_options *opts,
              struct demo_result *result, char *err, size_t errlen);
 
