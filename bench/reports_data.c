@@ -6,13 +6,20 @@
  * visits:
  *
  *   actions.tsv  one row per action (pageview, event, download, outlink,
- *                site search, content interaction):
- *                visit_id visitor_id visit_start time kind url
+ *                site search, content interaction), tracked goal, order
+ *                and cart update:
+ *                visit_id visitor_id visit_start time kind url goal_id
+ *                revenue order_id quantity sku
+ *                (quantity: an order's items; sku: a product view's)
+ *   items.tsv    one row per line of an order:
+ *                visit_id visit_start order_id sku price quantity
  *   visits.tsv   one row per visit, folded from all its hits as Matomo's
  *                log_visit keeps it:
  *                visit_id visitor_id user_id start duration actions pageviews
  *                converted is_returning referrer_type referrer_name device_type
  *                browser country_code entry_url exit_url
+ *                (converted: under the goals defined, as Matomo decides it when
+ *                the hits arrive, so the peers' visits table has it ready)
  *
  * Times are Unix seconds; visitor ids are written as signed 64-bit numbers
  * (SQLite has no unsigned integers). Progress goes to stderr; stdout gets
@@ -21,6 +28,10 @@
  * usage: reports_data DATA_DIR EXPORT_DIR PAGEVIEWS */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +175,12 @@ struct visit_row {
 };
 
 struct export {
-    FILE *actions;
+    FILE *actions, *items;
+    struct goal *goals;       /* the site's, with their patterns compiled */
+    pcre2_code **codes;
+    size_t goal_count;
+    pcre2_match_data *match;
+    struct names order_ids;   /* an order id counts the first time only */
     struct visit_row *visits; /* by visit_id: the session numbers visits from 1 */
     size_t visit_cap;
     struct names names;
@@ -183,6 +199,69 @@ static const char *plain(struct export *e, const char *s)
         snprintf(e->why, sizeof e->why, "a stored string needs escaping: %.80s", s);
     }
     return s;
+}
+
+static bool pattern_matches(struct export *e, size_t g, const char *subject)
+{
+    return e->codes[g] && pcre2_match(e->codes[g], (PCRE2_SPTR)subject, strlen(subject), 0, 0,
+                                      e->match, NULL) >= 0;
+}
+
+/* Whether the hit converts a goal or is a first order: what Matomo's
+ * tracker records in log_visit.visit_goal_converted. */
+static bool converts(struct export *e, const struct hit *hit)
+{
+    if (hit->kind == HIT_ECOMMERCE_ORDER) {
+        size_t before = e->order_ids.count;
+        names_intern(&e->order_ids, hit->order_id);
+        return e->order_ids.count > before;
+    }
+    for (size_t g = 0; g < e->goal_count; g++) {
+        const struct goal *goal = &e->goals[g];
+        bool hit_converts;
+        switch (goal->match) {
+        case GOAL_MATCH_URL: hit_converts = hit->kind == HIT_PAGEVIEW && pattern_matches(e, g, hit->url); break;
+        case GOAL_MATCH_TITLE:
+            hit_converts = hit->kind == HIT_PAGEVIEW && pattern_matches(e, g, hit->action_name);
+            break;
+        case GOAL_MATCH_EVENT_CATEGORY:
+            hit_converts = hit->kind == HIT_EVENT && pattern_matches(e, g, hit->event_category);
+            break;
+        case GOAL_MATCH_EVENT_ACTION:
+            hit_converts = hit->kind == HIT_EVENT && pattern_matches(e, g, hit->event_action);
+            break;
+        case GOAL_MATCH_EVENT_NAME:
+            hit_converts = hit->kind == HIT_EVENT && pattern_matches(e, g, hit->event_name);
+            break;
+        case GOAL_MATCH_OUTLINK:
+            hit_converts = hit->kind == HIT_OUTLINK && pattern_matches(e, g, hit->target_url);
+            break;
+        case GOAL_MATCH_DOWNLOAD:
+            hit_converts = hit->kind == HIT_DOWNLOAD && pattern_matches(e, g, hit->target_url);
+            break;
+        default: hit_converts = false; break;
+        }
+        if (hit_converts || (hit->kind == HIT_GOAL && hit->goal_id == (int32_t)goal->id)) return true;
+    }
+    return false;
+}
+
+/* An order's lines into items.tsv; returns the quantity ordered. */
+static double export_items(struct export *e, const struct hit *hit, int64_t visit_start_ms)
+{
+    json_t *items = json_loads(hit->items, 0, NULL);
+    double quantity = 0;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *line = json_array_get(items, i);
+        double q = json_number_value(json_array_get(line, 4));
+        fprintf(e->items, "%" PRIu64 "\t%" PRId64 "\t%s\t%s\t%.2f\t%.0f\n", hit->visit_id,
+                visit_start_ms / 1000, plain(e, hit->order_id),
+                plain(e, json_string_value(json_array_get(line, 0))),
+                json_number_value(json_array_get(line, 3)), q);
+        quantity += q;
+    }
+    json_decref(items);
+    return quantity;
 }
 
 static int export_hit(const struct hit *hit, void *arg)
@@ -221,7 +300,7 @@ static int export_hit(const struct hit *hit, void *arg)
     }
     if (hit->time_ms < v->first_ms) v->first_ms = hit->time_ms;
     if (hit->time_ms > v->last_ms) v->last_ms = hit->time_ms;
-    if (hit->kind == HIT_GOAL || hit->kind == HIT_ECOMMERCE_ORDER) v->converted = true;
+    if (converts(e, hit)) v->converted = true;
     if (hit->kind == HIT_PAGEVIEW) {
         uint32_t url = names_intern(&e->names, plain(e, hit->url));
         if (v->pageviews == 0 || hit->time_ms < v->entry_ms) {
@@ -238,9 +317,16 @@ static int export_hit(const struct hit *hit, void *arg)
     if (hit_kind_is_action(hit->kind)) {
         v->actions++;
         e->action_count++;
-        fprintf(e->actions, "%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%d\t%s\n",
+    }
+    bool ecommerce = hit->kind == HIT_ECOMMERCE_ORDER || hit->kind == HIT_CART_UPDATE;
+    if (hit_kind_is_action(hit->kind) || hit->kind == HIT_GOAL || ecommerce) {
+        double quantity = hit->kind == HIT_ECOMMERCE_ORDER ? export_items(e, hit, v->first_ms) : 0;
+        fprintf(e->actions,
+                "%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%d\t%s\t%d\t%.2f\t%s\t%.0f\t%s\n",
                 hit->visit_id, (int64_t)hit->visitor_id, v->first_ms / 1000, hit->time_ms / 1000,
-                hit->kind, plain(e, hit->url));
+                hit->kind, plain(e, hit->url), hit->goal_id > 0 ? hit->goal_id : 0,
+                isfinite(hit->revenue) ? hit->revenue : 0, plain(e, hit->order_id), quantity,
+                plain(e, hit->product_sku));
     }
     return e->error;
 }
@@ -276,10 +362,29 @@ static int export_tsv(const char *data_dir, const char *export_dir)
         return -1;
     }
     struct export e = {0};
+    struct goals *goals;
+    if (goals_load(data_dir, &goals, err, sizeof err) ||
+        goals_copy_site(goals, 1, &e.goals, &e.goal_count)) {
+        fprintf(stderr, "reports_data: %s\n", err);
+        store_close(store);
+        return -1;
+    }
+    goals_free(goals);
+    e.codes = calloc(e.goal_count + 1, sizeof *e.codes);
+    e.match = pcre2_match_data_create(1, NULL);
+    if (!e.codes || !e.match) abort();
+    for (size_t g = 0; g < e.goal_count; g++)
+        if (goal_compile(&e.goals[g], &e.codes[g], err, sizeof err)) {
+            fprintf(stderr, "reports_data: goal %u: %s\n", e.goals[g].id, err);
+            return -1;
+        }
     snprintf(path, sizeof path, "%s/actions.tsv", export_dir);
     e.actions = fopen(path, "w");
-    int rc = e.actions ? store_scan(store, 1, 0, (int64_t)1 << 52, export_hit, &e) : -errno;
+    snprintf(path, sizeof path, "%s/items.tsv", export_dir);
+    e.items = fopen(path, "w");
+    int rc = e.actions && e.items ? store_scan(store, 1, 0, (int64_t)1 << 52, export_hit, &e) : -errno;
     if (e.actions && fclose(e.actions) && !rc) rc = -EIO;
+    if (e.items && fclose(e.items) && !rc) rc = -EIO;
     store_close(store);
     if (!rc) {
         snprintf(path, sizeof path, "%s/visits.tsv", export_dir);
@@ -291,6 +396,11 @@ static int export_tsv(const char *data_dir, const char *export_dir)
     printf("actions %" PRIu64 "\npageviews %" PRIu64 "\n", e.action_count, e.pageview_count);
     free(e.visits);
     names_free(&e.names);
+    names_free(&e.order_ids);
+    for (size_t g = 0; g < e.goal_count; g++) pcre2_code_free(e.codes[g]);
+    free(e.codes);
+    pcre2_match_data_free(e.match);
+    goal_array_free(e.goals, e.goal_count);
     return rc ? -1 : 0;
 }
 

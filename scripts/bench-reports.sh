@@ -8,6 +8,11 @@
 #   (b) top 100 pages with visits and unique visitors (Actions.getPageUrls flat)
 #   (c) (b) under segment deviceType==smartphone;pageUrl=@checkout
 #   (d) the dashboard's default widgets over the 30 days, one after the other
+#   (e) goals overview: Goals.get (every goal and orders, each goal's
+#       columns), each day of the 30 and the range; the peers evaluate the
+#       site's goals over the raw actions, as Tally does (query time)
+#   (f) ecommerce overview: orders, abandoned carts, products (Goals.get
+#       idGoal=ecommerceOrder and ecommerceAbandonedCart, Goals.getItemsSku)
 # Times are medians of BENCH_ROUNDS (3) interleaved rounds: HTTP round trips
 # for Tally and ClickHouse (JSON answers), statement run times for SQLite.
 # SQLite takes minutes a round at 10M pageviews, so it runs in the first
@@ -94,7 +99,11 @@ ch_sql() { # SQL -> its answer; fails the bench on an error
     curl -fsS "http://127.0.0.1:$ch_http/" --data-binary "$1"
 }
 ch_sql "CREATE TABLE actions (visit_id UInt64, visitor_id Int64, visit_start DateTime,
-    time DateTime, kind UInt8, url String)
+    time DateTime, kind UInt8, url String, goal_id Int32, revenue Float64, order_id String,
+    quantity UInt32, sku String)
+    ENGINE = MergeTree() PARTITION BY toYYYYMM(visit_start) ORDER BY (visit_start, visit_id)"
+ch_sql "CREATE TABLE items (visit_id UInt64, visit_start DateTime, order_id String, sku String,
+    price Float64, quantity UInt32)
     ENGINE = MergeTree() PARTITION BY toYYYYMM(visit_start) ORDER BY (visit_start, visit_id)"
 ch_sql "CREATE TABLE visits (visit_id UInt64, visitor_id Int64, user_id String, start DateTime,
     duration UInt32, actions UInt32, pageviews UInt32, converted UInt8, is_returning UInt8,
@@ -103,7 +112,7 @@ ch_sql "CREATE TABLE visits (visit_id UInt64, visitor_id Int64, user_id String, 
     ENGINE = MergeTree() PARTITION BY toYYYYMM(start) ORDER BY (start, visit_id)"
 say "loading ClickHouse"
 started=$(now)
-for table in actions visits; do
+for table in actions visits items; do
     # One INSERT a table, streamed: ClickHouse cuts it into blocks of a million rows.
     clickhouse-client --port "$ch_tcp" --query "INSERT INTO $table FORMAT TabSeparated" \
         <"$work/export/$table.tsv"
@@ -122,7 +131,10 @@ if [ "$use_sqlite" = 1 ]; then
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE actions (visit_id INTEGER, visitor_id INTEGER, visit_start INTEGER,
-    time INTEGER, kind INTEGER, url TEXT);
+    time INTEGER, kind INTEGER, url TEXT, goal_id INTEGER, revenue REAL, order_id TEXT,
+    quantity INTEGER, sku TEXT);
+CREATE TABLE items (visit_id INTEGER, visit_start INTEGER, order_id TEXT, sku TEXT,
+    price REAL, quantity INTEGER);
 CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, visitor_id INTEGER, user_id TEXT,
     start INTEGER, duration INTEGER, actions INTEGER, pageviews INTEGER, converted INTEGER,
     is_returning INTEGER, referrer_type TEXT, referrer_name TEXT, device_type TEXT, browser TEXT,
@@ -130,6 +142,7 @@ CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, visitor_id INTEGER, user_id T
 .mode tabs
 .import $work/export/actions.tsv actions
 .import $work/export/visits.tsv visits
+.import $work/export/items.tsv items
 SQL
     sqlite_load=$(echo "$(now) - $started" | bc -l)
     sqlite_bytes=$(stat -c %s "$db")
@@ -193,6 +206,66 @@ for dim in referrer_type "referrer_type, referrer_name" country_code device_type
 "
 done
 
+# The demo shop's goals (src/demo.c demo_goals), as each engine says them:
+# 1 tracked (idgoal=1, once a visit, its revenue), 2 a page URL containing
+# /contact, 3 a URL matching /blog/[a-z-]+$, 4 every brewing-guide.pdf
+# download (revenue 1); orders as goal 0, an order id counted once. Each
+# goal is a (goal, visit_id, conversions, revenue) row per converted visit.
+goal_rows_ch="SELECT 1 AS goal, visit_id, any(visit_start) AS vs, 1 AS n, any(revenue) AS rev
+        FROM actions WHERE kind = 9 AND goal_id = 1 AND $RA GROUP BY visit_id
+    UNION ALL SELECT 2, visit_id, any(visit_start), 1, 0 FROM actions
+        WHERE kind = 1 AND positionCaseInsensitive(url, '/contact') > 0 AND $RA GROUP BY visit_id
+    UNION ALL SELECT 3, visit_id, any(visit_start), 1, 0 FROM actions
+        WHERE kind = 1 AND match(url, '(?i)/blog/[a-z-]+\$') AND $RA GROUP BY visit_id
+    UNION ALL SELECT 4, visit_id, any(visit_start), count(), count() FROM actions
+        WHERE kind = 5 AND endsWith(lower(url), 'brewing-guide.pdf') AND $RA GROUP BY visit_id
+    UNION ALL SELECT 0, visit_id, any(visit_start), count(), sum(revenue) FROM (SELECT visit_id,
+        visit_start, revenue FROM actions WHERE kind = 10 AND $RA ORDER BY time
+        LIMIT 1 BY order_id) GROUP BY visit_id"
+goal_rows_sqlite="SELECT 1 AS goal, visit_id, min(visit_start) AS vs, 1 AS n, min(revenue) AS rev
+        FROM actions WHERE kind = 9 AND goal_id = 1 AND $SRA GROUP BY visit_id
+    UNION ALL SELECT 2, visit_id, min(visit_start), 1, 0 FROM actions
+        WHERE kind = 1 AND instr(lower(url), '/contact') > 0 AND $SRA GROUP BY visit_id
+    UNION ALL SELECT 3, visit_id, min(visit_start), 1, 0 FROM actions
+        WHERE kind = 1 AND url GLOB '*/blog/[a-z-]*' AND url NOT GLOB '*/blog/*[^a-z-]*'
+        AND $SRA GROUP BY visit_id
+    UNION ALL SELECT 4, visit_id, min(visit_start), count(*), count(*) FROM actions
+        WHERE kind = 5 AND lower(url) LIKE '%brewing-guide.pdf' AND $SRA GROUP BY visit_id
+    UNION ALL SELECT 0, visit_id, min(visit_start), count(*), sum(revenue) FROM actions a
+        WHERE kind = 10 AND $SRA AND NOT EXISTS (SELECT 1 FROM actions b WHERE b.kind = 10
+        AND b.order_id = a.order_id AND b.time < a.time) GROUP BY visit_id"
+goals_ch=("SELECT toDate(vs) AS day, sum(n) AS nb_conversions,
+    uniqExact(visit_id) AS nb_visits_converted, sum(rev) AS revenue
+    FROM ($goal_rows_ch) GROUP BY day WITH TOTALS ORDER BY day FORMAT JSON"
+    "SELECT goal, sum(n) AS nb_conversions, uniqExact(visit_id) AS nb_visits_converted,
+    sum(rev) AS revenue FROM ($goal_rows_ch) GROUP BY goal ORDER BY goal FORMAT JSON")
+goals_sqlite="SELECT date(vs, 'unixepoch') AS day, SUM(n), COUNT(DISTINCT visit_id), SUM(rev)
+    FROM ($goal_rows_sqlite) GROUP BY day ORDER BY day;
+SELECT 'range', SUM(n), COUNT(DISTINCT visit_id), SUM(rev) FROM ($goal_rows_sqlite);
+SELECT goal, SUM(n), COUNT(DISTINCT visit_id), SUM(rev) FROM ($goal_rows_sqlite) GROUP BY goal;"
+ecommerce_ch=("SELECT count() AS nb_conversions, uniqExact(visit_id) AS nb_visits_converted,
+    sum(revenue) AS revenue, sum(quantity) AS items FROM actions WHERE kind = 10 AND $RA
+    FORMAT JSON"
+    "SELECT count() AS nb_conversions, sum(cart) AS revenue FROM (SELECT visit_id,
+    argMax(revenue, time) AS cart, max(time) AS last_cart FROM actions
+    WHERE kind = 11 AND $RA GROUP BY visit_id) ANY LEFT JOIN (SELECT visit_id,
+    max(time) AS last_order FROM actions WHERE kind = 10 AND $RA GROUP BY visit_id)
+    USING visit_id WHERE last_cart > last_order FORMAT JSON"
+    "SELECT sku, sum(price * quantity) AS revenue, sum(quantity) AS quantity,
+    uniqExact(order_id) AS orders FROM items WHERE $RA GROUP BY sku ORDER BY revenue DESC
+    FORMAT JSON"
+    "SELECT sku, uniqExact(visit_id) AS nb_visits FROM actions WHERE kind = 1 AND sku != ''
+    AND $RA GROUP BY sku FORMAT JSON")
+ecommerce_sqlite="SELECT 'orders', COUNT(*), COUNT(DISTINCT visit_id), SUM(revenue), SUM(quantity)
+    FROM actions WHERE kind = 10 AND $SRA;
+SELECT 'abandoned', COUNT(*), SUM(c.revenue) FROM actions c WHERE c.kind = 11 AND $SRA
+    AND c.time = (SELECT max(time) FROM actions x WHERE x.visit_id = c.visit_id AND x.kind = 11)
+    AND c.time > coalesce((SELECT max(time) FROM actions o WHERE o.visit_id = c.visit_id
+    AND o.kind = 10), 0);
+SELECT sku, SUM(price * quantity) AS revenue, SUM(quantity), COUNT(DISTINCT order_id)
+    FROM items WHERE $SRA GROUP BY sku ORDER BY revenue DESC;
+SELECT sku, COUNT(DISTINCT visit_id) FROM actions WHERE kind = 1 AND sku != '' AND $SRA
+    GROUP BY sku;"
 define() { # query tally-paths sqlite-script ch-statement...
     local q=$1 i=0
     printf '%s\n' "$2" | sed "s|^ *||" >"$work/sql/$q.tally"
@@ -235,6 +308,11 @@ SELECT entry_url, COUNT(*) AS entry_nb_visits, SUM(actions), SUM(duration), SUM(
     FROM visits WHERE $R AND pageviews > 0 GROUP BY entry_url
     ORDER BY entry_nb_visits DESC LIMIT 100 FORMAT JSON"
 
+define e "$api&method=Goals.get&period=day&date=$from,$to
+    $api&method=Goals.get&$range" "$goals_sqlite" "${goals_ch[@]}"
+define f "$api&method=Goals.get&idGoal=ecommerceOrder&$range
+    $api&method=Goals.get&idGoal=ecommerceAbandonedCart&$range
+    $api&method=Goals.getItemsSku&filter_limit=-1&$range" "$ecommerce_sqlite" "${ecommerce_ch[@]}"
 # ---- Tally ----
 token=$("$tally" token create --data "$work/data" --site 1)
 say "starting tally serve on the generated store"
@@ -290,7 +368,7 @@ time_sqlite() {
     sqlite3 "$db" <"$work/sql/$1.sqlite" >"$work/out/sqlite.$1.1"
     awk '/^Run Time: real/ {t += $4} END {printf "%.3f\n", t * 1000}' "$work/out/sqlite.$1.1"
 }
-queries=(a b c d)
+queries=(a b c d e f)
 engines=(tally ch)
 [ "$use_sqlite" = 1 ] && engines+=(sqlite)
 # Warm-up: file caches and Tally's first use of each report are not what we measure.
@@ -348,6 +426,22 @@ if ! grep -qx Actions.getPageUrls "$missing"; then
     done
 fi
 
+if ! grep -qx Goals.get "$missing"; then
+    agree "(e) conversions, visits converted, revenue (range)" \
+        "$(jq -r '[.nb_conversions, .nb_visits_converted, (.revenue | round)] | join(" ")' \
+            "$work/out/tally.e.2")" \
+        "$(jq -r '.totals | [.nb_conversions, .nb_visits_converted, (.revenue | round)] | join(" ")' \
+            "$work/out/ch.e.1")" \
+        "$(sqlite_out e '$1 == "range" {printf "%s %s %.0f", $2, $3, $4}')"
+    agree "(f) orders, visits, revenue, items; abandoned carts" \
+        "$(jq -r '[.nb_conversions, .nb_visits_converted, (.revenue | round), .items] | join(" ")' \
+            "$work/out/tally.f.1") $(jq -r '.nb_conversions' "$work/out/tally.f.2")" \
+        "$(jq -r '.data[0] | [.nb_conversions, .nb_visits_converted, (.revenue | round), .items]
+            | join(" ")' "$work/out/ch.f.1") $(jq -r '.data[0].nb_conversions' "$work/out/ch.f.2")" \
+        "$(sqlite_out f '$1 == "orders" {o = sprintf("%s %s %.0f %s", $2, $3, $4, $5)}
+            $1 == "abandoned" {a = $2} END {print o, a}')"
+fi
+
 # ---- rows ----
 fmt() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.1f' "$1" || printf '%s' "$1"; }
 ratio() { # peer tally -> peer/tally
@@ -380,6 +474,8 @@ row "(a) visits overview, 30 days + range" a 100 5
 row "(b) top 100 pages, unique visitors" b 100 5
 row "(c) (b), segment device and page URL" c 100 5
 row "(d) dashboard default view (10 widgets)" d "$([ "$big" = 1 ] && echo 3000 || echo 500)"
+row "(e) goals overview, 30 days + range" e 100 5
+row "(f) ecommerce overview, orders/carts/products" f 100 5
 printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "disk bytes per action" \
     "$(per_action "$tally_bytes")" "$(per_action "$ch_bytes")" "$(per_action "${sqlite_bytes:-}")" \
     - - "<= 20" "$(met "$(per_action "$tally_bytes")" 20)"

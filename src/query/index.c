@@ -623,8 +623,14 @@ void index_compact(struct index *index, bool only_if_worth_it)
     for (size_t i = 0; i < index->site_count; i++) {
         struct site_index *s = &index->sites[i];
         /* Worth it once an eighth of the visits or actions arrived since
-         * the last compaction: the cost is amortised over many appends. */
-        bool worth = s->starts_moved || s->history_stale || (s->visit_count - s->compacted_visits) * 8 >= s->visit_count ||
+         * the last compaction: the cost is amortised over many appends.
+         * Visits that arrived out of order (an import of older data) make
+         * the visitors' purchases before later visits stale: recomputed
+         * sooner, once a sixty-fourth is new, still amortised while an
+         * import runs. */
+        size_t new_visits = s->visit_count - s->compacted_visits;
+        bool worth = s->starts_moved || new_visits * 8 >= s->visit_count ||
+                     (s->history_stale && new_visits * 64 >= s->visit_count) ||
                      (s->action_count - s->compacted_actions) * 8 >= s->action_count;
         if (only_if_worth_it && !worth) continue;
         site_compact(index, s, i);
