@@ -211,17 +211,19 @@ done
 # /contact, 3 a URL matching /blog/[a-z-]+$, 4 every brewing-guide.pdf
 # download (revenue 1); orders as goal 0, an order id counted once. Each
 # goal is a (goal, visit_id, conversions, revenue) row per converted visit.
-goal_rows_ch="SELECT 1 AS goal, visit_id, any(visit_start) AS vs, 1 AS n, any(revenue) AS rev
-        FROM actions WHERE kind = 9 AND goal_id = 1 AND $RA GROUP BY visit_id
-    UNION ALL SELECT 2, visit_id, any(visit_start), 1, 0 FROM actions
+goal_rows_ch="SELECT 1 AS goal, visit_id, any(visit_start) AS vs, toUInt64(1) AS n,
+        toFloat64(any(revenue)) AS rev FROM actions
+        WHERE kind = 9 AND goal_id = 1 AND $RA GROUP BY visit_id
+    UNION ALL SELECT 2, visit_id, any(visit_start), toUInt64(1), toFloat64(0) FROM actions
         WHERE kind = 1 AND positionCaseInsensitive(url, '/contact') > 0 AND $RA GROUP BY visit_id
-    UNION ALL SELECT 3, visit_id, any(visit_start), 1, 0 FROM actions
+    UNION ALL SELECT 3, visit_id, any(visit_start), toUInt64(1), toFloat64(0) FROM actions
         WHERE kind = 1 AND match(url, '(?i)/blog/[a-z-]+\$') AND $RA GROUP BY visit_id
-    UNION ALL SELECT 4, visit_id, any(visit_start), count(), count() FROM actions
+    UNION ALL SELECT 4, visit_id, any(visit_start), count(), toFloat64(count()) FROM actions
         WHERE kind = 5 AND endsWith(lower(url), 'brewing-guide.pdf') AND $RA GROUP BY visit_id
     UNION ALL SELECT 0, visit_id, any(visit_start), count(), sum(revenue) FROM (SELECT visit_id,
         visit_start, revenue FROM actions WHERE kind = 10 AND $RA ORDER BY time
         LIMIT 1 BY order_id) GROUP BY visit_id"
+# SQLite: an order id's first row through min() and its bare columns.
 goal_rows_sqlite="SELECT 1 AS goal, visit_id, min(visit_start) AS vs, 1 AS n, min(revenue) AS rev
         FROM actions WHERE kind = 9 AND goal_id = 1 AND $SRA GROUP BY visit_id
     UNION ALL SELECT 2, visit_id, min(visit_start), 1, 0 FROM actions
@@ -231,9 +233,9 @@ goal_rows_sqlite="SELECT 1 AS goal, visit_id, min(visit_start) AS vs, 1 AS n, mi
         AND $SRA GROUP BY visit_id
     UNION ALL SELECT 4, visit_id, min(visit_start), count(*), count(*) FROM actions
         WHERE kind = 5 AND lower(url) LIKE '%brewing-guide.pdf' AND $SRA GROUP BY visit_id
-    UNION ALL SELECT 0, visit_id, min(visit_start), count(*), sum(revenue) FROM actions a
-        WHERE kind = 10 AND $SRA AND NOT EXISTS (SELECT 1 FROM actions b WHERE b.kind = 10
-        AND b.order_id = a.order_id AND b.time < a.time) GROUP BY visit_id"
+    UNION ALL SELECT 0, visit_id, min(visit_start), count(*), sum(revenue) FROM (SELECT visit_id,
+        visit_start, revenue, min(time) FROM actions WHERE kind = 10 AND $SRA GROUP BY order_id)
+        GROUP BY visit_id"
 goals_ch=("SELECT toDate(vs) AS day, sum(n) AS nb_conversions,
     uniqExact(visit_id) AS nb_visits_converted, sum(rev) AS revenue
     FROM ($goal_rows_ch) GROUP BY day WITH TOTALS ORDER BY day FORMAT JSON"
@@ -244,26 +246,26 @@ goals_sqlite="SELECT date(vs, 'unixepoch') AS day, SUM(n), COUNT(DISTINCT visit_
 SELECT 'range', SUM(n), COUNT(DISTINCT visit_id), SUM(rev) FROM ($goal_rows_sqlite);
 SELECT goal, SUM(n), COUNT(DISTINCT visit_id), SUM(rev) FROM ($goal_rows_sqlite) GROUP BY goal;"
 ecommerce_ch=("SELECT count() AS nb_conversions, uniqExact(visit_id) AS nb_visits_converted,
-    sum(revenue) AS revenue, sum(quantity) AS items FROM actions WHERE kind = 10 AND $RA
+    sum(revenue) AS rev, sum(quantity) AS items FROM actions WHERE kind = 10 AND $RA
     FORMAT JSON"
-    "SELECT count() AS nb_conversions, sum(cart) AS revenue FROM (SELECT visit_id,
+    "SELECT count() AS nb_conversions, sum(cart) AS rev FROM (SELECT visit_id,
     argMax(revenue, time) AS cart, max(time) AS last_cart FROM actions
     WHERE kind = 11 AND $RA GROUP BY visit_id) ANY LEFT JOIN (SELECT visit_id,
     max(time) AS last_order FROM actions WHERE kind = 10 AND $RA GROUP BY visit_id)
     USING visit_id WHERE last_cart > last_order FORMAT JSON"
-    "SELECT sku, sum(price * quantity) AS revenue, sum(quantity) AS quantity,
-    uniqExact(order_id) AS orders FROM items WHERE $RA GROUP BY sku ORDER BY revenue DESC
+    "SELECT sku, sum(price * quantity) AS rev, sum(quantity) AS qty,
+    uniqExact(order_id) AS orders FROM items WHERE $RA GROUP BY sku ORDER BY rev DESC
     FORMAT JSON"
     "SELECT sku, uniqExact(visit_id) AS nb_visits FROM actions WHERE kind = 1 AND sku != ''
     AND $RA GROUP BY sku FORMAT JSON")
 ecommerce_sqlite="SELECT 'orders', COUNT(*), COUNT(DISTINCT visit_id), SUM(revenue), SUM(quantity)
     FROM actions WHERE kind = 10 AND $SRA;
-SELECT 'abandoned', COUNT(*), SUM(c.revenue) FROM actions c WHERE c.kind = 11 AND $SRA
-    AND c.time = (SELECT max(time) FROM actions x WHERE x.visit_id = c.visit_id AND x.kind = 11)
-    AND c.time > coalesce((SELECT max(time) FROM actions o WHERE o.visit_id = c.visit_id
-    AND o.kind = 10), 0);
-SELECT sku, SUM(price * quantity) AS revenue, SUM(quantity), COUNT(DISTINCT order_id)
-    FROM items WHERE $SRA GROUP BY sku ORDER BY revenue DESC;
+SELECT 'abandoned', COUNT(*), SUM(c.cart) FROM (SELECT visit_id, max(time) AS last_cart,
+    revenue AS cart FROM actions WHERE kind = 11 AND $SRA GROUP BY visit_id) c
+    LEFT JOIN (SELECT visit_id, max(time) AS last_order FROM actions WHERE kind = 10 AND $SRA
+    GROUP BY visit_id) o USING (visit_id) WHERE c.last_cart > coalesce(o.last_order, 0);
+SELECT sku, SUM(price * quantity) AS rev, SUM(quantity), COUNT(DISTINCT order_id)
+    FROM items WHERE $SRA GROUP BY sku ORDER BY rev DESC;
 SELECT sku, COUNT(DISTINCT visit_id) FROM actions WHERE kind = 1 AND sku != '' AND $SRA
     GROUP BY sku;"
 define() { # query tally-paths sqlite-script ch-statement...
@@ -436,7 +438,7 @@ if ! grep -qx Goals.get "$missing"; then
     agree "(f) orders, visits, revenue, items; abandoned carts" \
         "$(jq -r '[.nb_conversions, .nb_visits_converted, (.revenue | round), .items] | join(" ")' \
             "$work/out/tally.f.1") $(jq -r '.nb_conversions' "$work/out/tally.f.2")" \
-        "$(jq -r '.data[0] | [.nb_conversions, .nb_visits_converted, (.revenue | round), .items]
+        "$(jq -r '.data[0] | [.nb_conversions, .nb_visits_converted, (.rev | round), .items]
             | join(" ")' "$work/out/ch.f.1") $(jq -r '.data[0].nb_conversions' "$work/out/ch.f.2")" \
         "$(sqlite_out f '$1 == "orders" {o = sprintf("%s %s %.0f %s", $2, $3, $4, $5)}
             $1 == "abandoned" {a = $2} END {print o, a}')"
