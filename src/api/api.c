@@ -6,6 +6,7 @@
 #include "api.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ static bool file_stamp_same(const struct file_stamp *a, const struct file_stamp 
 void api_reload_config(struct api *api)
 {
     char err[512];
+    bool goals_changed = false;
     struct file_stamp st;
     file_stamp_read(api->data_dir, "sites.json", &st);
     if (!file_stamp_same(&st, &api->sites_stamp)) {
@@ -62,6 +64,7 @@ void api_reload_config(struct api *api)
             sites_free(api->sites);
             api->sites = sites;
             log_info("reloaded sites.json: %zu site(s)", sites->count);
+            goals_changed = true;
         }
     }
     file_stamp_read(api->data_dir, "users.json", &st);
@@ -98,8 +101,21 @@ void api_reload_config(struct api *api)
             goals_free(api->goals);
             api->goals = goals;
             log_info("reloaded goals.json");
+            goals_changed = true;
         }
     }
+    if (!goals_changed) return;
+    /* Conversions follow the goals as defined now: a changed goal is
+     * evaluated over every stored visit of its site (a site added since
+     * gets its goals too). Unchanged sites cost a comparison. */
+    pthread_rwlock_wrlock(&api->index_lock);
+    int64_t started = now_ms();
+    if (index_set_goals(api->index, api->sites, api->goals))
+        log_error("conversions could not follow the new goals: out of memory");
+    if (now_ms() - started > 100)
+        log_info("conversions evaluated again under the new goals in %" PRId64 " ms",
+                 now_ms() - started);
+    pthread_rwlock_unlock(&api->index_lock);
 }
 
 /* ---- create / destroy ---- */
@@ -151,6 +167,7 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
         rc = enrich_create(&eo, &api->enrich, err, errlen);
     }
     if (!rc) rc = index_create(&api->index);
+    if (!rc) rc = index_set_goals(api->index, api->sites, api->goals);
     if (!rc && names_load(NULL, &api->names, err, errlen))
         log_warn("reports show codes instead of country and language names: %s", err);
     if (!rc) {

@@ -198,7 +198,7 @@ void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, 
     if (v->actions > m[M_MAX_ACTIONS]) m[M_MAX_ACTIONS] = v->actions;
     m[M_LENGTH] += (double)((v->end_ms - ctx->site->visit_start[row]) / 1000);
     if (v->actions <= 1) m[M_BOUNCES]++;
-    if (goal_plan_converted(ctx->goals, ctx->site, row)) m[M_CONVERTED]++;
+    if (v->conversion_count) m[M_CONVERTED]++;
     m[M_PAGEVIEWS] += v->pageviews;
     m[M_UNIQ_PAGEVIEWS] += v->uniq_pageviews;
     agg_add_visitor(g, e, v->visitor);

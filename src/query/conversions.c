@@ -1,11 +1,14 @@
 /* conversions: what each visit converted, under the site's goals as they
- * are defined at query time, so a goal made today counts in last year's
- * data. A goal converts on a tracked conversion naming it (idgoal=N) or on
- * an action its pattern matches; ecommerce orders are "goal 0".
+ * are defined now. Nothing is decided when a goal is not defined yet: the
+ * api hands the index each version of goals.json (index_set_goals), the
+ * index re-evaluates the site's stored visits when its goals change and
+ * each new action as it arrives, so a goal made today counts in last
+ * year's data and reports only read the result.
  *
- * Patterns are decided once per distinct string: a memo per match
- * attribute maps a string id to the set of goals that match it, so a scan
- * costs an array read per action, whatever the number of goals. */
+ * A goal converts on a tracked conversion naming it (idgoal=N) or on an
+ * action its pattern matches; ecommerce orders are "goal 0". Patterns are
+ * decided once per distinct string: a memo per match attribute maps a
+ * string id to the set of goals that match it. */
 #include <errno.h>
 #include <math.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -13,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "internal.h"
 
 /* PCRE2's backtracking limits for one subject: a pathological regex on a
  * long URL fails that one match (no conversion) instead of stalling. */
@@ -24,11 +27,11 @@ struct attribute_plan {
     uint32_t *goals;       /* positions in plan->goals of the goals on this attribute */
     size_t count;
     uint32_t *memo;        /* string id -> 0 unknown, 1 no goal, k + 2: match set k */
+    size_t memo_cap;
 };
 
 struct goal_plan {
-    const struct index *index;
-    const struct goal *goals;
+    struct goal *goals;            /* a copy, in id order */
     size_t goal_count;
     pcre2_code **codes;            /* per goal; NULL for manual goals */
     pcre2_match_data *match;
@@ -37,58 +40,41 @@ struct goal_plan {
     /* match sets: set k is words 64-bit words at sets[k * words] */
     uint64_t *sets;
     size_t set_count, set_cap, words;
-    /* one visit's tally, per goal position, and the positions it touched */
-    uint32_t *counts;
-    double *revenues;
-    uint32_t *touched;
-    size_t touched_count;
-    struct conversion *out;
-    uint32_t last_row;             /* the visit out holds, + 1 (0 none) */
-    size_t out_count;
 };
 
-static uint32_t position_of(const struct goal_plan *p, int32_t goal_id)
+static void *xrealloc(void *p, size_t size)
 {
-    size_t lo = 0, hi = p->goal_count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if ((int64_t)p->goals[mid].id < goal_id) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < p->goal_count && (int64_t)p->goals[lo].id == goal_id ? (uint32_t)lo : INDEX_NONE;
+    p = realloc(p, size ? size : 1);
+    if (!p) abort();
+    return p;
 }
 
-int goal_plan_create(const struct index *index, const struct goal *goals, size_t goal_count,
-                     struct goal_plan **out)
+int goal_plan_create(const struct goal *goals, size_t goal_count, struct goal_plan **out)
 {
     struct goal_plan *p = calloc(1, sizeof *p);
     if (!p) return -ENOMEM;
     *out = p;
-    p->index = index;
-    p->goals = goals;
-    p->goal_count = goal_count;
-    p->words = (goal_count + 63) / 64;
+    p->goals = calloc(goal_count + 1, sizeof *p->goals);
     p->codes = calloc(goal_count + 1, sizeof *p->codes);
-    p->counts = calloc(goal_count + 1, sizeof *p->counts);
-    p->revenues = calloc(goal_count + 1, sizeof *p->revenues);
-    p->touched = calloc(goal_count + 1, sizeof *p->touched);
-    p->out = calloc(goal_count + 1, sizeof *p->out);
     p->match = pcre2_match_data_create(1, NULL);
     p->limits = pcre2_match_context_create(NULL);
-    if (!p->codes || !p->counts || !p->revenues || !p->touched || !p->out || !p->match || !p->limits)
-        return -ENOMEM;
+    if (!p->goals || !p->codes || !p->match || !p->limits) return -ENOMEM;
     pcre2_set_match_limit(p->limits, GOAL_MATCH_LIMIT);
     pcre2_set_depth_limit(p->limits, GOAL_DEPTH_LIMIT);
+    p->goal_count = goal_count;
+    p->words = (goal_count + 63) / 64;
     for (size_t g = 0; g < goal_count; g++) {
+        /* Only what evaluation reads: names live in goals.json. */
+        p->goals[g] = goals[g];
+        p->goals[g].name = p->goals[g].description = NULL;
+        p->goals[g].pattern = strdup(goals[g].pattern ? goals[g].pattern : "");
+        if (!p->goals[g].pattern) return -ENOMEM;
         char err[512];
         /* Definitions were validated when saved; one that no longer
          * compiles (a hand-edited file) converts nothing. */
-        if (goal_compile(&goals[g], &p->codes[g], err, sizeof err)) continue;
-        if (!p->codes[g]) continue;
+        if (goal_compile(&goals[g], &p->codes[g], err, sizeof err) || !p->codes[g]) continue;
         struct attribute_plan *a = &p->attributes[goals[g].match];
-        uint32_t *more = realloc(a->goals, (a->count + 1) * sizeof *more);
-        if (!more) return -ENOMEM;
-        a->goals = more;
+        a->goals = xrealloc(a->goals, (a->count + 1) * sizeof *a->goals);
         a->goals[a->count++] = (uint32_t)g;
     }
     return 0;
@@ -97,37 +83,54 @@ int goal_plan_create(const struct index *index, const struct goal *goals, size_t
 void goal_plan_free(struct goal_plan *p)
 {
     if (!p) return;
-    for (size_t g = 0; g < p->goal_count; g++) pcre2_code_free(p->codes[g]);
+    for (size_t g = 0; g < p->goal_count; g++) {
+        pcre2_code_free(p->codes[g]);
+        free(p->goals[g].pattern);
+    }
     for (size_t a = 0; a < GOAL_MATCH_MANUAL; a++) {
         free(p->attributes[a].goals);
         free(p->attributes[a].memo);
     }
     pcre2_match_data_free(p->match);
     pcre2_match_context_free(p->limits);
+    free(p->goals);
     free(p->codes);
-    free(p->counts);
-    free(p->revenues);
-    free(p->touched);
-    free(p->out);
     free(p->sets);
     free(p);
 }
 
-/* The set of the attribute's goals that string id matches; NULL: none. */
-static const uint64_t *matching_goals(struct goal_plan *p, struct attribute_plan *a, uint32_t id)
+bool goal_plan_same(const struct goal_plan *p, const struct goal *goals, size_t goal_count)
 {
-    if (!a->memo) {
-        a->memo = calloc(p->index->dict.count ? p->index->dict.count : 1, sizeof *a->memo);
-        if (!a->memo) abort();
+    if (!p) return goal_count == 0;
+    if (p->goal_count != goal_count) return false;
+    for (size_t g = 0; g < goal_count; g++) {
+        const struct goal *x = &p->goals[g], *y = &goals[g];
+        if (x->id != y->id || x->match != y->match || x->pattern_type != y->pattern_type ||
+            strcmp(x->pattern, y->pattern ? y->pattern : "") != 0 ||
+            x->case_sensitive != y->case_sensitive || x->allow_multiple != y->allow_multiple ||
+            x->revenue != y->revenue)
+            return false;
+    }
+    return true;
+}
+
+/* The set of the attribute's goals that string id matches; NULL: none. */
+static const uint64_t *matching_goals(struct goal_plan *p, const struct dict *d,
+                                      struct attribute_plan *a, uint32_t id)
+{
+    if (id >= a->memo_cap) {
+        size_t cap = d->count > id ? d->count : (size_t)id + 1;
+        a->memo = xrealloc(a->memo, cap * sizeof *a->memo);
+        memset(a->memo + a->memo_cap, 0, (cap - a->memo_cap) * sizeof *a->memo);
+        a->memo_cap = cap;
     }
     uint32_t m = a->memo[id];
     if (!m) {
-        const char *s = dict_str(&p->index->dict, id);
+        const char *s = dict_str(d, id);
         size_t len = strlen(s);
         if (p->set_count == p->set_cap) {
             p->set_cap = p->set_cap ? p->set_cap * 2 : 16;
-            p->sets = realloc(p->sets, p->set_cap * p->words * sizeof *p->sets);
-            if (!p->sets) abort();
+            p->sets = xrealloc(p->sets, p->set_cap * p->words * sizeof *p->sets);
         }
         uint64_t *set = &p->sets[p->set_count * p->words];
         memset(set, 0, p->words * sizeof *set);
@@ -145,88 +148,128 @@ static const uint64_t *matching_goals(struct goal_plan *p, struct attribute_plan
     return m == 1 ? NULL : &p->sets[(m - 2) * p->words];
 }
 
-static void convert(struct goal_plan *p, uint32_t g, double revenue)
+/* ---- a visit's list ----
+ * Each visit's conversions are a run of site->conversions, sorted by goal
+ * id. A list that grows and is not at the end moves there; compaction
+ * drops what it left behind. */
+
+static void conversion_add(struct site_index *s, struct visit_row *v, uint32_t goal_id,
+                           uint32_t count, double revenue, bool repeatable)
 {
-    if (p->counts[g] && !p->goals[g].allow_multiple) return;
-    if (!p->counts[g]) p->touched[p->touched_count++] = g;
-    p->counts[g]++;
-    p->revenues[g] += isfinite(revenue) ? revenue : p->goals[g].revenue;
+    struct conversion *list = v->conversion_count ? &s->conversions[v->first_conversion] : NULL;
+    for (uint16_t i = 0; i < v->conversion_count; i++) {
+        if (list[i].goal_id != goal_id) continue;
+        if (repeatable) {
+            list[i].count += count;
+            list[i].revenue += revenue;
+        }
+        return;
+    }
+    size_t n = v->conversion_count;
+    if (v->first_conversion + n != s->conversion_count || !n) {
+        if (s->conversion_count + n + 1 > s->conversion_cap) {
+            s->conversion_cap = (s->conversion_count + n + 1) * 2;
+            s->conversions = xrealloc(s->conversions, s->conversion_cap * sizeof *s->conversions);
+        }
+        if (n)
+            memmove(&s->conversions[s->conversion_count], &s->conversions[v->first_conversion],
+                    n * sizeof *s->conversions);
+        v->first_conversion = (uint32_t)s->conversion_count;
+        s->conversion_count += n;
+    } else if (s->conversion_count + 1 > s->conversion_cap) {
+        s->conversion_cap = (s->conversion_count + 1) * 2;
+        s->conversions = xrealloc(s->conversions, s->conversion_cap * sizeof *s->conversions);
+    }
+    list = &s->conversions[v->first_conversion];
+    size_t at = n;
+    while (at > 0 && list[at - 1].goal_id > goal_id) {
+        list[at] = list[at - 1];
+        at--;
+    }
+    list[at] = (struct conversion){.goal_id = goal_id, .count = count, .revenue = revenue};
+    v->conversion_count++;
+    s->conversion_count++;
 }
 
-static void convert_matches(struct goal_plan *p, enum goal_match attribute, uint32_t id)
+void conversions_add_order(struct site_index *s, struct visit_row *v, double revenue)
+{
+    conversion_add(s, v, 0, 1, revenue, true);
+}
+
+static void convert(struct site_index *s, struct visit_row *v, const struct goal *g, double revenue)
+{
+    conversion_add(s, v, g->id, 1, isfinite(revenue) ? revenue : g->revenue, g->allow_multiple);
+}
+
+static void convert_matches(struct goal_plan *p, const struct dict *d, struct site_index *s,
+                            struct visit_row *v, enum goal_match attribute, uint32_t id)
 {
     struct attribute_plan *a = &p->attributes[attribute];
     if (!a->count) return;
-    const uint64_t *set = matching_goals(p, a, id);
+    const uint64_t *set = matching_goals(p, d, a, id);
     if (!set) return;
     for (size_t w = 0; w < p->words; w++)
         for (uint64_t bits = set[w]; bits; bits &= bits - 1)
-            convert(p, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits)), NAN);
+            convert(s, v, &p->goals[w * 64 + (size_t)__builtin_ctzll(bits)], NAN);
 }
 
-static bool has_patterns(const struct goal_plan *p)
+void conversions_add_action(struct goal_plan *p, const struct dict *d, struct site_index *s,
+                            struct visit_row *v, const struct action_row *a)
 {
-    for (size_t a = 0; a < GOAL_MATCH_MANUAL; a++)
-        if (p->attributes[a].count) return true;
-    return false;
-}
-
-size_t goal_plan_visit(struct goal_plan *p, const struct site_index *s, uint32_t row,
-                       const struct conversion **out)
-{
-    *out = p->out;
-    if (p->last_row == row + 1) return p->out_count;
-    p->last_row = row + 1;
-    p->out_count = 0;
-    const struct visit_row *v = &s->visits[row];
-    if (v->orders)
-        p->out[p->out_count++] = (struct conversion){.goal_id = 0, .count = v->orders,
-                                                     .revenue = v->order_revenue};
-    /* Without patterns only tracked conversions count: no walk needed
-     * for the visits that have none. */
-    if (!p->goal_count || (!(v->flags & VISIT_GOAL_HIT) && !has_patterns(p))) return p->out_count;
-    for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
-        const struct action_row *a = &s->actions[i];
-        switch (a->kind) {
-        case HIT_GOAL: {
-            uint32_t g = position_of(p, a->goal_id);
-            if (g != INDEX_NONE) convert(p, g, a->value);
-            break;
+    if (!p || !p->goal_count) return;
+    switch (a->kind) {
+    case HIT_GOAL: {
+        size_t lo = 0, hi = p->goal_count;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if ((int64_t)p->goals[mid].id < a->goal_id) lo = mid + 1;
+            else hi = mid;
         }
-        case HIT_PAGEVIEW:
-            convert_matches(p, GOAL_MATCH_URL, a->a);
-            convert_matches(p, GOAL_MATCH_TITLE, a->b);
-            break;
-        case HIT_EVENT:
-            convert_matches(p, GOAL_MATCH_EVENT_CATEGORY, a->a);
-            convert_matches(p, GOAL_MATCH_EVENT_ACTION, a->b);
-            convert_matches(p, GOAL_MATCH_EVENT_NAME, a->c);
-            break;
-        case HIT_OUTLINK: convert_matches(p, GOAL_MATCH_OUTLINK, a->a); break;
-        case HIT_DOWNLOAD: convert_matches(p, GOAL_MATCH_DOWNLOAD, a->a); break;
-        }
+        if (lo < p->goal_count && (int64_t)p->goals[lo].id == a->goal_id)
+            convert(s, v, &p->goals[lo], a->value);
+        break;
     }
-    /* in goal order */
-    for (size_t i = 1; i < p->touched_count; i++)
-        for (size_t j = i; j > 0 && p->touched[j - 1] > p->touched[j]; j--) {
-            uint32_t t = p->touched[j];
-            p->touched[j] = p->touched[j - 1];
-            p->touched[j - 1] = t;
-        }
-    for (size_t i = 0; i < p->touched_count; i++) {
-        uint32_t g = p->touched[i];
-        p->out[p->out_count++] = (struct conversion){.goal_id = p->goals[g].id,
-                                                     .count = p->counts[g],
-                                                     .revenue = p->revenues[g]};
-        p->counts[g] = 0;
-        p->revenues[g] = 0;
+    case HIT_PAGEVIEW:
+        convert_matches(p, d, s, v, GOAL_MATCH_URL, a->a);
+        convert_matches(p, d, s, v, GOAL_MATCH_TITLE, a->b);
+        break;
+    case HIT_EVENT:
+        convert_matches(p, d, s, v, GOAL_MATCH_EVENT_CATEGORY, a->a);
+        convert_matches(p, d, s, v, GOAL_MATCH_EVENT_ACTION, a->b);
+        convert_matches(p, d, s, v, GOAL_MATCH_EVENT_NAME, a->c);
+        break;
+    case HIT_OUTLINK: convert_matches(p, d, s, v, GOAL_MATCH_OUTLINK, a->a); break;
+    case HIT_DOWNLOAD: convert_matches(p, d, s, v, GOAL_MATCH_DOWNLOAD, a->a); break;
     }
-    p->touched_count = 0;
-    return p->out_count;
 }
 
-bool goal_plan_converted(struct goal_plan *p, const struct site_index *s, uint32_t row)
+void conversions_rebuild(struct goal_plan *p, const struct dict *d, struct site_index *s)
 {
-    const struct conversion *c;
-    return goal_plan_visit(p, s, row, &c) > 0;
+    s->conversion_count = 0;
+    for (size_t r = 0; r < s->visit_count; r++) {
+        struct visit_row *v = &s->visits[r];
+        v->conversion_count = 0;
+        v->first_conversion = 0;
+        if (v->orders) conversion_add(s, v, 0, v->orders, v->order_revenue, true);
+        for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next)
+            conversions_add_action(p, d, s, v, &s->actions[i]);
+    }
+}
+
+void conversions_compact(struct site_index *s)
+{
+    struct conversion *packed = xrealloc(NULL, (s->conversion_count + 1) * sizeof *packed);
+    size_t n = 0;
+    for (size_t r = 0; r < s->visit_count; r++) {
+        struct visit_row *v = &s->visits[r];
+        if (v->conversion_count)
+            memcpy(&packed[n], &s->conversions[v->first_conversion],
+                   v->conversion_count * sizeof *packed);
+        v->first_conversion = (uint32_t)n;
+        n += v->conversion_count;
+    }
+    free(s->conversions);
+    s->conversions = packed;
+    s->conversion_count = n;
+    s->conversion_cap = n + 1;
 }

@@ -131,6 +131,8 @@ void index_destroy(struct index *index)
         free(index->sites[i].items);
         free(index->sites[i].order_ids);
         free(index->sites[i].history);
+        free(index->sites[i].conversions);
+        goal_plan_free(index->sites[i].goals);
     }
     free(index->sites);
     free(index->visit_keys);
@@ -456,6 +458,7 @@ static void add_ecommerce(struct index *index, struct site_index *s, struct visi
     double total = isfinite(h->revenue) ? h->revenue : 0;
     v->orders++;
     v->order_revenue += total;
+    conversions_add_order(s, v, total);
     v->abandoned_cart = INDEX_NONE;
     v->ecommerce_status = ECOMMERCE_ORDERED;
     struct visitor_history *hist = visitor_history(s, v->visitor);
@@ -509,8 +512,33 @@ int index_add(struct index *index, const struct hit *h)
         v->exit_url = a->a;
         v->exit_title = a->b;
     }
-    if (h->kind == HIT_GOAL) v->flags |= VISIT_GOAL_HIT;
     if (h->kind == HIT_ECOMMERCE_ORDER || h->kind == HIT_CART_UPDATE) add_ecommerce(index, s, v, a, h);
+    conversions_add_action(s->goals, &index->dict, s, v, a);
+    return 0;
+}
+
+int index_set_goals(struct index *index, const struct sites *sites, const struct goals *goals)
+{
+    for (size_t i = 0; i < sites->count; i++) {
+        struct goal *site_goals;
+        size_t count, slot;
+        if (goals_copy_site(goals, sites->items[i].id, &site_goals, &count)) return -ENOMEM;
+        struct site_index *s = site_for(index, sites->items[i].id, &slot);
+        int rc = 0;
+        if (!goal_plan_same(s->goals, site_goals, count)) {
+            struct goal_plan *plan = NULL;
+            rc = count ? goal_plan_create(site_goals, count, &plan) : 0;
+            if (!rc) {
+                goal_plan_free(s->goals);
+                s->goals = plan;
+                conversions_rebuild(plan, &index->dict, s);
+            } else {
+                goal_plan_free(plan);
+            }
+        }
+        goal_array_free(site_goals, count);
+        if (rc) return rc;
+    }
     return 0;
 }
 
@@ -545,7 +573,7 @@ void index_radix_sort(uint64_t *keys, size_t n, unsigned from_bit)
 /* Each visit's prior_* from the visits before it, in start order. */
 static void recompute_history(struct site_index *s)
 {
-    memset(s->history, 0, s->history_cap * sizeof *s->history);
+    if (s->history_cap) memset(s->history, 0, s->history_cap * sizeof *s->history);
     for (size_t r = 0; r < s->visit_count; r++) {
         struct visit_row *v = &s->visits[r];
         struct visitor_history *hist = visitor_history(s, v->visitor);
@@ -616,6 +644,7 @@ static void site_compact(struct index *index, struct site_index *s, size_t slot)
     s->compacted_actions = s->action_count;
     s->starts_moved = false;
     recompute_history(s);
+    conversions_compact(s);
 }
 
 void index_compact(struct index *index, bool only_if_worth_it)

@@ -62,7 +62,6 @@ enum visit_text {
 
 enum visit_flag {
     VISIT_RETURNING = 1 << 0,
-    VISIT_GOAL_HIT = 1 << 1,  /* a tracked conversion (idgoal=N): goals decide at query time */
 };
 
 /* Matomo's visitEcommerceStatus, from the order of the visit's ecommerce
@@ -87,6 +86,8 @@ struct visit_row {
     uint32_t user_id;              /* string id, 0 none */
     uint8_t referrer_type, flags, ecommerce_status;
     uint16_t orders;               /* orders counted (duplicate order ids are not) */
+    uint16_t conversion_count;     /* site_index.conversions[first_conversion ..] */
+    uint32_t first_conversion;
     double order_revenue;          /* their grand totals */
     /* the rest: dimensions and what fewer reports need */
     uint64_t visit_id, visitor_id;
@@ -101,6 +102,14 @@ struct visit_row {
     double prior_revenue;
     int64_t prior_order_ms;        /* the last of them, 0 none */
     uint32_t text[VT_COUNT];
+};
+
+/* A visit's conversions of one goal under the goals defined now
+ * (conversions.c); goal 0 is ecommerce orders. */
+struct conversion {
+    uint32_t goal_id;
+    uint32_t count;
+    double revenue;
 };
 
 /* What an order or a cart update says beyond its action row. */
@@ -157,6 +166,11 @@ struct site_index {
     size_t item_count, item_cap;
     uint32_t *order_ids;           /* string ids of the order ids seen: open addressing, 0 empty */
     size_t order_id_cap, order_id_count;
+    /* Each visit's conversions, a run per visit sorted by goal id, and
+     * the plan that decides them from the site's goals (NULL: none). */
+    struct conversion *conversions;
+    size_t conversion_count, conversion_cap;
+    struct goal_plan *goals;
     /* Per visitor ordinal: purchases so far and the latest visit start,
      * for the prior_* of each new visit. */
     struct visitor_history *history;
@@ -188,5 +202,21 @@ uint64_t index_hash(const char *s, size_t len);
  * their input order): LSD radix. */
 void index_radix_sort(uint64_t *keys, size_t n, unsigned from_bit);
 const struct site_index *index_site(const struct index *index, uint32_t site_id);
+
+/* ---- conversions (conversions.c) ---- */
+struct goal_plan;
+/* Compiles goals (a site's, in id order; copied). */
+int goal_plan_create(const struct goal *goals, size_t goal_count, struct goal_plan **out);
+void goal_plan_free(struct goal_plan *p);
+/* Whether p decides conversions as goals would (NULL is no goals). */
+bool goal_plan_same(const struct goal_plan *p, const struct goal *goals, size_t goal_count);
+/* Adds what action a of visit v converts (p NULL: nothing). */
+void conversions_add_action(struct goal_plan *p, const struct dict *d, struct site_index *s,
+                            struct visit_row *v, const struct action_row *a);
+void conversions_add_order(struct site_index *s, struct visit_row *v, double revenue);
+/* Every visit's conversions again, under p. */
+void conversions_rebuild(struct goal_plan *p, const struct dict *d, struct site_index *s);
+/* Packs the lists in visit order, dropping what grown lists left behind. */
+void conversions_compact(struct site_index *s);
 
 #endif

@@ -229,6 +229,11 @@ void index_destroy(struct index *index);
 /* Adds one stored hit; bots are left out (tally stats counts them). */
 int index_add(struct index *index, const struct hit *hit);
 uint64_t index_hit_count(const struct index *index);
+/* The goals every report counts conversions with: each site's stored
+ * visits are evaluated again when its goals changed, then every new
+ * action as it arrives. Call it at start, before feeding the store, and
+ * with each new version of goals.json. -ENOMEM. */
+int index_set_goals(struct index *index, const struct sites *sites, const struct goals *goals);
 /* Reorders each site for reading (visits by start time, each visit's
  * actions contiguous) so that a period is one run of memory: after loading,
  * and (only_if_worth_it) once an eighth of a site is new since the last. */

@@ -27,7 +27,7 @@ int report_day_of_week(const struct report_context *ctx, int64_t utc_ms)
     return (int)(((day % 7) + 7 + 3) % 7) + 1;
 }
 
-int report_context_init(struct report_context *ctx, const struct report_query *q)
+void report_context_init(struct report_context *ctx, const struct report_query *q)
 {
     *ctx = (struct report_context){.index = q->index,
                                    .site = index_site(q->index, q->site_id),
@@ -35,13 +35,6 @@ int report_context_init(struct report_context *ctx, const struct report_query *q
                                    .segment = q->segment,
                                    .names = q->names,
                                    .q = q};
-    return goal_plan_create(q->index, q->goals, q->goal_count, &ctx->goals);
-}
-
-void report_context_free(struct report_context *ctx)
-{
-    goal_plan_free(ctx->goals);
-    ctx->goals = NULL;
 }
 
 /* First compacted row whose visit started at or after second t. */
@@ -716,18 +709,16 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
         return -ENOENT;
     }
     struct report_context ctx;
-    int rc = report_context_init(&ctx, q);
+    report_context_init(&ctx, q);
     ctx.err = err;
     ctx.errlen = errlen;
     err[0] = '\0';
-    if (!rc) {
-        switch (m->family) {
-        case VISITS: rc = visit_report(q, &ctx, (enum grouping)m->what, arena, out); break;
-        case FREQUENCY: rc = frequency_report(q, &ctx, arena, out); break;
-        default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
-        }
+    int rc;
+    switch (m->family) {
+    case VISITS: rc = visit_report(q, &ctx, (enum grouping)m->what, arena, out); break;
+    case FREQUENCY: rc = frequency_report(q, &ctx, arena, out); break;
+    default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
     }
-    report_context_free(&ctx);
     if (rc && !err[0]) snprintf(err, errlen, "the report could not be computed: %s", strerror(-rc));
     return rc;
 }

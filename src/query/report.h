@@ -6,23 +6,6 @@
 
 #include "internal.h"
 
-/* ---- conversions (conversions.c) ----
- * A visit's conversions under the goals of the query: one entry per goal
- * converted, in goal id order, ecommerce orders first as goal 0. */
-struct conversion {
-    uint32_t goal_id;      /* 0: ecommerce orders */
-    uint32_t count;
-    double revenue;
-};
-struct goal_plan;
-int goal_plan_create(const struct index *index, const struct goal *goals, size_t goal_count,
-                     struct goal_plan **out);
-void goal_plan_free(struct goal_plan *p);
-/* out stays valid until the next call; asking for the same visit again is free. */
-size_t goal_plan_visit(struct goal_plan *p, const struct site_index *s, uint32_t row,
-                       const struct conversion **out);
-bool goal_plan_converted(struct goal_plan *p, const struct site_index *s, uint32_t row);
-
 struct report_context {
     const struct index *index;
     const struct site_index *site;    /* NULL: the site has no data */
@@ -30,14 +13,21 @@ struct report_context {
     const struct segment *segment;
     const struct names *names;        /* NULL: codes, not names */
     const struct report_query *q;
-    struct goal_plan *goals;
     char *err;                        /* a report's reason for -EINVAL ("idGoal 7 is not a goal") */
     size_t errlen;
 };
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
-int report_context_init(struct report_context *ctx, const struct report_query *q);
-void report_context_free(struct report_context *ctx);
+void report_context_init(struct report_context *ctx, const struct report_query *q);
+/* A visit's conversions under the goals defined now, sorted by goal id,
+ * ecommerce orders (goal 0) first; returns how many goals. */
+static inline size_t visit_conversions(const struct site_index *s, uint32_t row,
+                                       const struct conversion **out)
+{
+    const struct visit_row *v = &s->visits[row];
+    *out = v->conversion_count ? &s->conversions[v->first_conversion] : NULL;
+    return v->conversion_count;
+}
 static inline uint64_t report_hash(const char *s)
 {
     return index_hash(s, strlen(s));

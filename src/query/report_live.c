@@ -103,7 +103,17 @@ static void action_json(const struct report_context *ctx, const struct site_inde
     buf_putc(b, '}');
 }
 
-static void visit_json(struct report_context *ctx, uint32_t site_id, uint32_t row,
+/* Goals and orders: what the visit brought in. */
+static double visit_revenue(const struct site_index *s, uint32_t row)
+{
+    const struct conversion *c;
+    size_t goals = visit_conversions(s, row, &c);
+    double revenue = 0;
+    for (size_t k = 0; k < goals; k++) revenue += c[k].revenue;
+    return revenue;
+}
+
+static void visit_json(const struct report_context *ctx, uint32_t site_id, uint32_t row,
                        struct buf *b)
 {
     const struct site_index *s = ctx->site;
@@ -125,15 +135,11 @@ static void visit_json(struct report_context *ctx, uint32_t site_id, uint32_t ro
     buf_printf(b, ",\"serverHour\":%d", report_local_hour(ctx, start));
     if (v->local_time_s >= 0)
         buf_printf(b, ",\"visitLocalHour\":%d", v->local_time_s / 3600);
-    const struct conversion *c;
-    size_t conversions = goal_plan_visit(ctx->goals, s, row, &c);
-    double revenue = 0;
-    for (size_t k = 0; k < conversions; k++) revenue += c[k].revenue;
     buf_printf(b, ",\"actions\":%u,\"pageviews\":%u,\"visitConverted\":%d", v->actions,
-               v->pageviews, conversions > 0);
+               v->pageviews, v->conversion_count > 0);
     json_key_string(b, "visitEcommerceStatus", report_ecommerce_status(v));
     buf_puts(b, ",\"revenue\":");
-    json_number(b, revenue);
+    json_number(b, visit_revenue(s, row));
     json_key_string(b, "userId", report_text(ctx, v->user_id));
     json_key_string(b, "referrerType", referrer_type_name(v->referrer_type));
     json_key_string(b, "referrerName", report_text(ctx, t[VT_REFERRER_NAME]));
@@ -202,14 +208,11 @@ int report_live_visits(const struct report_query *q, uint64_t visitor_id, size_t
                        size_t limit, struct buf *json)
 {
     struct report_context ctx;
+    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
-    int rc = report_context_init(&ctx, q);
-    if (!rc) rc = newest_visits(q, &ctx, visitor_id, &rows, &n);
-    if (rc) {
-        report_context_free(&ctx);
-        return rc;
-    }
+    int rc = newest_visits(q, &ctx, visitor_id, &rows, &n);
+    if (rc) return rc;
     buf_putc(json, '[');
     for (size_t i = offset; i < n && i - offset < limit; i++) {
         if (i > offset) buf_putc(json, ',');
@@ -217,25 +220,21 @@ int report_live_visits(const struct report_query *q, uint64_t visitor_id, size_t
     }
     buf_putc(json, ']');
     free(rows);
-    report_context_free(&ctx);
     return 0;
 }
 
 int report_live_counters(const struct report_query *q, int64_t since_ms, struct buf *json)
 {
     struct report_context ctx;
+    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
     /* A visit counts when its last hit is recent, whenever it started. */
     struct report_query all = *q;
     all.from_ms = since_ms - MS_PER_DAY;
     all.to_ms = INT64_MAX;
-    int rc = report_context_init(&ctx, q);
-    if (!rc) rc = report_select_visits(&all, &ctx, &rows, &n);
-    if (rc) {
-        report_context_free(&ctx);
-        return rc;
-    }
+    int rc = report_select_visits(&all, &ctx, &rows, &n);
+    if (rc) return rc;
     uint64_t visits = 0, actions = 0, converted = 0, visitors = 0;
     struct arena arena;
     arena_init(&arena, 0);
@@ -246,7 +245,7 @@ int report_live_counters(const struct report_query *q, int64_t since_ms, struct 
         if (v->end_ms < since_ms) continue;
         visits++;
         actions += v->actions;
-        converted += goal_plan_converted(ctx.goals, ctx.site, rows[i]);
+        converted += v->conversion_count > 0;
         bool created;
         agg_entry(&distinct, v->visitor_id, 0, INDEX_NONE, &created);
         visitors += created;
@@ -258,21 +257,18 @@ int report_live_counters(const struct report_query *q, int64_t since_ms, struct 
     agg_free(&distinct);
     arena_free(&arena);
     free(rows);
-    report_context_free(&ctx);
     return 0;
 }
 
 uint64_t report_latest_visitor(const struct report_query *q)
 {
     struct report_context ctx;
+    report_context_init(&ctx, q);
     uint32_t *rows;
     size_t n;
-    uint64_t id = 0;
-    if (!report_context_init(&ctx, q) && !newest_visits(q, &ctx, 0, &rows, &n)) {
-        id = n ? ctx.site->visits[rows[0]].visitor_id : 0;
-        free(rows);
-    }
-    report_context_free(&ctx);
+    if (newest_visits(q, &ctx, 0, &rows, &n)) return 0;
+    uint64_t id = n ? ctx.site->visits[rows[0]].visitor_id : 0;
+    free(rows);
     return id;
 }
 
@@ -307,20 +303,17 @@ static void visit_summary_json(const struct report_context *ctx, uint32_t row, s
 int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, struct buf *json)
 {
     struct report_context ctx;
+    report_context_init(&ctx, q);
     struct report_query all = *q;
     all.from_ms = INT64_MIN;
     all.to_ms = INT64_MAX;
     uint32_t *rows;
     size_t n;
-    int rc = report_context_init(&ctx, q);
-    if (!rc) rc = newest_visits(&all, &ctx, visitor_id, &rows, &n);
-    if (!rc && !n) {
+    int rc = newest_visits(&all, &ctx, visitor_id, &rows, &n);
+    if (rc) return rc;
+    if (!n) {
         free(rows);
-        rc = -ENOENT;
-    }
-    if (rc) {
-        report_context_free(&ctx);
-        return rc;
+        return -ENOENT;
     }
     uint64_t actions = 0, pageviews = 0, converted = 0, duration = 0;
     uint64_t outlinks = 0, downloads = 0, searches = 0, events = 0;
@@ -333,12 +326,10 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
         actions += v->actions;
         pageviews += v->pageviews;
         const struct conversion *c;
-        size_t conversions = goal_plan_visit(ctx.goals, ctx.site, rows[i], &c);
-        for (size_t k = 0; k < conversions; k++) {
-            converted += c[k].count;
-            revenue += c[k].revenue;
-        }
+        size_t goals = visit_conversions(ctx.site, rows[i], &c);
+        for (size_t k = 0; k < goals; k++) converted += c[k].count;
         duration += (uint64_t)((v->end_ms - ctx.site->visit_start[rows[i]]) / 1000);
+        revenue += visit_revenue(ctx.site, rows[i]);
         for (uint32_t a = v->first_action; a != INDEX_NONE; a = ctx.site->actions[a].next) {
             int kind = ctx.site->actions[a].kind;
             outlinks += kind == HIT_OUTLINK;
@@ -387,6 +378,5 @@ int report_visitor_profile(const struct report_query *q, uint64_t visitor_id, st
     }
     buf_puts(json, "]}");
     free(rows);
-    report_context_free(&ctx);
     return 0;
 }

@@ -316,10 +316,10 @@ static bool visit_condition(struct segment_plan *p, struct cond_plan *cp,
         snprintf(text, sizeof text, "%016" PRIx64, v->visitor_id);
         return text_matches(c->op, c->value, text);
     case SEGMENT_DIM_VISIT_ID: return number_matches(c, (double)v->visit_id);
-    case SEGMENT_DIM_VISIT_CONVERTED: return number_matches(c, goal_plan_converted(ctx->goals, s, row));
+    case SEGMENT_DIM_VISIT_CONVERTED: return number_matches(c, v->conversion_count > 0);
     case SEGMENT_DIM_VISIT_CONVERTED_GOAL_ID: {
         const struct conversion *conv;
-        size_t n = goal_plan_visit(ctx->goals, s, row, &conv);
+        size_t n = visit_conversions(s, row, &conv);
         for (size_t k = 0; k < n; k++)
             if (conv[k].goal_id && number_matches(c, conv[k].goal_id)) return true;
         return false;
