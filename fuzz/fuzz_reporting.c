@@ -35,7 +35,8 @@ static void cleanup(void)
     nftw(data_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Two visitors over three days: pages, an event, an outlink, a search. */
+/* Two visitors over three days: pages, an event, an outlink, a search, a
+ * product view, a cart, an order (sent twice) and a tracked goal. */
 static void seed_hits(void)
 {
     static const char *const hits[] = {
@@ -46,6 +47,14 @@ static void seed_hits(void)
         "&urlref=https://www.google.com/&dimension1=gold",
         "idsite=1&rec=1&cid=bbbbbbbbbbbbbbbb&cdt=%lld&url=https://shop.example/?mtm_campaign=c"
         "&new_visit=1&c_n=Banner&c_p=p",
+        "idsite=1&rec=1&cid=bbbbbbbbbbbbbbbb&cdt=%lld&url=https://shop.example/tea&_pks=T1&_pkn=Tea"
+        "&_pkc=%%5B%%22Tea%%22%%2C%%22Green%%22%%5D",
+        "idsite=1&rec=1&cid=bbbbbbbbbbbbbbbb&cdt=%lld&url=https://shop.example/cart&idgoal=0"
+        "&revenue=9&ec_items=%%5B%%5B%%22T1%%22%%2C%%22Tea%%22%%2C%%22Tea%%22%%2C4.5%%2C2%%5D%%5D",
+        "idsite=1&rec=1&cid=bbbbbbbbbbbbbbbb&cdt=%lld&url=https://shop.example/ok&idgoal=0&ec_id=A1"
+        "&revenue=12&ec_st=9&ec_tx=1&ec_sh=2&ec_items=%%5B%%5B%%22T1%%22%%2C%%22Tea%%22%%2C%%22Tea%%22"
+        "%%2C4.5%%2C2%%5D%%5D",
+        "idsite=1&rec=1&cid=aaaaaaaaaaaaaaaa&cdt=%lld&url=https://shop.example/a&idgoal=1&revenue=3",
     };
     long long now = (long long)(now_ms() / 1000);
     struct arena arena;
@@ -79,8 +88,15 @@ static void setup_once(void)
                          .honour_dnt = true, .ipv4_mask_bytes = 2, .ipv6_mask_bits = 80};
     draft.urls[draft.url_count++] = "https://shop.example";
     uint32_t id;
+    struct goal manual = {.site_id = 1, .name = "Lead", .description = "", .pattern = "",
+                          .match = GOAL_MATCH_MANUAL};
+    struct goal pages = {.site_id = 1, .name = "A pages", .description = "", .pattern = "/a(/|$)",
+                         .match = GOAL_MATCH_URL, .pattern_type = GOAL_PATTERN_REGEX,
+                         .allow_multiple = true, .revenue = 1};
     if (sites_add(data_dir, &draft, &id, err, sizeof err) ||
-        tokens_create(data_dir, id, token, err, sizeof err)) {
+        tokens_create(data_dir, id, token, err, sizeof err) ||
+        goals_add(data_dir, &manual, &id, err, sizeof err) ||
+        goals_add(data_dir, &pages, &id, err, sizeof err)) {
         fprintf(stderr, "fuzz_reporting: %s\n", err);
         abort();
     }
