@@ -472,7 +472,9 @@ static void json_value(struct buf *b, enum report_format f, double v)
         buf_putc(b, '"');
         percent_2dp(b, v);
         buf_putc(b, '"');
-    } else if (f == REPORT_PERCENT) buf_printf(b, "\"%.0f%%\"", v);
+        return;
+    }
+    if (f == REPORT_PERCENT) buf_printf(b, "\"%.0f%%\"", v);
     else if (f == REPORT_INT || v == floor(v)) buf_printf(b, "%.0f", v);
     else buf_printf(b, "%.2f", v);
 }

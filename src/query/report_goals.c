@@ -34,10 +34,11 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-static char *arena_printf2(struct arena *arena, const char *fmt, const char *a, const char *b)
+/* "goal_KEY_NAME", in arena memory. */
+static const char *goal_column(struct arena *arena, const char *key, const char *name)
 {
-    char text[256];
-    snprintf(text, sizeof text, fmt, a, b);
+    char text[128];
+    snprintf(text, sizeof text, "goal_%s_%s", key, name);
     char *s = arena_strdup(arena, text);
     if (!s) abort();
     return s;
@@ -53,6 +54,18 @@ static size_t goal_position(const struct report_query *q, uint32_t id)
         else hi = mid;
     }
     return lo < q->goal_count && q->goals[lo].id == id ? lo : q->goal_count;
+}
+
+/* With every goal shown, slot s is goal s (id order), then orders: its
+ * key in column names. */
+static const char *slot_key(const struct report_query *q, struct arena *arena, size_t s)
+{
+    if (s >= q->goal_count) return ORDER_KEY;
+    char id[16];
+    snprintf(id, sizeof id, "%u", q->goals[s].id);
+    char *key = arena_strdup(arena, id);
+    if (!key) abort();
+    return key;
 }
 
 /* q->id_goal, checked: absent or empty is every goal. */
@@ -206,7 +219,7 @@ static void add_base_columns(struct single *t, const char *key, double conversio
                                         "conversion_rate", "revenue"};
     const char *n[4];
     for (int i = 0; i < 4; i++)
-        n[i] = key ? arena_printf2(t->arena, "goal_%s_%s", key, names[i]) : names[i];
+        n[i] = key ? goal_column(t->arena, key, names[i]) : names[i];
     single_add(t, n[0], REPORT_INT, conversions);
     single_add(t, n[1], REPORT_INT, converted);
     single_add(t, n[2], REPORT_PERCENT_2DP, percent(converted, visits));
@@ -243,13 +256,9 @@ static struct report_table *get_all(const struct report_context *ctx, struct are
     struct single t;
     single_init(&t, arena, 4 * (slots + 1));
     add_base_columns(&t, NULL, total_conversions, total_converted, (double)n, total_revenue);
-    for (size_t s = 0; s < slots; s++) {
-        char key[16];
-        snprintf(key, sizeof key, "%u", s < q->goal_count ? q->goals[s].id : 0);
-        const char *k = s < q->goal_count ? arena_strdup(arena, key) : ORDER_KEY;
-        if (!k) abort();
-        add_base_columns(&t, k, conversions[s], converted[s], (double)n, revenue[s]);
-    }
+    for (size_t s = 0; s < slots; s++)
+        add_base_columns(&t, slot_key(q, arena, s), conversions[s], converted[s], (double)n,
+                         revenue[s]);
     free(conversions);
     free(converted);
     free(revenue);
@@ -480,27 +489,16 @@ int goal_columns_setup(struct report_context *ctx, struct agg *g, struct arena *
         x += TOTALS;
     }
     for (size_t s = 0; s < gc->slots; s++, x += PER_SLOT) {
-        const char *key = gc->target.key;
-        if (all && s < ctx->q->goal_count) {
-            char id[16];
-            snprintf(id, sizeof id, "%u", ctx->q->goals[s].id);
-            key = arena_strdup(arena, id);
-            if (!key) abort();
-        } else if (all) {
-            key = ORDER_KEY;
-        }
+        const char *key = all ? slot_key(ctx->q, arena, s) : gc->target.key;
         /* As Matomo's: a goal's conversion rate in a row is its
          * conversions per visit of the row. */
-        c[k++] = column(arena_printf2(arena, "goal_%s_%s", key, "nb_conversions"), REPORT_INT, x,
-                        -1, 1);
-        c[k++] = column(arena_printf2(arena, "goal_%s_%s", key, "nb_visits_converted"), REPORT_INT,
-                        x + 1, -1, 1);
-        c[k++] = column(arena_printf2(arena, "goal_%s_%s", key, "conversion_rate"),
-                        REPORT_PERCENT_2DP, x, M_VISITS, 100);
-        c[k++] = column(arena_printf2(arena, "goal_%s_%s", key, "revenue"), REPORT_NUMBER, x + 2,
-                        -1, 1);
-        c[k++] = column(arena_printf2(arena, "goal_%s_%s", key, "revenue_per_visit"),
-                        REPORT_NUMBER, x + 2, M_VISITS, 1);
+        c[k++] = column(goal_column(arena, key, "nb_conversions"), REPORT_INT, x, -1, 1);
+        c[k++] = column(goal_column(arena, key, "nb_visits_converted"), REPORT_INT, x + 1, -1, 1);
+        c[k++] = column(goal_column(arena, key, "conversion_rate"), REPORT_PERCENT_2DP, x,
+                        M_VISITS, 100);
+        c[k++] = column(goal_column(arena, key, "revenue"), REPORT_NUMBER, x + 2, -1, 1);
+        c[k++] = column(goal_column(arena, key, "revenue_per_visit"), REPORT_NUMBER, x + 2,
+                        M_VISITS, 1);
     }
     *columns = c;
     *column_count = k;
