@@ -454,8 +454,26 @@ static void table_filter(struct request *r, struct report_table *t, pcre2_match_
 
 /* ---- output ---- */
 
+/* "3.25%", "3.1%", "50%": two decimals at most, as Matomo prints a rate
+ * rounded to four decimals of the quotient. */
+static void percent_2dp(struct buf *b, double v)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.2f", v);
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '0') n--;
+    if (n && text[n - 1] == '.') n--;
+    buf_printf(b, "%.*s%%", (int)n, text);
+}
+
 static void json_value(struct buf *b, enum report_format f, double v)
 {
+    if (f == REPORT_PERCENT_2DP) {
+        buf_putc(b, '"');
+        percent_2dp(b, v);
+        buf_putc(b, '"');
+        return;
+    }
     if (f == REPORT_PERCENT) buf_printf(b, "\"%.0f%%\"", v);
     else if (f == REPORT_INT || v == floor(v)) buf_printf(b, "%.0f", v);
     else buf_printf(b, "%.2f", v);
@@ -570,7 +588,8 @@ static void sv_string(struct buf *b, const char *s, char sep)
 static void sv_value(struct buf *b, enum report_format f, double v)
 {
     if (isnan(v)) return;
-    if (f == REPORT_PERCENT) buf_printf(b, "%.0f%%", v);
+    if (f == REPORT_PERCENT_2DP) percent_2dp(b, v);
+    else if (f == REPORT_PERCENT) buf_printf(b, "%.0f%%", v);
     else if (f == REPORT_INT || v == floor(v)) buf_printf(b, "%.0f", v);
     else buf_printf(b, "%.2f", v);
 }

@@ -65,6 +65,21 @@ void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count)
     pairs_init(&g->users);
 }
 
+void agg_set_extras(struct agg *g, size_t count,
+                    void (*fn)(void *arg, double *extras, const struct report_context *ctx,
+                               uint32_t row),
+                    void *arg)
+{
+    g->extra_count = count;
+    g->visit_extras = fn;
+    g->visit_extras_arg = arg;
+}
+
+static double *entry_extras(const struct agg *g, uint32_t e)
+{
+    return g->extra_count ? &g->extras[(size_t)e * g->extra_count] : NULL;
+}
+
 static size_t bitmap_words(const struct agg *g)
 {
     return ((size_t)g->visitor_count + 63) / 64;
@@ -82,6 +97,7 @@ void agg_free(struct agg *g)
     if (!g->borrows_bitmaps)
         for (size_t i = 0; i < g->count; i++) free(g->entries[i].visitor_bits);
     free(g->entries);
+    free(g->extras);
     free(g->slots);
     free(g->seen);
     pairs_free(&g->users);
@@ -106,11 +122,16 @@ uint32_t agg_entry(struct agg *g, uint64_t k1, uint64_t k2, uint32_t parent, boo
         g->cap = g->cap ? g->cap * 2 : 64;
         g->entries = realloc(g->entries, g->cap * sizeof *g->entries);
         if (!g->entries) abort();
+        if (g->extra_count) {
+            g->extras = realloc(g->extras, g->cap * g->extra_count * sizeof *g->extras);
+            if (!g->extras) abort();
+        }
     }
     uint32_t e = (uint32_t)g->count++;
     g->entries[e] = (struct agg_entry){.k1 = k1, .k2 = k2, .parent = parent, .label = ""};
     g->entries[e].m[M_VALUE_MIN] = NAN;
     g->entries[e].m[M_VALUE_MAX] = NAN;
+    if (g->extra_count) memset(entry_extras(g, e), 0, g->extra_count * sizeof *g->extras);
     g->slots[i] = e + 1;
     if (g->count * 10 > g->slot_cap * 7) {
         size_t cap = g->slot_cap * 2;
@@ -203,6 +224,7 @@ void agg_add_visit(struct agg *g, uint32_t e, const struct report_context *ctx, 
     m[M_UNIQ_PAGEVIEWS] += v->uniq_pageviews;
     agg_add_visitor(g, e, v->visitor);
     if (v->user_id && pairs_add(&g->users, e, v->user_id)) m[M_USERS]++;
+    if (g->visit_extras) g->visit_extras(g->visit_extras_arg, entry_extras(g, e), ctx, row);
 }
 
 /* ---- tables ---- */
@@ -222,20 +244,30 @@ static int by_metric(const void *a, const void *b)
     return strcmp(x->e->label, y->e->label);
 }
 
-static double column_value(const struct agg_column *c, const double *m)
+/* Metric i of an entry: m[i], or extra i - M_COUNT. */
+static double metric(const double *m, const double *extras, int i)
 {
-    double v = m[c->metric];
-    if (c->per >= 0) v = m[c->per] ? v / m[c->per] : 0;
+    return i < M_COUNT ? m[i] : extras[i - M_COUNT];
+}
+
+static double column_value(const struct agg_column *c, const double *m, const double *extras)
+{
+    double v = metric(m, extras, c->metric);
+    if (c->per >= 0) {
+        double per = metric(m, extras, c->per);
+        v = per ? v / per : 0;
+    }
     return v * c->scale;
 }
 
 static struct report_row make_row(struct arena *arena, const struct agg_column *columns,
-                                  size_t column_count, const char *label, const double *m)
+                                  size_t column_count, const char *label, const double *m,
+                                  const double *extras)
 {
     struct report_row row = {.label = label};
     row.values = arena_alloc(arena, (column_count ? column_count : 1) * sizeof *row.values);
     if (!row.values) abort();
-    for (size_t c = 0; c < column_count; c++) row.values[c] = column_value(&columns[c], m);
+    for (size_t c = 0; c < column_count; c++) row.values[c] = column_value(&columns[c], m, extras);
     return row;
 }
 
@@ -245,15 +277,19 @@ static void row_extra(struct report_row *row, const char *name, const char *valu
         row->extras[row->extra_count++] = (struct report_extra){name, value};
 }
 
-/* The "Others" metrics: sums, except extremes and exact distinct counts. */
+/* The "Others" metrics: sums, except extremes and exact distinct counts;
+ * extras (as many as g has) are sums. */
 static void others_metrics(struct agg *g, const struct sort_item *items, size_t from, size_t to,
-                           double *m)
+                           double *m, double *extras)
 {
     memset(m, 0, M_COUNT * sizeof *m);
     m[M_VALUE_MIN] = m[M_VALUE_MAX] = NAN;
+    if (g->extra_count) memset(extras, 0, g->extra_count * sizeof *extras);
     bool *dropped = xcalloc(g->count, sizeof *dropped);
     for (size_t i = from; i < to; i++) {
         const double *x = items[i].e->m;
+        const double *xe = entry_extras(g, items[i].index);
+        for (size_t k = 0; k < g->extra_count; k++) extras[k] += xe[k];
         dropped[items[i].index] = true;
         for (int k = 0; k < M_COUNT; k++) {
             if (k == M_MAX_ACTIONS || k == M_VALUE_MAX) {
@@ -336,7 +372,8 @@ static struct report_table *build_table(struct agg *g, const struct tree *t, uin
     if (!table->rows) abort();
     for (size_t i = 0; i < kept; i++) {
         const struct agg_entry *e = items[i].e;
-        struct report_row row = make_row(g->arena, columns, column_count, e->label, e->m);
+        struct report_row row = make_row(g->arena, columns, column_count, e->label, e->m,
+                                         entry_extras(g, items[i].index));
         row_extra(&row, "code", e->code);
         row_extra(&row, "url", e->url);
         row_extra(&row, "segment", e->segment);
@@ -347,8 +384,12 @@ static struct report_table *build_table(struct agg *g, const struct tree *t, uin
     }
     if (kept < n) {
         double m[M_COUNT];
-        others_metrics(g, items, kept, n, m);
-        table->rows[table->row_count++] = make_row(g->arena, columns, column_count, "Others", m);
+        double *extras = g->extra_count ? arena_alloc(g->arena, g->extra_count * sizeof *extras)
+                                        : NULL;
+        if (g->extra_count && !extras) abort();
+        others_metrics(g, items, kept, n, m, extras);
+        table->rows[table->row_count++] =
+            make_row(g->arena, columns, column_count, "Others", m, extras);
     }
     free(items);
     return table;
@@ -365,6 +406,7 @@ static struct report_table *build_flat(struct agg *g, const struct tree *t,
     agg_init(&flat, g->arena, g->visitor_count);
     flat.required_metric = g->required_metric;
     flat.borrows_bitmaps = true;
+    agg_set_extras(&flat, g->extra_count, NULL, NULL);
     for (size_t i = 0; i < g->count; i++) {
         if (t->first_child[i] != INDEX_NONE) continue;
         bool created;
@@ -374,6 +416,9 @@ static struct report_table *build_flat(struct agg *g, const struct tree *t,
         dst->k1 = i;
         dst->k2 = 0;
         dst->parent = INDEX_NONE;
+        if (g->extra_count)
+            memcpy(entry_extras(&flat, e), entry_extras(g, (uint32_t)i),
+                   g->extra_count * sizeof *g->extras);
         /* The full label: ancestors first. */
         struct buf label;
         buf_init(&label);

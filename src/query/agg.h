@@ -72,11 +72,25 @@ struct agg {
     bool borrows_bitmaps;   /* a flat copy: the bitmaps belong to the tree */
     struct arena *arena;   /* labels */
     int required_metric;   /* tables leave out entries where it is 0; -1: none */
+    /* Extra metrics (goal columns): extra_count per entry, at
+     * extras[entry * extra_count], summed like counts (into "Others" too).
+     * visit_extras adds one visit's to an entry's, from agg_add_visit. */
+    size_t extra_count;
+    double *extras;
+    void (*visit_extras)(void *arg, double *extras, const struct report_context *ctx,
+                         uint32_t row);
+    void *visit_extras_arg;
 };
 
 /* visitor_count: the site's (struct site_index), or 0 when no visitors are
  * counted. */
 void agg_init(struct agg *g, struct arena *arena, uint32_t visitor_count);
+/* Gives every entry count extra metrics, which fn (if not NULL) adds to
+ * for each visit agg_add_visit counts. Before the first agg_entry. */
+void agg_set_extras(struct agg *g, size_t count,
+                    void (*fn)(void *arg, double *extras, const struct report_context *ctx,
+                               uint32_t row),
+                    void *arg);
 void agg_free(struct agg *g);
 /* The entry for (k1, k2, parent); *created says whether it is new (its
  * label is then the caller's to set). */
@@ -91,7 +105,8 @@ bool agg_first_in_visit(struct agg *g, uint32_t e, uint32_t row);
 void agg_add_visitor(struct agg *g, uint32_t e, uint32_t visitor);
 
 /* How a table column is computed from entry metrics: m[metric] /
- * m[per] (per < 0: as is) * scale. */
+ * m[per] (per < 0: as is) * scale. A metric (or per) from M_COUNT up is
+ * the entry's extra metric number metric - M_COUNT. */
 struct agg_column {
     struct report_column column;
     int metric, per;

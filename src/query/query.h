@@ -247,6 +247,7 @@ enum report_format {
     REPORT_INT,     /* 12 */
     REPORT_NUMBER,  /* 2.5 (at most two decimals) */
     REPORT_PERCENT, /* "25%" (Matomo's rates) */
+    REPORT_PERCENT_2DP, /* "3.25%", at most two decimals (Matomo's conversion rates) */
 };
 struct report_column {
     const char *name;   /* "nb_visits" */

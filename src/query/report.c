@@ -10,6 +10,7 @@
 
 #include "agg.h"
 #include "report_actions.h"
+#include "report_goals.h"
 
 /* ---- context ---- */
 
@@ -135,6 +136,7 @@ enum grouping {
     G_SERVER_HOUR, G_LOCAL_HOUR, G_DAY_OF_WEEK,
     G_DURATION, G_PAGES, G_VISIT_COUNT, G_DAYS_SINCE_LAST,
     G_USERS,
+    G_VISITOR_TYPE,
 };
 
 static const char *const referrer_labels[] = {
@@ -150,36 +152,46 @@ static const char *referrer_label(unsigned type)
 static const char *const weekdays[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
                                        "Friday", "Saturday", "Sunday"};
 
-/* Buckets: lower bounds and labels, as Matomo's VisitorInterest. */
-struct bucket {
-    double from;
-    const char *label;
-};
-static const struct bucket duration_buckets[] = {
+/* report_visitor_type's values, in the report's order. */
+static const char *const visitor_types[] = {"new", "returning", "returningCustomer"};
+
+static uint64_t visitor_type_key(const struct visit_row *v)
+{
+    const char *type = report_visitor_type(v);
+    uint64_t k = 0;
+    while (k + 1 < COUNT(visitor_types) && strcmp(visitor_types[k], type) != 0) k++;
+    return k;
+}
+
+/* Buckets, as Matomo's VisitorInterest (report.h; Goals reuses the last two). */
+static const struct report_bucket duration_buckets[] = {
     {0, "0-10s"},        {11, "11-30s"},      {31, "31-60s"},       {61, "1-2 min"},
     {121, "2-4 min"},    {241, "4-7 min"},    {421, "7-10 min"},    {601, "10-15 min"},
     {901, "15-30 min"},  {1801, "30+ min"},
 };
-static const struct bucket page_buckets[] = {
+static const struct report_bucket page_buckets[] = {
     {0, "0 pages"},     {1, "1 page"},      {2, "2 pages"},      {3, "3 pages"},
     {4, "4 pages"},     {5, "5 pages"},     {6, "6-7 pages"},    {8, "8-10 pages"},
     {11, "11-14 pages"}, {15, "15-20 pages"}, {21, "21-30 pages"}, {31, "31-50 pages"},
     {51, "51+ pages"},
 };
-static const struct bucket visit_count_buckets[] = {
+const struct report_bucket report_visit_count_buckets[] = {
     {1, "1 visit"},       {2, "2 visits"},      {3, "3 visits"},      {4, "4 visits"},
     {5, "5 visits"},      {6, "6 visits"},      {7, "7 visits"},      {8, "8 visits"},
     {9, "9-14 visits"},   {15, "15-25 visits"}, {26, "26-50 visits"}, {51, "51-100 visits"},
     {101, "101-200 visits"}, {201, "201+ visits"},
 };
-static const struct bucket days_buckets[] = {
+const struct report_bucket report_days_buckets[] = {
     {0, "0 days"},        {1, "1 day"},         {2, "2 days"},        {3, "3 days"},
     {4, "4 days"},        {5, "5 days"},        {6, "6 days"},        {7, "7 days"},
     {8, "8-14 days"},     {15, "15-30 days"},   {31, "31-60 days"},   {61, "61-120 days"},
     {121, "121-364 days"}, {365, "365+ days"},
 };
 
-static size_t bucket_of(const struct bucket *b, size_t n, double x)
+const size_t report_visit_count_bucket_count = COUNT(report_visit_count_buckets);
+const size_t report_days_bucket_count = COUNT(report_days_buckets);
+
+size_t report_bucket_of(const struct report_bucket *b, size_t n, double x)
 {
     size_t i = 0;
     while (i + 1 < n && x >= b[i + 1].from) i++;
@@ -187,7 +199,7 @@ static size_t bucket_of(const struct bucket *b, size_t n, double x)
 }
 
 struct group_spec {
-    const struct bucket *buckets;
+    const struct report_bucket *buckets;
     size_t bucket_count;
     int segment_dimension;    /* for the "segment" column, -1 none */
 };
@@ -320,21 +332,23 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
     case G_DAY_OF_WEEK: k1 = (uint64_t)report_day_of_week(ctx, ctx->site->visit_start[row]); break;
     case G_DURATION:
         x = (double)((v->end_ms - ctx->site->visit_start[row]) / 1000);
-        k1 = bucket_of(duration_buckets, COUNT(duration_buckets), x);
+        k1 = report_bucket_of(duration_buckets, COUNT(duration_buckets), x);
         break;
-    case G_PAGES: k1 = bucket_of(page_buckets, COUNT(page_buckets), v->pageviews); break;
+    case G_PAGES: k1 = report_bucket_of(page_buckets, COUNT(page_buckets), v->pageviews); break;
     case G_VISIT_COUNT:
-        k1 = bucket_of(visit_count_buckets, COUNT(visit_count_buckets), v->visit_count);
+        k1 = report_bucket_of(report_visit_count_buckets, report_visit_count_bucket_count,
+                              v->visit_count);
         break;
     case G_DAYS_SINCE_LAST:
         /* Only returning visits have a last visit. */
         if (!(v->flags & VISIT_RETURNING) || v->days_since_last < 0) return;
-        k1 = bucket_of(days_buckets, COUNT(days_buckets), v->days_since_last);
+        k1 = report_bucket_of(report_days_buckets, report_days_bucket_count, v->days_since_last);
         break;
     case G_USERS:
         if (!v->user_id) return;
         k1 = v->user_id;
         break;
+    case G_VISITOR_TYPE: k1 = visitor_type_key(v); break;
     }
     uint32_t e = agg_entry(agg, k1, 0, INDEX_NONE, &created);
     if (created) {
@@ -469,12 +483,13 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
         case G_DAY_OF_WEEK: en->label = weekdays[k1 - 1]; break;
         case G_DURATION: en->label = duration_buckets[k1].label; break;
         case G_PAGES: en->label = page_buckets[k1].label; break;
-        case G_VISIT_COUNT: en->label = visit_count_buckets[k1].label; break;
-        case G_DAYS_SINCE_LAST: en->label = days_buckets[k1].label; break;
+        case G_VISIT_COUNT: en->label = report_visit_count_buckets[k1].label; break;
+        case G_DAYS_SINCE_LAST: en->label = report_days_buckets[k1].label; break;
         case G_USERS:
             en->label = report_text(ctx, v->user_id);
             en->segment = row_segment(arena, "userId", en->label);
             break;
+        case G_VISITOR_TYPE: break; /* a fixed row: add_fixed_rows labelled it */
         }
     }
     agg_add_visit(agg, e, ctx, row);
@@ -521,15 +536,16 @@ static void group_visit(struct agg *agg, enum grouping g, const struct report_co
 static void add_fixed_rows(struct agg *agg, enum grouping g)
 {
     size_t n = 0;
-    const struct bucket *b = NULL;
+    const struct report_bucket *b = NULL;
     switch (g) {
     case G_SERVER_HOUR:
     case G_LOCAL_HOUR: n = 24; break;
     case G_DAY_OF_WEEK: n = 7; break;
     case G_DURATION: b = duration_buckets, n = COUNT(duration_buckets); break;
     case G_PAGES: b = page_buckets, n = COUNT(page_buckets); break;
-    case G_VISIT_COUNT: b = visit_count_buckets, n = COUNT(visit_count_buckets); break;
-    case G_DAYS_SINCE_LAST: b = days_buckets, n = COUNT(days_buckets); break;
+    case G_VISIT_COUNT: b = report_visit_count_buckets, n = report_visit_count_bucket_count; break;
+    case G_DAYS_SINCE_LAST: b = report_days_buckets, n = report_days_bucket_count; break;
+    case G_VISITOR_TYPE: n = COUNT(visitor_types); break;
     default: return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -542,6 +558,9 @@ static void add_fixed_rows(struct agg *agg, enum grouping g)
             en->label = b[i].label;
         } else if (g == G_DAY_OF_WEEK) {
             en->label = weekdays[i];
+        } else if (g == G_VISITOR_TYPE) {
+            en->label = visitor_types[i];
+            en->segment = row_segment(agg->arena, "visitorType", visitor_types[i]);
         } else {
             char text[8];
             snprintf(text, sizeof text, "%zuh", i);
@@ -553,18 +572,26 @@ static void add_fixed_rows(struct agg *agg, enum grouping g)
 static bool fixed_order(enum grouping g)
 {
     return g == G_SERVER_HOUR || g == G_LOCAL_HOUR || g == G_DAY_OF_WEEK || g == G_DURATION ||
-           g == G_PAGES || g == G_VISIT_COUNT || g == G_DAYS_SINCE_LAST;
+           g == G_PAGES || g == G_VISIT_COUNT || g == G_DAYS_SINCE_LAST || g == G_VISITOR_TYPE;
 }
 
 static int visit_report(const struct report_query *q, struct report_context *ctx,
                         enum grouping g, struct arena *arena, struct report_table **out)
 {
-    uint32_t *rows;
-    size_t n;
-    int rc = report_select_visits(q, ctx, &rows, &n);
-    if (rc) return rc;
     struct agg agg;
     agg_init(&agg, arena, ctx->site ? (uint32_t)ctx->site->visitor_count : 0);
+    const struct agg_column *columns = g == G_SUMMARY ? summary_columns : visit_columns;
+    size_t column_count = g == G_SUMMARY ? COUNT(summary_columns) : COUNT(visit_columns);
+    int rc = q->goal_columns ? goal_columns_setup(ctx, &agg, arena, columns, column_count,
+                                                  &columns, &column_count)
+                             : 0;
+    uint32_t *rows = NULL;
+    size_t n = 0;
+    if (!rc) rc = report_select_visits(q, ctx, &rows, &n);
+    if (rc) {
+        agg_free(&agg);
+        return rc;
+    }
     if (g == G_SUMMARY) {
         bool created;
         agg_entry(&agg, 0, 0, INDEX_NONE, &created);
@@ -572,12 +599,12 @@ static int visit_report(const struct report_query *q, struct report_context *ctx
     add_fixed_rows(&agg, g);
     for (size_t i = 0; i < n; i++) group_visit(&agg, g, ctx, rows[i]);
     if (g == G_SUMMARY) {
-        *out = agg_table(&agg, summary_columns, COUNT(summary_columns), M_VISITS, false, "", 0);
+        *out = agg_table(&agg, columns, column_count, M_VISITS, false, "", 0);
         (*out)->single = true;
     } else {
         /* Hours, weekdays and buckets keep their natural order (-1). */
-        *out = agg_table(&agg, visit_columns, COUNT(visit_columns), fixed_order(g) ? -1 : M_VISITS,
-                         q->flat, " - ", fixed_order(g) ? 0 : q->truncate);
+        *out = agg_table(&agg, columns, column_count, fixed_order(g) ? -1 : M_VISITS, q->flat,
+                         " - ", fixed_order(g) ? 0 : q->truncate);
     }
     agg_free(&agg);
     free(rows);
@@ -636,8 +663,8 @@ static int frequency_report(const struct report_query *q, struct report_context 
 
 struct method {
     const char *name;
-    enum { VISITS, FREQUENCY, ACTIONS } family;
-    int what; /* enum grouping or enum action_report */
+    enum { VISITS, FREQUENCY, ACTIONS, GOALS } family;
+    int what; /* enum grouping, enum action_report or enum goal_report */
 };
 
 static const struct method methods[] = {
@@ -691,6 +718,10 @@ static const struct method methods[] = {
     {"VisitorInterest.getNumberOfVisitsByVisitCount", VISITS, G_VISIT_COUNT},
     {"VisitorInterest.getNumberOfVisitsByDaysSinceLast", VISITS, G_DAYS_SINCE_LAST},
     {"UserId.getUsers", VISITS, G_USERS},
+    {"VisitFrequency.getVisitorTypes", VISITS, G_VISITOR_TYPE},
+    {"Goals.get", GOALS, GR_GET},
+    {"Goals.getDaysToConversion", GOALS, GR_DAYS_TO_CONVERSION},
+    {"Goals.getVisitsUntilConversion", GOALS, GR_VISITS_UNTIL_CONVERSION},
 };
 
 const char *report_method(size_t i)
@@ -717,6 +748,7 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
     switch (m->family) {
     case VISITS: rc = visit_report(q, &ctx, (enum grouping)m->what, arena, out); break;
     case FREQUENCY: rc = frequency_report(q, &ctx, arena, out); break;
+    case GOALS: rc = goal_report(q, &ctx, (enum goal_report)m->what, arena, out); break;
     default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
     }
     if (rc && !err[0]) snprintf(err, errlen, "the report could not be computed: %s", strerror(-rc));

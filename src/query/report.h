@@ -51,6 +51,19 @@ int segment_plan_create(const struct report_context *ctx, struct segment_plan **
 void segment_plan_free(struct segment_plan *p);
 bool segment_plan_matches(struct segment_plan *p, const struct site_index *s, uint32_t row);
 
+/* Buckets of a fixed scale: lower bounds, ascending, and labels (Matomo's
+ * VisitorInterest and Goals ranges; report.c). */
+struct report_bucket {
+    double from;
+    const char *label;
+};
+extern const struct report_bucket report_visit_count_buckets[]; /* "1 visit" .. "201+ visits" */
+extern const size_t report_visit_count_bucket_count;
+extern const struct report_bucket report_days_buckets[];        /* "0 days" .. "365+ days" */
+extern const size_t report_days_bucket_count;
+/* The bucket x falls in (the first when x is below every bound). */
+size_t report_bucket_of(const struct report_bucket *b, size_t n, double x);
+
 /* The visits of the query (started in the range, kept by the segment), in
  * row order. *rows is malloc'd (NULL when there is none). */
 int report_select_visits(const struct report_query *q, struct report_context *ctx,
