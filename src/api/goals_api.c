@@ -2,7 +2,8 @@
  * updateGoal, deleteGoal, getGoals and getGoal, with Matomo's parameters
  * and answers, so that provisioning scripts and dashboards written for
  * Matomo work unchanged. The definitions live in DATA/goals.json
- * (src/config/goals.c); conversions are found at query time. */
+ * (src/config/goals.c); conversions follow them over all the stored data
+ * (index_set_goals). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

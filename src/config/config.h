@@ -136,7 +136,8 @@ size_t access_sites(const struct users *users, const struct tokens *tokens,
 
 /* ---- goals ----
  * A goal is a definition only: what a conversion is. Conversions are found
- * at query time, so a goal added today also counts in last year's data. */
+ * for all the stored data whenever goals change, so a goal added today also
+ * counts in last year's data. */
 enum goal_match {
     GOAL_MATCH_URL,            /* a pageview's full URL */
     GOAL_MATCH_TITLE,          /* a pageview's title */
