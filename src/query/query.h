@@ -284,7 +284,7 @@ struct report_query {
     int64_t now_ms;
     bool flat;                        /* hierarchies as one flat table */
     size_t truncate;                  /* rows kept per table, the rest summed as "Others"; 0: all */
-    /* Conversions are found at query time with the goals as defined now. */
+    /* The goals the reports list (the index keeps their conversions). */
     const struct goal *goals;         /* the site's, in id order (goals_copy_site) */
     size_t goal_count;
     const char *id_goal;              /* Goals reports: NULL every goal, "N", "ecommerceOrder",
