@@ -291,6 +291,7 @@ struct report_query {
                                        * "ecommerceAbandonedCart" */
     bool abandoned_carts;             /* items reports: abandoned carts instead of orders */
     bool goal_columns;                /* visit reports: conversions per goal as columns too */
+    const char *lapsed_days;          /* Customers.get: raw lapsedDays, NULL for the default */
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */

@@ -10,6 +10,7 @@
 
 #include "agg.h"
 #include "report_actions.h"
+#include "report_ecommerce.h"
 #include "report_goals.h"
 
 /* ---- context ---- */
@@ -659,12 +660,23 @@ static int frequency_report(const struct report_query *q, struct report_context 
     return 0;
 }
 
+/* For the other report files: a row's segment, a channel type's label. */
+const char *report_row_segment(struct arena *arena, const char *dimension, const char *value)
+{
+    return row_segment(arena, dimension, value);
+}
+
+const char *report_channel_label(unsigned referrer_type)
+{
+    return referrer_label(referrer_type);
+}
+
 /* ---- the method table ---- */
 
 struct method {
     const char *name;
-    enum { VISITS, FREQUENCY, ACTIONS, GOALS } family;
-    int what; /* enum grouping, enum action_report or enum goal_report */
+    enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE } family;
+    int what; /* enum grouping, action_report, goal_report or ecommerce_report */
 };
 
 static const struct method methods[] = {
@@ -722,6 +734,10 @@ static const struct method methods[] = {
     {"Goals.get", GOALS, GR_GET},
     {"Goals.getDaysToConversion", GOALS, GR_DAYS_TO_CONVERSION},
     {"Goals.getVisitsUntilConversion", GOALS, GR_VISITS_UNTIL_CONVERSION},
+    {"Goals.getItemsSku", ECOMMERCE, ER_ITEMS_SKU},
+    {"Goals.getItemsName", ECOMMERCE, ER_ITEMS_NAME},
+    {"Goals.getItemsCategory", ECOMMERCE, ER_ITEMS_CATEGORY},
+    {"Customers.get", ECOMMERCE, ER_CUSTOMERS},
 };
 
 const char *report_method(size_t i)
@@ -749,6 +765,7 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
     case VISITS: rc = visit_report(q, &ctx, (enum grouping)m->what, arena, out); break;
     case FREQUENCY: rc = frequency_report(q, &ctx, arena, out); break;
     case GOALS: rc = goal_report(q, &ctx, (enum goal_report)m->what, arena, out); break;
+    case ECOMMERCE: rc = ecommerce_report(q, &ctx, (enum ecommerce_report)m->what, arena, out); break;
     default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
     }
     if (rc && !err[0]) snprintf(err, errlen, "the report could not be computed: %s", strerror(-rc));

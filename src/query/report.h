@@ -45,6 +45,10 @@ const char *report_os_code(const char *name);
 const char *report_ecommerce_status(const struct visit_row *v);
 /* "new", "returning" or "returningCustomer" (an order in an earlier visit). */
 const char *report_visitor_type(const struct visit_row *v);
+/* "countryCode==de": Matomo's per-row segment, the value URL-encoded; in arena. */
+const char *report_row_segment(struct arena *arena, const char *dimension, const char *value);
+/* "Direct Entry", "Search Engines", ... as Referrers.getReferrerType labels them. */
+const char *report_channel_label(unsigned referrer_type);
 
 struct segment_plan;
 int segment_plan_create(const struct report_context *ctx, struct segment_plan **out);

@@ -208,7 +208,8 @@ static bool action_matches(struct segment_plan *p, struct cond_plan *cp, const s
                                                           : a->d;
         break;
     case SEGMENT_DIM_ORDER_ID:
-        if (a->kind != HIT_ECOMMERCE_ORDER) return false;
+        /* An order id sent again is not an order (Matomo keeps only the first). */
+        if (a->kind != HIT_ECOMMERCE_ORDER || p->ctx->site->ecommerce[a->c].duplicate) return false;
         id = a->a;
         break;
     case SEGMENT_DIM_PRODUCT_VIEW_SKU:
