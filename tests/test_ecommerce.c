@@ -563,6 +563,28 @@ static void test_abandoned_cart_logic(void)
     ASSERT_EQ_INT(visits_in(1, DAY, seg), 1);
 }
 
+/* The visitor log shows an order id sent again, marked, beside the first. */
+static void test_visitor_log_marks_duplicates(void)
+{
+    json_t *visits = keep(api(1, "method=Live.getLastVisitsDetails&" DAY "&filter_limit=-1"));
+    int o1 = 0, marked = 0;
+    size_t i, k;
+    json_t *v, *a;
+    json_array_foreach(visits, i, v)
+    {
+        json_array_foreach(json_object_get(v, "actionDetails"), k, a)
+        {
+            const char *id = json_string_value(json_object_get(a, "orderId"));
+            if (!id || strcmp(id, "O1") != 0) continue;
+            o1++;
+            marked += json_is_true(json_object_get(a, "duplicate"));
+        }
+    }
+    /* O1 in A1 (counted), again in A1 and in A2 (duplicates). */
+    ASSERT_EQ_INT(o1, 3);
+    ASSERT_EQ_INT(marked, 2);
+}
+
 static void test_product_segments(void)
 {
     /* TEA1: ordered in A1 C1 (A2's O1 is a duplicate); in an order or a
@@ -890,6 +912,7 @@ int main(void)
     RUN(test_items_segment_and_truncate);
     RUN(test_order_deduplication);
     RUN(test_abandoned_cart_logic);
+    RUN(test_visitor_log_marks_duplicates);
     RUN(test_product_segments);
     RUN(test_lifecycle_visitor_type);
     RUN(test_lifecycle_days_since_order);

@@ -94,7 +94,11 @@ static void action_json(const struct report_context *ctx, const struct site_inde
         break;
     case HIT_ECOMMERCE_ORDER:
     case HIT_CART_UPDATE:
-        if (a->kind == HIT_ECOMMERCE_ORDER) json_key_string(b, "orderId", report_text(ctx, a->a));
+        if (a->kind == HIT_ECOMMERCE_ORDER) {
+            json_key_string(b, "orderId", report_text(ctx, a->a));
+            /* an order id sent again: shown, never counted */
+            if (s->ecommerce[a->c].duplicate) buf_puts(b, ",\"duplicate\":true");
+        }
         buf_puts(b, ",\"revenue\":");
         json_number(b, isfinite(a->value) ? a->value : 0);
         buf_printf(b, ",\"items\":%s", *report_text(ctx, a->b) ? report_text(ctx, a->b) : "[]");
