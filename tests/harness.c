@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -497,4 +498,91 @@ int harness_token_create(const char *data_dir, unsigned site_id, char out[33])
     }
     buf_free(&text);
     return ok ? 0 : -1;
+}
+
+/* ---- the Reporting API ---- */
+
+char *api_get(const struct server *s, const char *token, unsigned site, const char *query,
+              int *status)
+{
+    char target[4096];
+    snprintf(target, sizeof target, "/index.php?module=API&idSite=%u&token_auth=%s&%s", site,
+             token, query);
+    struct http_reply r = {0};
+    *status = -1;
+    if (http_request(s->port, "GET", target, "", NULL, 0, &r)) return NULL;
+    *status = r.status;
+    char *body = strdup(r.body.data ? r.body.data : "");
+    http_reply_free(&r);
+    return body;
+}
+
+json_t *api_jsonv(const struct server *s, const char *token, unsigned site, const char *fmt,
+                  va_list ap)
+{
+    char query[3000], full[3100];
+    vsnprintf(query, sizeof query, fmt, ap);
+    snprintf(full, sizeof full, "format=json&%s", query);
+    int status;
+    char *body = api_get(s, token, site, full, &status);
+    json_t *j = body && status == 200 ? json_loads(body, 0, NULL) : NULL;
+    if (!j) printf("# %s: status %d, body %.500s\n", query, status, body ? body : "(none)");
+    free(body);
+    return j;
+}
+
+json_t *report_row(const json_t *rows, const char *label)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *l = json_string_value(json_object_get(r, "label"));
+        if (l && strcmp(l, label) == 0) return r;
+    }
+    return NULL;
+}
+
+bool json_fields_match(const json_t *obj, const char *spec, char *why, size_t whylen)
+{
+    if (!json_is_object(obj)) {
+        snprintf(why, whylen, "not an object (want %s)", spec);
+        return false;
+    }
+    char copy[2048];
+    snprintf(copy, sizeof copy, "%s", spec);
+    for (char *save = NULL, *kv = strtok_r(copy, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq) continue;
+        *eq = '\0';
+        const char *key = kv, *want = eq + 1;
+        for (char *sp = eq + 1; *sp; sp++)
+            if (*sp == '~') *sp = ' ';
+        json_t *v = json_object_get(obj, key);
+        char got[256];
+        bool same;
+        if (strcmp(want, "-") == 0) {
+            snprintf(got, sizeof got, "%s", v ? "present" : "absent");
+            same = !v;
+        } else if (json_is_number(v)) {
+            double x = json_number_value(v);
+            snprintf(got, sizeof got, "%.10g", x);
+            char *end;
+            double y = strtod(want, &end);
+            same = *end == '\0' && fabs(x - y) <= 1e-9 * (1 + fabs(y));
+        } else if (json_is_string(v)) {
+            snprintf(got, sizeof got, "\"%s\"", json_string_value(v));
+            same = strcmp(json_string_value(v), want) == 0;
+        } else {
+            snprintf(got, sizeof got, "%s", v ? "(not a number or string)" : "(absent)");
+            same = false;
+        }
+        if (!same) {
+            char *text = json_dumps(obj, JSON_COMPACT);
+            snprintf(why, whylen, "%s: want %s, got %s in %.900s", key, want, got, text);
+            free(text);
+            return false;
+        }
+    }
+    return true;
 }

@@ -4,6 +4,9 @@
 #ifndef TALLY_HARNESS_H
 #define TALLY_HARNESS_H
 
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -56,6 +59,24 @@ int run_tally_input(struct buf *out, const char *input, const char *fmt, ...)
 /* Runs `tally token create --data DATA_DIR --site SITE_ID` and copies the
  * printed token into out. Returns 0, or -1 when the command failed. */
 int harness_token_create(const char *data_dir, unsigned site_id, char out[33]);
+
+/* ---- the Reporting API ---- */
+/* GET /index.php?module=API&idSite=SITE&token_auth=TOKEN&QUERY: the status
+ * goes to *status (-1: no answer), the body is returned (caller frees;
+ * NULL when there was no answer). */
+char *api_get(const struct server *s, const char *token, unsigned site, const char *query,
+              int *status);
+/* The JSON answer of a query expected to succeed (format=json is added),
+ * or NULL with the query, status and body printed as a TAP comment. */
+json_t *api_jsonv(const struct server *s, const char *token, unsigned site, const char *fmt,
+                  va_list ap);
+/* The row of a report table whose label is label, or NULL. */
+json_t *report_row(const json_t *rows, const char *label);
+/* Checks "key=value key=value ..." against an object: a JSON number is
+ * compared as a number, a string as text ('~' in a value stands for a
+ * space), "key=-" says the key must be absent. On a mismatch, writes
+ * what differed to why and returns false. */
+bool json_fields_match(const json_t *obj, const char *spec, char *why, size_t whylen);
 
 /* True when needle occurs anywhere in any file under dir (binary-safe). */
 int harness_grep_tree(const char *dir, const char *needle);

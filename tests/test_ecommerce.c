@@ -61,6 +61,21 @@ static struct server server;
 static char data_dir[256];
 static char tokens[3][33]; /* per site */
 
+/* The Reporting API of this test's server. */
+static char *api_raw(unsigned site, int *status, const char *query)
+{
+    return api_get(&server, tokens[site], site, query, status);
+}
+static json_t *api(unsigned site, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *api(unsigned site, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = api_jsonv(&server, tokens[site], site, fmt, ap);
+    va_end(ap);
+    return j;
+}
+
 /* ---- HTTP and JSON ------------------------------------------------------------- */
 
 /* Percent-encodes s (for ec_items and _pkc). */
@@ -111,104 +126,10 @@ static bool track(unsigned site, const char *cid, int64_t t, const char *fmt, ..
     return status == 204;
 }
 
-static char *api_raw(unsigned site, int *status, const char *query)
-{
-    char target[4096];
-    snprintf(target, sizeof target, "/index.php?module=API&idSite=%u&token_auth=%s&%s", site,
-             tokens[site], query);
-    struct http_reply r = {0};
-    *status = -1;
-    if (http_request(server.port, "GET", target, "", NULL, 0, &r)) return NULL;
-    *status = r.status;
-    char *body = strdup(r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    return body;
-}
-
-static json_t *api(unsigned site, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_t *api(unsigned site, const char *fmt, ...)
-{
-    char query[3000], full[3100];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(query, sizeof query, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "format=json&%s", query);
-    int status;
-    char *body = api_raw(site, &status, full);
-    json_t *j = body && status == 200 ? json_loads(body, 0, NULL) : NULL;
-    if (!j) printf("# %s: status %d, body %.500s\n", query, status, body ? body : "(none)");
-    free(body);
-    return j;
-}
-
-static json_t *row(const json_t *rows, const char *label)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        const char *l = json_string_value(json_object_get(r, "label"));
-        if (l && strcmp(l, label) == 0) return r;
-    }
-    return NULL;
-}
-
-/* Checks "key=value key=value ..." against an object: a JSON number as a
- * number, anything else as text ("key=" for an empty string, '~' for a
- * space). "!key" says the key must be absent. */
-static bool fields_match(const json_t *obj, const char *spec, char *why, size_t whylen)
-{
-    if (!json_is_object(obj)) {
-        snprintf(why, whylen, "not an object (want %s)", spec);
-        return false;
-    }
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", spec);
-    for (char *save = NULL, *kv = strtok_r(copy, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-        if (kv[0] == '!') {
-            if (!json_object_get(obj, kv + 1)) continue;
-            char *text = json_dumps(obj, JSON_COMPACT);
-            snprintf(why, whylen, "%s: want it absent in %.600s", kv + 1, text);
-            free(text);
-            return false;
-        }
-        char *eq = strchr(kv, '=');
-        if (!eq) continue;
-        *eq = '\0';
-        const char *key = kv, *want = eq + 1;
-        for (char *sp = eq + 1; *sp; sp++)
-            if (*sp == '~') *sp = ' ';
-        json_t *v = json_object_get(obj, key);
-        char got[256];
-        bool same;
-        if (json_is_number(v)) {
-            double x = json_number_value(v);
-            snprintf(got, sizeof got, "%.10g", x);
-            char *end;
-            double y = strtod(want, &end);
-            same = *end == '\0' && fabs(x - y) <= 1e-9 * (1 + fabs(y));
-        } else if (json_is_string(v)) {
-            snprintf(got, sizeof got, "\"%s\"", json_string_value(v));
-            same = strcmp(json_string_value(v), want) == 0;
-        } else {
-            snprintf(got, sizeof got, "%s", v ? "(not a number or string)" : "(absent)");
-            same = false;
-        }
-        if (!same) {
-            char *text = json_dumps(obj, JSON_COMPACT);
-            snprintf(why, whylen, "%s: want %s, got %s in %.600s", key, want, got, text);
-            free(text);
-            return false;
-        }
-    }
-    return true;
-}
-
 #define ASSERT_FIELDS(obj, spec)                                                                   \
     do {                                                                                           \
         char why_[1024];                                                                           \
-        if (!fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
+        if (!json_fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
     } while (0)
 
 static const char *dump(const json_t *rows)
@@ -222,7 +143,7 @@ static const char *dump(const json_t *rows)
 
 #define ASSERT_ROW(rows, label, spec)                                                              \
     do {                                                                                           \
-        const json_t *r_ = row((rows), (label));                                                   \
+        const json_t *r_ = report_row((rows), (label));                                                   \
         if (!r_) TEST_FAIL_("no row \"%s\" in %s", (label), dump(rows));                           \
         ASSERT_FIELDS(r_, spec);                                                                   \
     } while (0)
@@ -425,7 +346,7 @@ static void test_items_sku_orders(void)
     ASSERT_ROWS(rows, 4);
     ASSERT_EQ_STR(labels(rows), "BLK,TEA1,MUG,CUP");
     ASSERT_ROW(rows, "BLK", "revenue=64 quantity=8 orders=3 avg_price=8 avg_quantity=2.67 "
-                            "nb_visits=1 conversion_rate=300% !abandoned_carts");
+                            "nb_visits=1 conversion_rate=300% abandoned_carts=-");
     ASSERT_ROW(rows, "TEA1", "revenue=44 quantity=4 orders=2 avg_price=11 avg_quantity=2 "
                              "nb_visits=3 conversion_rate=66.67% segment=productPurchasedSku==TEA1");
     ASSERT_ROW(rows, "MUG", "revenue=20 quantity=2 orders=2 avg_price=10 avg_quantity=1 "
@@ -486,7 +407,7 @@ static void test_items_abandoned_carts(void)
     ASSERT_ROWS(rows, 4);
     ASSERT_EQ_STR(labels(rows), "MUG,TEA1,BLK,CUP");
     ASSERT_ROW(rows, "MUG", "revenue=50 quantity=5 abandoned_carts=3 avg_price=10 "
-                            "avg_quantity=1.67 nb_visits=2 conversion_rate=150% !orders !segment");
+                            "avg_quantity=1.67 nb_visits=2 conversion_rate=150% orders=- segment=-");
     ASSERT_ROW(rows, "TEA1", "revenue=10 quantity=1 abandoned_carts=1 avg_price=10 "
                              "avg_quantity=1 nb_visits=3 conversion_rate=33.33%");
     ASSERT_ROW(rows, "BLK", "revenue=0 abandoned_carts=0 nb_visits=1");
@@ -690,7 +611,7 @@ static void test_customers_stages(void)
                             "lifetime_orders=5 lifetime_revenue=70");
     ASSERT_ROW(rows, "new", "top_channels=Direct~Entry,~Search~Engines");
     ASSERT_ROW(rows, "repeat", "nb_customers=1 nb_orders=1 revenue=30 avg_order_value=30 "
-                               "lifetime_orders=2 lifetime_revenue=50 !segment");
+                               "lifetime_orders=2 lifetime_revenue=50 segment=-");
     ASSERT_ROW(rows, "loyal", "nb_customers=1 nb_orders=1 revenue=100 avg_order_value=100 "
                               "lifetime_orders=4 lifetime_revenue=400");
     ASSERT_ROW(rows, "lapsed", "nb_customers=1 nb_orders=0 revenue=0 avg_order_value=0 "
@@ -702,7 +623,7 @@ static void test_customers_stages(void)
 
 static const json_t *subtable(const json_t *rows, const char *label)
 {
-    return json_object_get(row(rows, label), "subtable");
+    return json_object_get(report_row(rows, label), "subtable");
 }
 
 static void test_customers_tiers(void)
@@ -738,7 +659,7 @@ static void test_customers_tiers(void)
     ASSERT_ROWS(rows, 15);
     ASSERT_EQ_STR(json_string_value(json_object_get(json_array_get(rows, 0), "label")),
                   "new - high");
-    ASSERT_ROW(rows, "inactive - low", "nb_customers=2 lifetime_revenue=35 !idsubdatatable");
+    ASSERT_ROW(rows, "inactive - low", "nb_customers=2 lifetime_revenue=35 idsubdatatable=-");
     ASSERT_ROW(rows, "repeat - high", "nb_customers=1 nb_orders=1 revenue=30");
     /* The same subtable by its id: the stages' subtables are 1 to 5. */
     rows = keep(api(2, "method=Customers.get&idSubtable=5&" MARCH));
@@ -785,7 +706,7 @@ static void test_customers_new_segment(void)
     /* The new row's segment selects the visits of a first-ever order:
      * in March, P1 and U1, the two new customers. */
     json_t *rows = keep(api(2, "method=Customers.get&" MARCH));
-    const char *segment = json_string_value(json_object_get(row(rows, "new"), "segment"));
+    const char *segment = json_string_value(json_object_get(report_row(rows, "new"), "segment"));
     ASSERT_EQ_STR(segment, "daysSinceLastEcommerceOrder==;visitorOrders>=1");
     json_t *s = keep(api(2, "method=VisitsSummary.get&%s&segment=%s", MARCH, enc(segment)));
     ASSERT_FIELDS(s, "nb_visits=2 nb_uniq_visitors=2");

@@ -152,6 +152,21 @@ static const struct {
 static struct server server;
 static char data_dir[256];
 static char token[33];
+
+/* The Reporting API of this test's server, site 1. */
+static char *api_raw(int *status, const char *query)
+{
+    return api_get(&server, token, 1, query, status);
+}
+static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *api(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = api_jsonv(&server, token, 1, fmt, ap);
+    va_end(ap);
+    return j;
+}
 static int64_t today; /* UTC day number */
 static char d1[11], d2[11], d3[11], range[32];
 static struct buf out;
@@ -216,103 +231,10 @@ static int track(char visitor, int64_t t_ms, const char *params)
     return status;
 }
 
-/* GET /index.php?module=API&idSite=1&token_auth=...&QUERY: the status goes
- * to *status, the body is returned (caller frees). */
-static char *api_raw(int *status, const char *query)
-{
-    char target[4096];
-    snprintf(target, sizeof target, "/index.php?module=API&idSite=1&token_auth=%s&%s", token,
-             query);
-    struct http_reply r = {0};
-    *status = -1;
-    if (http_request(server.port, "GET", target, "", NULL, 0, &r)) return NULL;
-    *status = r.status;
-    char *body = strdup(r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    return body;
-}
-
-/* The JSON answer of a query expected to succeed, or NULL with the reason
- * printed. */
-static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *api(const char *fmt, ...)
-{
-    char query[3000], full[3100];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(query, sizeof query, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "format=json&%s", query);
-    int status;
-    char *body = api_raw(&status, full);
-    json_error_t err;
-    json_t *j = body && status == 200 ? json_loads(body, 0, &err) : NULL;
-    if (!j) printf("# %s: status %d, body %.500s\n", query, status, body ? body : "(none)");
-    free(body);
-    return j;
-}
-
-static json_t *row(const json_t *rows, const char *label)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        const char *l = json_string_value(json_object_get(r, "label"));
-        if (l && strcmp(l, label) == 0) return r;
-    }
-    return NULL;
-}
-
-/* Checks "key=value key=value ..." against an object: a JSON number is
- * compared as a number, a string as text, and "key=-" says the key is
- * absent. On a mismatch, writes what differed to why. */
-static bool fields_match(const json_t *obj, const char *spec, char *why, size_t whylen)
-{
-    if (!json_is_object(obj)) {
-        snprintf(why, whylen, "not an object (want %s)", spec);
-        return false;
-    }
-    char copy[2048];
-    snprintf(copy, sizeof copy, "%s", spec);
-    for (char *save = NULL, *kv = strtok_r(copy, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq) continue;
-        *eq = '\0';
-        const char *key = kv, *want = eq + 1;
-        json_t *v = json_object_get(obj, key);
-        char got[256];
-        bool same;
-        if (strcmp(want, "-") == 0) {
-            snprintf(got, sizeof got, "%s", v ? "present" : "absent");
-            same = !v;
-        } else if (json_is_number(v)) {
-            double x = json_number_value(v);
-            snprintf(got, sizeof got, "%.10g", x);
-            char *end;
-            double y = strtod(want, &end);
-            same = *end == '\0' && fabs(x - y) <= 1e-9 * (1 + fabs(y));
-        } else if (json_is_string(v)) {
-            snprintf(got, sizeof got, "\"%s\"", json_string_value(v));
-            same = strcmp(json_string_value(v), want) == 0;
-        } else {
-            snprintf(got, sizeof got, "%s", v ? "(not a number or string)" : "(absent)");
-            same = false;
-        }
-        if (!same) {
-            char *text = json_dumps(obj, JSON_COMPACT);
-            snprintf(why, whylen, "%s: want %s, got %s in %.900s", key, want, got, text);
-            free(text);
-            return false;
-        }
-    }
-    return true;
-}
-
 #define ASSERT_FIELDS(obj, spec)                                                                   \
     do {                                                                                           \
         char why_[1400];                                                                           \
-        if (!fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
+        if (!json_fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
     } while (0)
 
 static const char *dump(const json_t *rows)
@@ -326,7 +248,7 @@ static const char *dump(const json_t *rows)
 
 #define ASSERT_ROW(rows, label, spec)                                                              \
     do {                                                                                           \
-        const json_t *r_ = row((rows), (label));                                                   \
+        const json_t *r_ = report_row((rows), (label));                                                   \
         if (!r_) TEST_FAIL_("no row \"%s\" in %s", (label), dump(rows));                           \
         ASSERT_FIELDS(r_, spec);                                                                   \
     } while (0)
@@ -601,7 +523,7 @@ static void test_channel_subtables_others_and_flat(void)
      * twice). */
     json_t *rows = keep(api("method=Referrers.getReferrerType&expanded=1&" GOAL_COLUMNS "&" RANGE,
                             range));
-    const json_t *search = row(rows, "Search Engines");
+    const json_t *search = report_row(rows, "Search Engines");
     ASSERT_TRUE(search != NULL);
     const json_t *sub = json_object_get(search, "subtable");
     ASSERT_ROWS(sub, 2);

@@ -174,6 +174,22 @@ static struct server server;
 static char data_dir[256];
 static char geo_dir[256];
 static char token[33];
+
+/* The Reporting API of this test's server, site 1. */
+static char *api_raw(int *status, const char *query)
+{
+    return api_get(&server, token, 1, query, status);
+}
+static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *api(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = api_jsonv(&server, token, 1, fmt, ap);
+    va_end(ap);
+    return j;
+}
+
 static struct tz *site_tz;
 static int64_t today; /* local day number of the queries */
 static char d0[11], d1[11], d2[11], d3[11], range[32];
@@ -221,100 +237,10 @@ static int track(char visitor, int64_t t_ms, const char *params)
     return status;
 }
 
-/* GET /index.php?module=API&idSite=1&format=json&token_auth=...&QUERY; the
- * answer's status goes to *status and its body is returned (caller frees). */
-static char *api_raw(int *status, const char *query)
-{
-    char target[4096];
-    snprintf(target, sizeof target, "/index.php?module=API&idSite=1&token_auth=%s&%s", token,
-             query);
-    struct http_reply r = {0};
-    *status = -1;
-    if (http_request(server.port, "GET", target, "", NULL, 0, &r)) return NULL;
-    *status = r.status;
-    char *body = strdup(r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    return body;
-}
-
-/* The JSON answer of a query expected to succeed (format=json is added), or
- * NULL with the reason printed. */
-static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *api(const char *fmt, ...)
-{
-    char query[3000], full[3100];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(query, sizeof query, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "format=json&%s", query);
-    int status;
-    char *body = api_raw(&status, full);
-    json_error_t err;
-    json_t *j = body && status == 200 ? json_loads(body, 0, &err) : NULL;
-    if (!j) printf("# %s: status %d, body %.500s\n", query, status, body ? body : "(none)");
-    free(body);
-    return j;
-}
-
-static json_t *row(const json_t *rows, const char *label)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        const char *l = json_string_value(json_object_get(r, "label"));
-        if (l && strcmp(l, label) == 0) return r;
-    }
-    return NULL;
-}
-
-/* Checks "key=value key=value ..." against an object: a JSON number is
- * compared as a number, anything else as text. On a mismatch, writes
- * what differed to why and returns false. */
-static bool fields_match(const json_t *obj, const char *spec, char *why, size_t whylen)
-{
-    if (!json_is_object(obj)) {
-        snprintf(why, whylen, "not an object (want %s)", spec);
-        return false;
-    }
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", spec);
-    for (char *save = NULL, *kv = strtok_r(copy, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq) continue;
-        *eq = '\0';
-        const char *key = kv, *want = eq + 1;
-        json_t *v = json_object_get(obj, key);
-        char got[256];
-        bool same;
-        if (json_is_number(v)) {
-            double x = json_number_value(v);
-            snprintf(got, sizeof got, "%.10g", x);
-            char *end;
-            double y = strtod(want, &end);
-            same = *end == '\0' && fabs(x - y) <= 1e-9 * (1 + fabs(y));
-        } else if (json_is_string(v)) {
-            snprintf(got, sizeof got, "\"%s\"", json_string_value(v));
-            same = strcmp(json_string_value(v), want) == 0;
-        } else {
-            snprintf(got, sizeof got, "%s", v ? "(not a number or string)" : "(absent)");
-            same = false;
-        }
-        if (!same) {
-            char *text = json_dumps(obj, JSON_COMPACT);
-            snprintf(why, whylen, "%s: want %s, got %s in %.600s", key, want, got, text);
-            free(text);
-            return false;
-        }
-    }
-    return true;
-}
-
 #define ASSERT_FIELDS(obj, spec)                                                                   \
     do {                                                                                           \
         char why_[1024];                                                                           \
-        if (!fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
+        if (!json_fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
     } while (0)
 /* The rows as compact JSON, cut to fit, for a failure message. */
 static const char *dump(const json_t *rows)
@@ -328,7 +254,7 @@ static const char *dump(const json_t *rows)
 
 #define ASSERT_ROW(rows, label, spec)                                                              \
     do {                                                                                           \
-        const json_t *r_ = row((rows), (label));                                                   \
+        const json_t *r_ = report_row((rows), (label));                                                   \
         if (!r_) TEST_FAIL_("no row \"%s\" in %s", (label), dump(rows));                           \
         ASSERT_FIELDS(r_, spec);                                                                   \
     } while (0)
@@ -460,7 +386,7 @@ static void test_visits_summary_day(void)
     /* A table compares row by row: post-1 had 2 pageviews on D1 (V1, V2)
      * and 1 on D2 (V5). */
     json_t *rows = keep(api("method=Actions.getPageUrls&period=day&date=%s&flat=1&compare=1", d2));
-    json_t *post1 = row(rows, "/blog/post-1");
+    json_t *post1 = report_row(rows, "/blog/post-1");
     ASSERT_TRUE(post1 != NULL);
     ASSERT_FIELDS(post1, "nb_hits=1");
     ASSERT_FIELDS(json_array_get(json_object_get(post1, "comparisons"), 0), "nb_hits=2");
@@ -584,7 +510,7 @@ static void test_page_urls_flat(void)
     ASSERT_ROW(rows, "/checkout",
                "nb_hits=1 nb_visits=1 nb_uniq_visitors=1 entry_nb_visits=0 "
                "exit_nb_visits=1 exit_rate=100% sum_time_spent=0");
-    ASSERT_FIELDS(row(rows, "/sale"), "url=https://shop.example.com/sale");
+    ASSERT_FIELDS(report_row(rows, "/sale"), "url=https://shop.example.com/sale");
 }
 
 static void test_page_urls_tree(void)
@@ -600,7 +526,7 @@ static void test_page_urls_tree(void)
     ASSERT_ROW(top, "/", "nb_hits=4 nb_visits=4");
     ASSERT_ROW(top, "/sale", "nb_hits=2");
     ASSERT_ROW(top, "/checkout", "nb_hits=1");
-    json_t *sub = json_object_get(row(top, "blog"), "idsubdatatable");
+    json_t *sub = json_object_get(report_row(top, "blog"), "idsubdatatable");
     ASSERT_TRUE(json_is_integer(sub));
     json_int_t id = json_integer_value(sub);
     json_t *leaves = keep(api("method=Actions.getPageUrls&period=range&date=%s&idSubtable=%lld",
@@ -610,7 +536,7 @@ static void test_page_urls_tree(void)
     ASSERT_ROW(leaves, "/post-2", "nb_hits=3 nb_visits=3 nb_uniq_visitors=3");
     /* expanded=1 inlines the subtables. */
     top = keep(api("method=Actions.getPageUrls&period=range&date=%s&expanded=1", range));
-    json_t *inline_leaves = json_object_get(row(top, "shoes"), "subtable");
+    json_t *inline_leaves = json_object_get(report_row(top, "shoes"), "subtable");
     ASSERT_ROWS(inline_leaves, 1);
     ASSERT_ROW(inline_leaves, "/boots", "nb_hits=3 nb_visits=3");
 }
@@ -772,7 +698,7 @@ static void test_referrers(void)
     ASSERT_ROW(rows, "Campaigns",
                "nb_visits=2 nb_uniq_visitors=2 nb_actions=5 bounce_count=1 "
                "sum_visit_length=300 max_actions=4");
-    ASSERT_FIELDS(row(rows, "Search Engines"), "segment=referrerType==search");
+    ASSERT_FIELDS(report_row(rows, "Search Engines"), "segment=referrerType==search");
 
     /* Search engines: Google V2 V11 (B, F; 1 + 1 actions), Bing V7 (2). */
     rows = keep(api("method=Referrers.getSearchEngines&period=range&date=%s", range));
@@ -796,7 +722,7 @@ static void test_referrers(void)
     rows = keep(api("method=Referrers.getCampaigns&period=range&date=%s", range));
     ASSERT_ROWS(rows, 1);
     ASSERT_ROW(rows, "winter-sale", "nb_visits=2 nb_uniq_visitors=2 nb_actions=5");
-    json_t *sub = json_object_get(row(rows, "winter-sale"), "idsubdatatable");
+    json_t *sub = json_object_get(report_row(rows, "winter-sale"), "idsubdatatable");
     ASSERT_TRUE(json_is_integer(sub));
     json_int_t id = json_integer_value(sub);
     rows = keep(api("method=Referrers.getCampaigns&period=range&date=%s&idSubtable=%lld", range,
@@ -884,7 +810,7 @@ static void test_visit_time(void)
     ASSERT_ROW(rows, "14h", "nb_visits=2 nb_actions=5");
     ASSERT_ROW(rows, "9h", "nb_visits=1 nb_actions=5");
     ASSERT_ROW(rows, "23h", "nb_visits=1 nb_actions=2 sum_visit_length=1200");
-    const json_t *midnight = row(rows, "0h");
+    const json_t *midnight = report_row(rows, "0h");
     if (midnight) ASSERT_FIELDS(midnight, "nb_visits=0");
     long long total = 0;
     size_t i;
@@ -919,7 +845,7 @@ static void test_visit_frequency(void)
 
 static long long visits_in(const json_t *rows, const char *label)
 {
-    return json_integer_value(json_object_get(row(rows, label), "nb_visits"));
+    return json_integer_value(json_object_get(report_row(rows, label), "nb_visits"));
 }
 
 static void test_visitor_interest(void)
@@ -1173,7 +1099,7 @@ static void test_filters(void)
                     "&filter_pattern=%%5E%%2Fs",
                     range));
     ASSERT_ROWS(rows, 2);
-    ASSERT_TRUE(row(rows, "/sale") && row(rows, "/shoes/boots"));
+    ASSERT_TRUE(report_row(rows, "/sale") && report_row(rows, "/shoes/boots"));
     rows =
         keep(api("method=Actions.getPageUrls&period=range&date=%s&flat=1&filter_limit=-1", range));
     ASSERT_ROWS(rows, 6);
