@@ -167,6 +167,7 @@ static json_t *api(const char *fmt, ...)
     va_end(ap);
     return j;
 }
+
 static int64_t today; /* UTC day number */
 static char d1[11], d2[11], d3[11], range[32];
 static struct buf out;
