@@ -18,7 +18,8 @@
  * counts conversions with the documented rules: a goal converts once a
  * visit unless it allows several, a tracked revenue beats the goal's
  * default, an order id counts the first time it arrives (lowest seq), a
- * visit's ecommerce status follows the order of its hits.
+ * visit's ecommerce status compares the times of its last order and its
+ * last cart update.
  *
  * The SQL spells out the documented meaning: a visit is the hits sharing
  * a visit_id, with the dimensions of its first hit (the visit-start flag);
@@ -526,8 +527,8 @@ static bool load_reference(void)
                "   AND h.kind = 'pageview') AS uniq_pageviews,"
                " (EXISTS (SELECT 1 FROM conversions c WHERE c.visit_id = s.visit_id)"
                "  OR EXISTS (SELECT 1 FROM orders o WHERE o.visit_id = s.visit_id)) AS converted,"
-               " (SELECT max(o.seq) FROM orders o WHERE o.visit_id = s.visit_id) AS last_order,"
-               " (SELECT max(c.seq) FROM hits c WHERE c.visit_id = s.visit_id"
+               " (SELECT max(o.time_ms) FROM orders o WHERE o.visit_id = s.visit_id) AS last_order,"
+               " (SELECT max(c.time_ms) FROM hits c WHERE c.visit_id = s.visit_id"
                "   AND c.kind = 'cart_update') AS last_cart,"
                " (SELECT h.url FROM hits h WHERE h.visit_id = s.visit_id AND h.kind = 'pageview'"
                "   ORDER BY h.time_ms LIMIT 1) AS entry_url"
@@ -1051,7 +1052,8 @@ static bool same_goals(const char *segment, const char *where, const char *id_go
     if (abandoned)
         snprintf(from, sizeof from,
                  "SELECT c.visit_id, 1 AS n, c.revenue, c.items FROM visits cv JOIN hits c"
-                 " ON c.visit_id = cv.visit_id AND c.seq = cv.last_cart"
+                 " ON c.visit_id = cv.visit_id AND c.kind = 'cart_update'"
+                 " AND c.time_ms = cv.last_cart"
                  " WHERE cv.status IN ('abandonedCart', 'orderedThenAbandonedCart')");
     else if (ecommerce || !id_goal)
         snprintf(from, sizeof from,

@@ -226,6 +226,19 @@ static bool cart(const char *cid, int64_t t, const char *revenue, const char *it
                  enc(items));
 }
 
+/* Two days later, hits sent out of time order: H's cart (10:03) arrives
+ * after its order (10:05), I's order (11:05) after its cart (11:07). The
+ * times decide: H ordered, I ordered then abandoned a cart. */
+#define LATE "2025-03-12"
+static const char *const H = "0000000000000a08", *const I = "0000000000000a09";
+static bool send_late(void)
+{
+    return page(1, H, at(LATE, 10, 0)) && order(1, H, at(LATE, 10, 5), "O6", "8", "[" ITEM_BLK(1) "]") &&
+           cart(H, at(LATE, 10, 3), "8", "[" ITEM_BLK(1) "]") && page(1, I, at(LATE, 11, 0)) &&
+           cart(I, at(LATE, 11, 7), "10", "[" ITEM_MUG(1) "]") &&
+           order(1, I, at(LATE, 11, 5), "O7", "8", "[" ITEM_BLK(1) "]");
+}
+
 static bool send_shop(void)
 {
     const char *tea = "[\"Tea\",\"Green\"]";
@@ -482,6 +495,14 @@ static void test_abandoned_cart_logic(void)
     /* A2: its only order a duplicate, then a cart: abandoned. */
     snprintf(seg, sizeof seg, "visitorId==%s;visitEcommerceStatus==abandonedCart", A);
     ASSERT_EQ_INT(visits_in(1, DAY, seg), 1);
+}
+
+static void test_status_follows_times(void)
+{
+    const char *day = "period=day&date=" LATE;
+    ASSERT_EQ_INT(visits_in(1, day, ""), 2);
+    ASSERT_EQ_INT(visits_in(1, day, "visitEcommerceStatus==ordered;visitorId==0000000000000a08"), 1);
+    ASSERT_EQ_INT(visits_in(1, day, "visitEcommerceStatus==orderedThenAbandonedCart;visitorId==0000000000000a09"), 1);
 }
 
 /* The visitor log shows an order id sent again, marked, beside the first. */
@@ -820,7 +841,7 @@ static void test_after_restart(void)
 
 int main(void)
 {
-    if (!start() || !send_shop() || !send_customers()) {
+    if (!start() || !send_shop() || !send_late() || !send_customers()) {
         printf("not ok 1 - set-up\n1..1\n");
         server_log_tail(&server, 4000);
         server_stop(&server);
@@ -834,6 +855,7 @@ int main(void)
     RUN(test_order_deduplication);
     RUN(test_abandoned_cart_logic);
     RUN(test_visitor_log_marks_duplicates);
+    RUN(test_status_follows_times);
     RUN(test_product_segments);
     RUN(test_lifecycle_visitor_type);
     RUN(test_lifecycle_days_since_order);

@@ -321,7 +321,7 @@ static uint32_t visit_row_for(struct index *index, struct site_index *s, size_t 
     s->visit_start[row] = h->time_ms;
     visit_set_dimensions(index, s, v, h);
     visit_map_put(index, h->visit_id, ((uint64_t)slot << 32 | row) + 1);
-    v->abandoned_cart = INDEX_NONE;
+    v->abandoned_cart = v->last_cart = v->last_order = INDEX_NONE;
     /* What the visitor had bought before: right when visits arrive in
      * time order, as they do live; an earlier one arriving late (an
      * import) marks the site for recomputation. */
@@ -434,6 +434,19 @@ static void add_items(struct index *index, struct site_index *s, struct ecommerc
     e->item_count = (uint32_t)(s->item_count - e->first_item);
 }
 
+/* The status from the visit's last order and last cart update; a cart
+ * updated at the very millisecond of the order was not left. */
+static void settle_ecommerce_status(const struct site_index *s, struct visit_row *v)
+{
+    bool ordered = v->last_order != INDEX_NONE;
+    bool cart_left = v->last_cart != INDEX_NONE &&
+                     (!ordered || s->ecommerce[v->last_cart].time_ms > s->ecommerce[v->last_order].time_ms);
+    v->ecommerce_status = ordered ? (cart_left ? ECOMMERCE_ORDERED_THEN_ABANDONED : ECOMMERCE_ORDERED)
+                          : cart_left ? ECOMMERCE_ABANDONED_CART
+                                      : ECOMMERCE_NONE;
+    v->abandoned_cart = cart_left ? v->last_cart : INDEX_NONE;
+}
+
 static void add_ecommerce(struct index *index, struct site_index *s, struct visit_row *v,
                           struct action_row *a, const struct hit *h)
 {
@@ -441,16 +454,14 @@ static void add_ecommerce(struct index *index, struct site_index *s, struct visi
                         sizeof *s->ecommerce);
     uint32_t ei = (uint32_t)s->ecommerce_count++;
     struct ecommerce_row *e = &s->ecommerce[ei];
-    *e = (struct ecommerce_row){.subtotal = h->subtotal, .tax = h->tax, .shipping = h->shipping,
-                                .discount = h->discount};
+    *e = (struct ecommerce_row){.time_ms = h->time_ms, .subtotal = h->subtotal, .tax = h->tax,
+                                .shipping = h->shipping, .discount = h->discount};
     add_items(index, s, e, h->items);
     a->c = ei;
     if (h->kind == HIT_CART_UPDATE) {
-        v->abandoned_cart = ei;
-        v->ecommerce_status = v->ecommerce_status == ECOMMERCE_NONE ? ECOMMERCE_ABANDONED_CART
-                              : v->ecommerce_status == ECOMMERCE_ABANDONED_CART
-                                  ? ECOMMERCE_ABANDONED_CART
-                                  : ECOMMERCE_ORDERED_THEN_ABANDONED;
+        if (v->last_cart == INDEX_NONE || h->time_ms >= s->ecommerce[v->last_cart].time_ms)
+            v->last_cart = ei;
+        settle_ecommerce_status(s, v);
         return;
     }
     e->duplicate = !order_id_first(s, a->a);
@@ -459,8 +470,9 @@ static void add_ecommerce(struct index *index, struct site_index *s, struct visi
     v->orders++;
     v->order_revenue += total;
     conversions_add_order(s, v, total);
-    v->abandoned_cart = INDEX_NONE;
-    v->ecommerce_status = ECOMMERCE_ORDERED;
+    if (v->last_order == INDEX_NONE || h->time_ms >= s->ecommerce[v->last_order].time_ms)
+        v->last_order = ei;
+    settle_ecommerce_status(s, v);
     struct visitor_history *hist = visitor_history(s, v->visitor);
     hist->orders++;
     hist->revenue += total;

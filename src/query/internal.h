@@ -64,8 +64,10 @@ enum visit_flag {
     VISIT_RETURNING = 1 << 0,
 };
 
-/* Matomo's visitEcommerceStatus, from the order of the visit's ecommerce
- * hits: a cart updated after the last order is abandoned again. */
+/* Matomo's visitEcommerceStatus, from the times of the visit's last order
+ * and last cart update: a cart updated after the last order is abandoned
+ * again. Times, not arrival: two tabs of one visit, or a restart, give the
+ * same answer. */
 enum ecommerce_status {
     ECOMMERCE_NONE,
     ECOMMERCE_ORDERED,
@@ -96,6 +98,7 @@ struct visit_row {
     int32_t local_time_s;          /* the visitor's clock at the first hit, -1 unknown */
     uint32_t entry_url, entry_title, exit_url, exit_title;
     uint32_t abandoned_cart;       /* ecommerce row of the cart left, INDEX_NONE none */
+    uint32_t last_cart, last_order; /* ecommerce rows, latest by time; INDEX_NONE none */
     /* The visitor's purchases before this visit started (recomputed in
      * start order by index_compact): lifecycle segments and Customers. */
     uint32_t prior_orders;
@@ -114,6 +117,7 @@ struct conversion {
 
 /* What an order or a cart update says beyond its action row. */
 struct ecommerce_row {
+    int64_t time_ms;
     double subtotal, tax, shipping, discount;   /* NAN when not sent */
     uint32_t first_item, item_count;            /* in site_index.items */
     bool duplicate;        /* an order id the site had already: not counted, as Matomo */
