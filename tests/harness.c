@@ -543,6 +543,15 @@ json_t *report_row(const json_t *rows, const char *label)
     return NULL;
 }
 
+const char *json_text(const json_t *rows)
+{
+    static char text[1600];
+    char *t = rows ? json_dumps(rows, JSON_COMPACT) : NULL;
+    snprintf(text, sizeof text, "%s", t ? t : "(no answer)");
+    free(t);
+    return text;
+}
+
 bool json_fields_match(const json_t *obj, const char *spec, char *why, size_t whylen)
 {
     if (!json_is_object(obj)) {

@@ -77,6 +77,28 @@ json_t *report_row(const json_t *rows, const char *label);
  * space), "key=-" says the key must be absent. On a mismatch, writes
  * what differed to why and returns false. */
 bool json_fields_match(const json_t *obj, const char *spec, char *why, size_t whylen);
+/* rows as compact JSON, cut to fit a failure message (one static buffer). */
+const char *json_text(const json_t *rows);
+
+/* Report assertions for tests that include test.h: an object's fields
+ * (json_fields_match's spec), a row found by label, a row count. */
+#define ASSERT_FIELDS(obj, spec)                                                                   \
+    do {                                                                                           \
+        char why_[1400];                                                                           \
+        if (!json_fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);          \
+    } while (0)
+#define ASSERT_ROW(rows, label, spec)                                                              \
+    do {                                                                                           \
+        const json_t *r_ = report_row((rows), (label));                                            \
+        if (!r_) TEST_FAIL_("no row \"%s\" in %s", (label), json_text(rows));                      \
+        ASSERT_FIELDS(r_, spec);                                                                   \
+    } while (0)
+#define ASSERT_ROWS(rows, n)                                                                       \
+    do {                                                                                           \
+        if (!json_is_array(rows)) TEST_FAIL_("not an array of rows: %s", json_text(rows));         \
+        if (json_array_size(rows) != (size_t)(n))                                                  \
+            TEST_FAIL_("%zu rows, want %d: %s", json_array_size(rows), (n), json_text(rows));      \
+    } while (0)
 
 /* True when needle occurs anywhere in any file under dir (binary-safe). */
 int harness_grep_tree(const char *dir, const char *needle);

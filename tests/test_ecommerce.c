@@ -126,33 +126,6 @@ static bool track(unsigned site, const char *cid, int64_t t, const char *fmt, ..
     return status == 204;
 }
 
-#define ASSERT_FIELDS(obj, spec)                                                                   \
-    do {                                                                                           \
-        char why_[1024];                                                                           \
-        if (!json_fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
-    } while (0)
-
-static const char *dump(const json_t *rows)
-{
-    static char text[1600];
-    char *t = rows ? json_dumps(rows, JSON_COMPACT) : NULL;
-    snprintf(text, sizeof text, "%s", t ? t : "(no answer)");
-    free(t);
-    return text;
-}
-
-#define ASSERT_ROW(rows, label, spec)                                                              \
-    do {                                                                                           \
-        const json_t *r_ = report_row((rows), (label));                                                   \
-        if (!r_) TEST_FAIL_("no row \"%s\" in %s", (label), dump(rows));                           \
-        ASSERT_FIELDS(r_, spec);                                                                   \
-    } while (0)
-#define ASSERT_ROWS(rows, n)                                                                       \
-    do {                                                                                           \
-        if (!json_is_array(rows)) TEST_FAIL_("not an array of rows");                              \
-        if (json_array_size(rows) != (size_t)(n))                                                  \
-            TEST_FAIL_("%zu rows, want %d: %s", json_array_size(rows), (n), dump(rows));           \
-    } while (0)
 /* The labels of rows in order, "a,b,c". */
 static const char *labels(const json_t *rows)
 {

@@ -237,34 +237,6 @@ static int track(char visitor, int64_t t_ms, const char *params)
     return status;
 }
 
-#define ASSERT_FIELDS(obj, spec)                                                                   \
-    do {                                                                                           \
-        char why_[1024];                                                                           \
-        if (!json_fields_match((obj), (spec), why_, sizeof why_)) TEST_FAIL_("%s", why_);               \
-    } while (0)
-/* The rows as compact JSON, cut to fit, for a failure message. */
-static const char *dump(const json_t *rows)
-{
-    static char text[1600];
-    char *t = rows ? json_dumps(rows, JSON_COMPACT) : NULL;
-    snprintf(text, sizeof text, "%s", t ? t : "(no answer)");
-    free(t);
-    return text;
-}
-
-#define ASSERT_ROW(rows, label, spec)                                                              \
-    do {                                                                                           \
-        const json_t *r_ = report_row((rows), (label));                                                   \
-        if (!r_) TEST_FAIL_("no row \"%s\" in %s", (label), dump(rows));                           \
-        ASSERT_FIELDS(r_, spec);                                                                   \
-    } while (0)
-#define ASSERT_ROWS(rows, n)                                                                       \
-    do {                                                                                           \
-        if (!json_is_array(rows)) TEST_FAIL_("not an array of rows");                              \
-        if (json_array_size(rows) != (size_t)(n))                                                  \
-            TEST_FAIL_("%zu rows, want %d: %s", json_array_size(rows), (n), dump(rows));           \
-    } while (0)
-
 /* Every test owns at most one answer at a time here; RUN frees it even when
  * an assert ended the test early. */
 static json_t *answer;
