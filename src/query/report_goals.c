@@ -14,15 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What idGoal asks for: every goal and orders, one goal, orders, or
- * abandoned carts. */
-enum target_kind { TARGET_ALL, TARGET_GOAL, TARGET_ORDERS, TARGET_CARTS };
-
-struct target {
-    enum target_kind kind;
-    uint32_t goal_id;      /* TARGET_GOAL */
-    const char *key;       /* in column names: "3", "ecommerceOrder", "ecommerceAbandonedCart" */
-};
 
 static const char ORDER_KEY[] = "ecommerceOrder";
 static const char CART_KEY[] = "ecommerceAbandonedCart";
@@ -68,8 +59,7 @@ static const char *slot_key(const struct report_query *q, struct arena *arena, s
     return key;
 }
 
-/* q->id_goal, checked: absent or empty is every goal. */
-static int parse_target(struct report_context *ctx, struct arena *arena, struct target *t)
+int goal_target_parse(struct report_context *ctx, struct arena *arena, struct target *t)
 {
     const struct report_query *q = ctx->q;
     const char *id = q->id_goal;
@@ -142,10 +132,8 @@ static double item_quantities(const struct site_index *s, const struct ecommerce
     return n;
 }
 
-/* One visit's conversions of target t (not TARGET_ALL); their revenue
- * goes to *revenue. */
-static double target_visit(const struct report_context *ctx, const struct target *t, uint32_t row,
-                           double *revenue)
+double goal_target_visit(const struct report_context *ctx, const struct target *t, uint32_t row,
+                         double *revenue)
 {
     const struct visit_row *v = &ctx->site->visits[row];
     *revenue = 0;
@@ -327,7 +315,7 @@ static struct report_table *get_goal(const struct report_context *ctx, const str
 {
     double conversions = 0, converted = 0, revenue = 0;
     for (size_t i = 0; i < n; i++) {
-        double r, c = target_visit(ctx, target, rows[i], &r);
+        double r, c = goal_target_visit(ctx, target, rows[i], &r);
         conversions += c;
         converted += c > 0;
         revenue += r;
@@ -361,7 +349,7 @@ static struct report_table *conversion_buckets(const struct report_context *ctx,
                 r += conv[j].revenue;
             }
         } else {
-            c = target_visit(ctx, target, rows[i], &r);
+            c = goal_target_visit(ctx, target, rows[i], &r);
         }
         if (!c) continue;
         /* The first visit is 0 days after the first; unknown counts so too. */
@@ -392,7 +380,7 @@ int goal_report(const struct report_query *q, struct report_context *ctx, enum g
                 struct arena *arena, struct report_table **out)
 {
     struct target target;
-    int rc = parse_target(ctx, arena, &target);
+    int rc = goal_target_parse(ctx, arena, &target);
     if (rc) return rc;
     uint32_t *rows;
     size_t n;
@@ -434,7 +422,7 @@ static void add_visit_goals(void *arg, double *x, const struct report_context *c
 {
     const struct goal_columns *gc = arg;
     if (gc->target.kind != TARGET_ALL) {
-        double r, c = target_visit(ctx, &gc->target, row, &r);
+        double r, c = goal_target_visit(ctx, &gc->target, row, &r);
         if (!c) return;
         x[0] += c;
         x[1]++;
@@ -468,7 +456,7 @@ int goal_columns_setup(struct report_context *ctx, struct agg *g, struct arena *
     struct goal_columns *gc = arena_alloc(arena, sizeof *gc);
     if (!gc) abort();
     *gc = (struct goal_columns){.q = ctx->q};
-    int rc = parse_target(ctx, arena, &gc->target);
+    int rc = goal_target_parse(ctx, arena, &gc->target);
     if (rc) return rc;
     bool all = gc->target.kind == TARGET_ALL;
     gc->slots = all ? ctx->q->goal_count + site_has_orders(ctx) : 1;

@@ -7,6 +7,24 @@
 
 #include "agg.h"
 
+/* What idGoal asks for: every goal and orders, one goal, orders, or
+ * abandoned carts. */
+enum target_kind { TARGET_ALL, TARGET_GOAL, TARGET_ORDERS, TARGET_CARTS };
+
+struct target {
+    enum target_kind kind;
+    uint32_t goal_id;      /* TARGET_GOAL */
+    const char *key;       /* in column names: "3", "ecommerceOrder", "ecommerceAbandonedCart" */
+};
+
+/* q->id_goal, checked: absent or empty is every goal. -EINVAL with
+ * ctx->err for what is not a goal of the site. */
+int goal_target_parse(struct report_context *ctx, struct arena *arena, struct target *t);
+/* One visit's conversions of target t (not TARGET_ALL); their revenue goes
+ * to *revenue. */
+double goal_target_visit(const struct report_context *ctx, const struct target *t, uint32_t row,
+                         double *revenue);
+
 enum goal_report {
     GR_GET,
     GR_DAYS_TO_CONVERSION,

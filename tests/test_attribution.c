@@ -1,0 +1,218 @@
+/* MultiChannelConversionAttribution.getChannelAttribution through the real
+ * server, on three journeys whose credits are worked out by hand below.
+ * Days are counted back from today (UTC, the site's zone); the report
+ * asks for D-3 .. D-1, where the three conversions are.
+ *
+ *   A  D-10 from Google (search), D-6 from blog.example.org (website),
+ *      D-2 direct, converting goal 1 with revenue 12
+ *   B  D-3 from Facebook (social), ordering B1 for 30: one touchpoint
+ *   C  D-45 from Google, D-20 through campaign "spring", D-1 direct,
+ *      converting goal 1 with revenue 6; D-45 is outside the default
+ *      30-day window and inside a 60-day one
+ *
+ * Shares of a conversion, touchpoints oldest first:
+ *   A (3 touches: search, website, direct; the last non-direct: website)
+ *     first 1,0,0  last 0,0,1  lastNonDirect 0,1,0  linear 1/3 each
+ *     positionBased .4,.2,.4  timeDecay 1/6, 2/6, 3/6
+ *   B (1 touch) 1 in every model
+ *   C (2 touches: campaign, direct) first 1,0  last 0,1  lastNonDirect 1,0
+ *     linear .5,.5  positionBased .5,.5  timeDecay 1/3, 2/3
+ * Revenue is the same share of the conversion's revenue. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "test.h"
+
+#define SHOP "https://shop.example.com"
+
+static struct server server;
+static char data_dir[256];
+static char token[33];
+static int64_t today;
+static char range[32];
+
+static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *api(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = api_jsonv(&server, token, 1, fmt, ap);
+    va_end(ap);
+    return j;
+}
+
+/* One hit of visitor v, days_ago days back at minute m of the day, with
+ * query params (already URL-encoded). */
+static bool track(char v, int days_ago, int m, const char *params)
+{
+    char target[2048], cid[17];
+    memset(cid, v, 16);
+    cid[16] = '\0';
+    int64_t t = ((today - days_ago) * MS_PER_DAY + m * 60000LL) / 1000;
+    snprintf(target, sizeof target,
+             "/matomo.php?idsite=1&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s&%s", cid,
+             (long long)t, token, params);
+    struct http_reply r = {0};
+    int rc = http_request(server.port, "GET", target, "", NULL, 0, &r);
+    bool ok = rc == 0 && r.status == 204;
+    if (!ok) printf("# %s answered %d: %.300s\n", target, r.status, r.body.data ? r.body.data : "");
+    http_reply_free(&r);
+    return ok;
+}
+
+#define PAGE "url=" SHOP "%2F&action_name=Home"
+#define GOOGLE "&urlref=https%3A%2F%2Fwww.google.com%2Fsearch%3Fq%3Dtea"
+
+static bool send_journeys(void)
+{
+    return track('a', 10, 540, PAGE GOOGLE) &&
+           track('a', 6, 540, PAGE "&urlref=https%3A%2F%2Fblog.example.org%2Fpost") &&
+           track('a', 2, 540, PAGE) && track('a', 2, 550, "url=" SHOP "%2F&idgoal=1&revenue=12") &&
+           track('b', 3, 540, PAGE "&urlref=https%3A%2F%2Fwww.facebook.com%2F") &&
+           track('b', 3, 550, "url=" SHOP "%2Fthanks&idgoal=0&ec_id=B1&revenue=30") &&
+           track('c', 45, 540, PAGE GOOGLE) &&
+           track('c', 20, 540, "url=" SHOP "%2F%3Fmtm_campaign%3Dspring&action_name=Home") &&
+           track('c', 1, 540, PAGE) && track('c', 1, 550, "url=" SHOP "%2F&idgoal=1&revenue=6");
+}
+
+#define METHOD "method=MultiChannelConversionAttribution.getChannelAttribution&period=range&date="
+
+static json_t *answer;
+static json_t *keep(json_t *j)
+{
+    json_decref(answer);
+    answer = j;
+    return j;
+}
+
+static void test_every_model(void)
+{
+    json_t *rows = keep(api(METHOD "%s", range));
+    ASSERT_ROWS(rows, 5);
+    ASSERT_ROW(rows, "Search Engines",
+               "nb_conversions_attrib_firstInteraction=1 revenue_attrib_firstInteraction=12 "
+               "nb_conversions_attrib_lastInteraction=0 nb_conversions_attrib_lastNonDirect=0 "
+               "nb_conversions_attrib_linear=0.33 revenue_attrib_linear=4 "
+               "nb_conversions_attrib_positionBased=0.4 revenue_attrib_positionBased=4.8 "
+               "nb_conversions_attrib_timeDecay=0.17 revenue_attrib_timeDecay=2");
+    ASSERT_ROW(rows, "Websites",
+               "nb_conversions_attrib_firstInteraction=0 nb_conversions_attrib_lastInteraction=0 "
+               "nb_conversions_attrib_lastNonDirect=1 revenue_attrib_lastNonDirect=12 "
+               "nb_conversions_attrib_linear=0.33 nb_conversions_attrib_positionBased=0.2 "
+               "revenue_attrib_positionBased=2.4 nb_conversions_attrib_timeDecay=0.33 "
+               "revenue_attrib_timeDecay=4");
+    /* A's last touch and C's: 1/3 + 1/2, .4 + .5, 1/2 + 2/3. */
+    ASSERT_ROW(rows, "Direct Entry",
+               "nb_conversions_attrib_firstInteraction=0 nb_conversions_attrib_lastInteraction=2 "
+               "revenue_attrib_lastInteraction=18 nb_conversions_attrib_lastNonDirect=0 "
+               "nb_conversions_attrib_linear=0.83 revenue_attrib_linear=7 "
+               "nb_conversions_attrib_positionBased=0.9 revenue_attrib_positionBased=7.8 "
+               "nb_conversions_attrib_timeDecay=1.17 revenue_attrib_timeDecay=10");
+    /* B alone: a single touch gets everything, in every model. */
+    ASSERT_ROW(rows, "Social Networks",
+               "nb_conversions_attrib_firstInteraction=1 nb_conversions_attrib_lastInteraction=1 "
+               "nb_conversions_attrib_lastNonDirect=1 nb_conversions_attrib_linear=1 "
+               "nb_conversions_attrib_positionBased=1 nb_conversions_attrib_timeDecay=1 "
+               "revenue_attrib_timeDecay=30");
+    ASSERT_ROW(rows, "Campaigns",
+               "nb_conversions_attrib_firstInteraction=1 revenue_attrib_firstInteraction=6 "
+               "nb_conversions_attrib_lastInteraction=0 nb_conversions_attrib_lastNonDirect=1 "
+               "nb_conversions_attrib_linear=0.5 nb_conversions_attrib_positionBased=0.5 "
+               "nb_conversions_attrib_timeDecay=0.33 revenue_attrib_timeDecay=2");
+    /* The default model (last non-direct) orders the rows: Websites,
+     * Social Networks and Campaigns have 1 each (then by label). */
+    ASSERT_TRUE(!strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "label")),
+                        "Campaigns"));
+}
+
+static void test_window(void)
+{
+    /* 60 days reach C's D-45 visit from Google: first interaction moves
+     * from Campaigns to Search Engines; the last non-direct stays. */
+    json_t *rows = keep(api(METHOD "%s&numDaysPriorToConversion=60", range));
+    ASSERT_ROW(rows, "Search Engines",
+               "nb_conversions_attrib_firstInteraction=2 revenue_attrib_firstInteraction=18 "
+               "nb_conversions_attrib_lastNonDirect=0");
+    ASSERT_ROW(rows, "Campaigns",
+               "nb_conversions_attrib_firstInteraction=0 nb_conversions_attrib_lastNonDirect=1");
+    /* 7 days: A keeps its D-6 website visit and its direct one; C only its
+     * direct one, whose conversion goes to Direct Entry in every model
+     * (no touch was not direct). */
+    rows = keep(api(METHOD "%s&numDaysPriorToConversion=7", range));
+    ASSERT_ROWS(rows, 3);
+    ASSERT_ROW(rows, "Direct Entry",
+               "nb_conversions_attrib_firstInteraction=1 nb_conversions_attrib_lastInteraction=2 "
+               "nb_conversions_attrib_lastNonDirect=1");
+    ASSERT_ROW(rows, "Websites",
+               "nb_conversions_attrib_firstInteraction=1 nb_conversions_attrib_lastNonDirect=1");
+    ASSERT_TRUE(report_row(rows, "Search Engines") == NULL);
+}
+
+static void test_one_goal_and_orders(void)
+{
+    json_t *rows = keep(api(METHOD "%s&idGoal=ecommerceOrder", range));
+    ASSERT_ROWS(rows, 1);
+    ASSERT_ROW(rows, "Social Networks", "nb_conversions_attrib_linear=1 revenue_attrib_linear=30");
+    rows = keep(api(METHOD "%s&idGoal=1", range));
+    ASSERT_ROWS(rows, 4);
+    ASSERT_TRUE(report_row(rows, "Social Networks") == NULL);
+}
+
+static void test_refusals(void)
+{
+    const char *bad[] = {"&numDaysPriorToConversion=45", "&idGoal=ecommerceAbandonedCart",
+                         "&idGoal=9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char query[256];
+        int status;
+        snprintf(query, sizeof query, "format=json&" METHOD "%s%s", range, bad[i]);
+        char *body = api_get(&server, token, 1, query, &status);
+        ASSERT_EQ_INT(status, 400);
+        free(body);
+    }
+}
+
+static bool start(void)
+{
+    struct buf out;
+    buf_init(&out);
+    bool ok = harness_tmpdir(data_dir) == 0 &&
+              run_tally(&out, "site add --data %s --name Shop --url " SHOP, data_dir) == 0 &&
+              harness_token_create(data_dir, 1, token) == 0 &&
+              run_tally(&out, "goal add --data %s --site 1 --name Lead --match manual", data_dir) == 0 &&
+              server_start(&server, data_dir, "") == 0;
+    if (!ok) printf("# %s\n", out.data ? out.data : "");
+    buf_free(&out);
+    return ok;
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    today = now_ms() / MS_PER_DAY;
+    char from[11], to[11];
+    format_date(today - 3, from);
+    format_date(today - 1, to);
+    snprintf(range, sizeof range, "%s,%s", from, to);
+    if (!start()) {
+        printf("Bail out! cannot set up a site with a goal and a server\n");
+        return 1;
+    }
+    if (!send_journeys()) {
+        server_log_tail(&server, 3000);
+        printf("Bail out! the journeys were not tracked\n");
+        server_stop(&server);
+        return 1;
+    }
+    TEST_RUN(test_every_model);
+    TEST_RUN(test_window);
+    TEST_RUN(test_one_goal_and_orders);
+    TEST_RUN(test_refusals);
+    keep(NULL);
+    server_stop(&server);
+    harness_rmtree(data_dir);
+    return TEST_DONE();
+}
