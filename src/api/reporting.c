@@ -347,7 +347,8 @@ static int request_parse(struct api *api, struct request *r)
                                  .id_goal = param(r->params, "idGoal"),
                                  .abandoned_carts = param_flag(r->params, "abandonedCarts"),
                                  .goal_columns = param_flag(r->params, "filter_update_columns_when_show_all_goals"),
-                                 .lapsed_days = param(r->params, "lapsedDays")};
+                                 .lapsed_days = param(r->params, "lapsedDays"),
+                                 .cohort_period = param(r->params, "cohortPeriod")};
     return 0;
 }
 

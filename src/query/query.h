@@ -292,6 +292,7 @@ struct report_query {
     bool abandoned_carts;             /* items reports: abandoned carts instead of orders */
     bool goal_columns;                /* visit reports: conversions per goal as columns too */
     const char *lapsed_days;          /* Customers.get: raw lapsedDays, NULL for the default */
+    const char *cohort_period;        /* Cohorts.get: raw cohortPeriod, NULL for the default */
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */
