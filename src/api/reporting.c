@@ -348,7 +348,8 @@ static int request_parse(struct api *api, struct request *r)
                                  .abandoned_carts = param_flag(r->params, "abandonedCarts"),
                                  .goal_columns = param_flag(r->params, "filter_update_columns_when_show_all_goals"),
                                  .lapsed_days = param(r->params, "lapsedDays"),
-                                 .attribution_days = param(r->params, "numDaysPriorToConversion")};
+                                 .attribution_days = param(r->params, "numDaysPriorToConversion"),
+                                 .cohort_period = param(r->params, "cohortPeriod")};
     return 0;
 }
 

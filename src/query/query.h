@@ -293,6 +293,7 @@ struct report_query {
     bool goal_columns;                /* visit reports: conversions per goal as columns too */
     const char *lapsed_days;          /* Customers.get: raw lapsedDays, NULL for the default */
     const char *attribution_days;     /* attribution: raw numDaysPriorToConversion, NULL default */
+    const char *cohort_period;        /* Cohorts.get: raw cohortPeriod, NULL for the default */
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */

@@ -11,6 +11,7 @@
 #include "agg.h"
 #include "report_actions.h"
 #include "report_attribution.h"
+#include "report_cohorts.h"
 #include "report_ecommerce.h"
 #include "report_goals.h"
 
@@ -676,7 +677,7 @@ const char *report_channel_label(unsigned referrer_type)
 
 struct method {
     const char *name;
-    enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION } family;
+    enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION, COHORTS } family;
     int what; /* enum grouping, action_report, goal_report or ecommerce_report */
 };
 
@@ -740,6 +741,7 @@ static const struct method methods[] = {
     {"Goals.getItemsCategory", ECOMMERCE, ER_ITEMS_CATEGORY},
     {"Customers.get", ECOMMERCE, ER_CUSTOMERS},
     {"MultiChannelConversionAttribution.getChannelAttribution", ATTRIBUTION, 0},
+    {"Cohorts.get", COHORTS, 0},
 };
 
 const char *report_method(size_t i)
@@ -769,6 +771,7 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
     case GOALS: rc = goal_report(q, &ctx, (enum goal_report)m->what, arena, out); break;
     case ECOMMERCE: rc = ecommerce_report(q, &ctx, (enum ecommerce_report)m->what, arena, out); break;
     case ATTRIBUTION: rc = attribution_report(q, &ctx, arena, out); break;
+    case COHORTS: rc = cohort_report(q, &ctx, arena, out); break;
     default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
     }
     if (rc && !err[0]) snprintf(err, errlen, "the report could not be computed: %s", strerror(-rc));
