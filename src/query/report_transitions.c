@@ -167,7 +167,7 @@ static int list_json(const struct report_context *ctx, const struct transitions 
         if (c->slots[i].key && c->slots[i].key >> 32 == key_list)
             items[n++] = (struct tr_item){report_text(ctx, (uint32_t)c->slots[i].key),
                                           c->slots[i].count};
-    qsort(items, n, sizeof *items, most_first);
+    if (n) qsort(items, n, sizeof *items, most_first);
     buf_putc(b, '[');
     for (size_t i = 0; i < n && i < limit; i++) {
         buf_puts(b, i ? ",{\"label\":" : "{\"label\":");
