@@ -840,6 +840,7 @@ static int run_transitions(struct api *api, struct request *r)
     int rc = report_transitions(&r->q, action, by_title, r->limit < 0 ? SIZE_MAX : (size_t)r->limit,
                                 &r->out);
     pthread_rwlock_unlock(&api->index_lock);
+    if (rc) snprintf(r->err, sizeof r->err, "the transitions could not be computed: %s", strerror(-rc));
     return rc;
 }
 
