@@ -794,6 +794,58 @@ static int run_live(struct api *api, struct request *r)
     return rc;
 }
 
+/* Transitions.*: one page's JSON object, over one period (Matomo refuses
+ * several too). */
+static bool is_transitions(const char *method)
+{
+    return strcmp(method, "Transitions.getTransitionsForPageUrl") == 0 ||
+           strcmp(method, "Transitions.getTransitionsForPageTitle") == 0 ||
+           strcmp(method, "Transitions.getTransitionsForAction") == 0;
+}
+
+static int run_transitions(struct api *api, struct request *r)
+{
+    if (r->format != OUT_JSON) {
+        snprintf(r->err, sizeof r->err, "%s answers in format=json only", r->method);
+        return -EINVAL;
+    }
+    if (r->multi) {
+        snprintf(r->err, sizeof r->err,
+                 "%s takes one period: a day, week, month, year or period=range, not a list of "
+                 "periods (lastN or FROM,TO with period=%s)",
+                 r->method, period_names[r->period_kind]);
+        return -EINVAL;
+    }
+    const char *action, *name;
+    bool by_title;
+    if (strcmp(r->method, "Transitions.getTransitionsForAction") == 0) {
+        const char *type = param(r->params, "actionType");
+        name = "actionName";
+        action = param(r->params, name);
+        if (!type || (strcmp(type, "url") != 0 && strcmp(type, "title") != 0)) {
+            snprintf(r->err, sizeof r->err, "actionType: expected url or title");
+            return -EINVAL;
+        }
+        by_title = strcmp(type, "title") == 0;
+    } else {
+        by_title = strcmp(r->method, "Transitions.getTransitionsForPageTitle") == 0;
+        name = by_title ? "pageTitle" : "pageUrl";
+        action = param(r->params, name);
+    }
+    if (!action) {
+        snprintf(r->err, sizeof r->err, "%s is missing: the page's %s, exactly as tracked", name,
+                 by_title ? "title" : "full URL (https://example.org/path)");
+        return -EINVAL;
+    }
+    set_range(r, &r->periods[0]);
+    pthread_rwlock_rdlock(&api->index_lock);
+    int rc = report_transitions(&r->q, action, by_title, r->limit < 0 ? SIZE_MAX : (size_t)r->limit,
+                                &r->out);
+    pthread_rwlock_unlock(&api->index_lock);
+    if (rc) snprintf(r->err, sizeof r->err, "the transitions could not be computed: %s", strerror(-rc));
+    return rc;
+}
+
 static bool is_live(const char *method)
 {
     return strcmp(method, "Live.getCounters") == 0 ||
@@ -873,7 +925,7 @@ void reporting_handle(struct api *api, const struct track_params *params, const 
     buf_init(&r.out);
     bool metadata = strcmp(method, "API.getSegmentsMetadata") == 0 ||
                     strcmp(method, "API.getReportMetadata") == 0;
-    if (!metadata && !is_live(method) && !is_report(method)) {
+    if (!metadata && !is_live(method) && !is_report(method) && !is_transitions(method)) {
         char msg[300];
         snprintf(msg, sizeof msg,
                  "The method '%.100s' does not exist; see docs/api.md for the methods Tally serves",
@@ -912,7 +964,9 @@ void reporting_handle(struct api *api, const struct track_params *params, const 
         else rc = -EINVAL;
         snprintf(r.err, sizeof r.err, "API.getReportMetadata answers in format=json only");
     } else {
-        rc = is_live(method) ? run_live(api, &r) : run_report(api, &r);
+        rc = is_live(method)          ? run_live(api, &r)
+             : is_transitions(method) ? run_transitions(api, &r)
+                                      : run_report(api, &r);
     }
     if (rc) answer_api_error(resp, rc == -ENOENT ? 400 : rc == -ENOMEM ? 503 : 400, r.err);
     else answer(resp, &r);

@@ -1,0 +1,425 @@
+/* Transitions for one page through the Reporting API
+ * (Transitions.getTransitionsForPageUrl, ...ForPageTitle, ...ForAction),
+ * against expectations computed by hand on a tiny site.
+ *
+ * The real `tally serve` gets the hits over HTTP as a tracker sends them
+ * (cdt with a token to place them in time, cid for the visitor). The site
+ * is in UTC; D1 is yesterday, D0 the day before. The page studied is
+ * P = /about ("About"); "/" is "Home", /contact "Contact", /shop "Shop".
+ *
+ *   V0  H D0 09:00 direct     P                                (another day)
+ *   V1  A D1 08:00 direct     /, P, /contact
+ *   V2  B D1 09:00 Google     P, P again (reloaded), outlink partner.example.net/x
+ *   V3  C D1 10:00 website    P, download /files/menu.pdf
+ *                  (blog.example.org)
+ *   V4  D D1 11:00 direct     /, site search "green tea", P
+ *   V5  E D1 12:00 Google     P, /shop
+ *   V6  F D1 13:00 direct     /contact, P, event Video/Play (passed over)
+ *   V7  A D1 17:00 direct     P                   (A's second visit)
+ *   V8  G D1 18:00 direct     P, site search "oolong"
+ *
+ * P on D1: 9 pageviews (V2 has two).
+ * Where they came from (each pageview once):
+ *   entries 5: V2's first, V3, V5, V7, V8 -> Direct Entry 2 (V7, V8),
+ *     Search Engines 2 (Google 2: V2, V5), Websites 1 (blog.example.org: V3)
+ *   loops 1: V2's second view (its previous page is P)
+ *   previousPages: / 1 (V1), /contact 1 (V6)
+ *   previousSiteSearches: "green tea" 1 (V4)
+ *   5 + 1 + 2 + 1 = 9
+ * Where they went:
+ *   V2's first view went to P again: the loop, not a following page
+ *   followingPages: /contact 1 (V1), /shop 1 (V5)
+ *   outlinks: partner.example.net/x 1 (V2's second view)
+ *   downloads: /files/menu.pdf 1 (V3)
+ *   followingSiteSearches: "oolong" 1 (V8)
+ *   exits 3: V4, V6 (the event is passed over), V7
+ *   1 + 2 + 1 + 1 + 1 + 3 = 9
+ * Segment referrerType==search: V2, V5: 3 pageviews, 2 entries (Search
+ * Engines 2), 1 loop, followingPages /shop 1, outlinks 1, 0 exits.
+ * Range D0..D1: V0 too: 10 pageviews, 6 entries (Direct Entry 3), 4 exits. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "test.h"
+
+#define SITE "https://tea.example.com"
+#define P SITE "/about"
+/* P URL-encoded, for a format string (%% is %) */
+#define P_ENC "https%%3A%%2F%%2Ftea.example.com%%2Fabout"
+
+static const char UA[] =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36";
+
+#define HOME "url=" SITE "/|action_name=Home"
+#define ABOUT "url=" P "|action_name=About"
+#define CONTACT "url=" SITE "/contact|action_name=Contact"
+
+static const struct {
+    char visitor;
+    int day, h, m; /* day 0 = D0, 1 = D1 */
+    const char *params;
+} hits[] = {
+    {'H', 0, 9, 0, ABOUT},
+    {'A', 1, 8, 0, HOME},
+    {'A', 1, 8, 1, ABOUT},
+    {'A', 1, 8, 2, CONTACT},
+    {'B', 1, 9, 0, ABOUT "|urlref=https://www.google.com/search?q=tea"},
+    {'B', 1, 9, 1, ABOUT},
+    {'B', 1, 9, 2, "url=" P "|link=https://partner.example.net/x"},
+    {'C', 1, 10, 0, ABOUT "|urlref=https://blog.example.org/post"},
+    {'C', 1, 10, 1, "url=" P "|download=" SITE "/files/menu.pdf"},
+    {'D', 1, 11, 0, HOME},
+    {'D', 1, 11, 1, "url=" SITE "/search?q=green+tea|search=green tea"},
+    {'D', 1, 11, 2, ABOUT},
+    {'E', 1, 12, 0, ABOUT "|urlref=https://www.google.com/search?q=tea"},
+    {'E', 1, 12, 1, "url=" SITE "/shop|action_name=Shop"},
+    {'F', 1, 13, 0, CONTACT},
+    {'F', 1, 13, 1, ABOUT},
+    {'F', 1, 13, 2, "url=" P "|e_c=Video|e_a=Play"},
+    {'A', 1, 17, 0, ABOUT},
+    {'G', 1, 18, 0, ABOUT},
+    {'G', 1, 18, 1, "url=" SITE "/search?q=oolong|search=oolong"},
+};
+
+static struct server server;
+static char data_dir[256];
+static char token[33];
+static char d0[11], d1[11];
+static struct buf out;
+
+static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *api(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = api_jsonv(&server, token, 1, fmt, ap);
+    va_end(ap);
+    return j;
+}
+
+/* One answer at a time; RUN frees it even when an assert ended the test. */
+static json_t *answer;
+static json_t *keep(json_t *j)
+{
+    json_decref(answer);
+    answer = j;
+    return j;
+}
+#define RUN(fn)                                                                                    \
+    do {                                                                                           \
+        TEST_RUN(fn);                                                                              \
+        keep(NULL);                                                                                \
+    } while (0)
+
+static void url_encode(struct buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            buf_putc(b, (char)c);
+        else
+            buf_printf(b, "%%%02X", c);
+    }
+}
+
+/* "a=x y|b=z" -> "a=x%20y&b=z" */
+static void encode_params(struct buf *b, const char *params)
+{
+    const char *p = params;
+    while (*p) {
+        const char *end = strchr(p, '|');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (b->len) buf_putc(b, '&');
+        size_t name = eq ? (size_t)(eq - p) : len;
+        buf_append(b, p, name);
+        if (eq) {
+            buf_putc(b, '=');
+            url_encode(b, eq + 1, len - name - 1);
+        }
+        p += len + (end != NULL);
+    }
+}
+
+static int track(char visitor, int64_t t_ms, const char *params)
+{
+    struct buf target;
+    buf_init(&target);
+    encode_params(&target, params);
+    char cid[17];
+    memset(cid, "123456789abcdef"[visitor - 'A'], 16); /* A..H: hex digits */
+    cid[16] = '\0';
+    buf_printf(&target, "&idsite=1&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s", cid,
+               (long long)(t_ms / 1000), token);
+    struct buf full;
+    buf_init(&full);
+    buf_printf(&full, "/matomo.php?%s", target.data);
+    char headers[300];
+    snprintf(headers, sizeof headers, "User-Agent: %s\r\n", UA);
+    struct http_reply r = {0};
+    int rc = http_request(server.port, "GET", full.data, headers, NULL, 0, &r);
+    int status = rc ? -1 : r.status;
+    if (status != 204)
+        printf("# tracking %s answered %d: %.300s\n", full.data, status,
+               r.body.data ? r.body.data : "");
+    http_reply_free(&r);
+    buf_free(&target);
+    buf_free(&full);
+    return status;
+}
+
+/* An error answer: its status and a part of its message. */
+static bool error_says(const char *query, int want_status, const char *part)
+{
+    int status;
+    char *body = api_get(&server, token, 1, query, &status);
+    bool ok = body && status == want_status && strstr(body, part) &&
+              strstr(body, "\"result\":\"error\"");
+    if (!ok)
+        printf("# %s: want %d with \"%s\", got %d: %.400s\n", query, want_status, part, status,
+               body ? body : "(none)");
+    free(body);
+    return ok;
+}
+
+#define TALLY(...) (buf_reset(&out), run_tally(&out, __VA_ARGS__))
+
+static bool start(void)
+{
+    if (harness_tmpdir(data_dir)) return false;
+    if (TALLY("site add --data %s --name Tea --url " SITE, data_dir) != 0) return false;
+    if (harness_token_create(data_dir, 1, token)) return false;
+    return server_start(&server, data_dir, "") == 0;
+}
+
+static bool send_data_set(void)
+{
+    int64_t today = now_ms() / MS_PER_DAY;
+    format_date(today - 2, d0);
+    format_date(today - 1, d1);
+    for (size_t i = 0; i < sizeof hits / sizeof *hits; i++) {
+        int64_t t = (today - 2 + hits[i].day) * MS_PER_DAY +
+                    (hits[i].h * 60LL + hits[i].m) * 60000LL;
+        if (track(hits[i].visitor, t, hits[i].params) != 204) return false;
+    }
+    return true;
+}
+
+static json_t *get(const json_t *j, const char *key)
+{
+    return json_object_get(j, key);
+}
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void test_page_url(void)
+{
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+                         "&period=day&date=%s",
+                         d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
+    json_t *prev = get(j, "previousPages");
+    ASSERT_ROWS(prev, 2);
+    ASSERT_ROW(prev, SITE "/", "referrals=1");
+    ASSERT_ROW(prev, SITE "/contact", "referrals=1");
+    /* a tie: by label */
+    ASSERT_EQ_STR(json_string_value(get(json_array_get(prev, 0), "label")), SITE "/");
+    json_t *searches = get(j, "previousSiteSearches");
+    ASSERT_ROWS(searches, 1);
+    ASSERT_ROW(searches, "green tea", "referrals=1");
+
+    json_t *ref = get(j, "referrers");
+    ASSERT_ROWS(ref, 3);
+    ASSERT_ROW(ref, "Direct Entry", "referrals=2 shortName=direct");
+    ASSERT_ROW(ref, "Search Engines", "referrals=2 shortName=search");
+    ASSERT_ROW(ref, "Websites", "referrals=1 shortName=website");
+    json_t *se = get(report_row(ref, "Search Engines"), "details");
+    ASSERT_ROWS(se, 1);
+    ASSERT_ROW(se, "Google", "referrals=2");
+    json_t *web = get(report_row(ref, "Websites"), "details");
+    ASSERT_ROWS(web, 1);
+    ASSERT_ROW(web, "blog.example.org", "referrals=1");
+    ASSERT_ROWS(get(report_row(ref, "Direct Entry"), "details"), 0);
+    /* the fewest last */
+    ASSERT_EQ_STR(json_string_value(get(json_array_get(ref, 2), "label")), "Websites");
+
+    json_t *next = get(j, "followingPages");
+    ASSERT_ROWS(next, 2);
+    ASSERT_ROW(next, SITE "/contact", "referrals=1");
+    ASSERT_ROW(next, SITE "/shop", "referrals=1");
+    ASSERT_ROWS(get(j, "outlinks"), 1);
+    ASSERT_ROW(get(j, "outlinks"), "https://partner.example.net/x", "referrals=1");
+    ASSERT_ROWS(get(j, "downloads"), 1);
+    ASSERT_ROW(get(j, "downloads"), SITE "/files/menu.pdf", "referrals=1");
+    ASSERT_ROWS(get(j, "followingSiteSearches"), 1);
+    ASSERT_ROW(get(j, "followingSiteSearches"), "oolong", "referrals=1");
+}
+
+static void test_other_pages(void)
+{
+    /* /contact: V1 from /, exit; V6 entry (direct), then P */
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" SITE
+                         "/contact&period=day&date=%s",
+                         d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=2 entries=1 exits=1 loops=0");
+    ASSERT_ROW(get(j, "previousPages"), P, "referrals=1");
+    ASSERT_ROW(get(j, "followingPages"), P, "referrals=1");
+    ASSERT_ROW(get(j, "referrers"), "Direct Entry", "referrals=1");
+}
+
+static void test_segment(void)
+{
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+                         "&period=day&date=%s&segment=referrerType==search",
+                         d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=3 entries=2 exits=0 loops=1");
+    ASSERT_ROWS(get(j, "referrers"), 1);
+    ASSERT_ROW(get(j, "referrers"), "Search Engines", "referrals=2");
+    ASSERT_ROWS(get(j, "previousPages"), 0);
+    ASSERT_ROWS(get(j, "followingPages"), 1);
+    ASSERT_ROW(get(j, "followingPages"), SITE "/shop", "referrals=1");
+    ASSERT_ROWS(get(j, "outlinks"), 1);
+    ASSERT_ROWS(get(j, "downloads"), 0);
+}
+
+static void test_range_and_period(void)
+{
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+                         "&period=range&date=%s,%s",
+                         d0, d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=10 entries=6 exits=4 loops=1");
+    ASSERT_ROW(get(j, "referrers"), "Direct Entry", "referrals=3");
+    j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+                 "&period=day&date=%s",
+                 d0));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=1 entries=1 exits=1 loops=0");
+}
+
+static void test_page_title_and_action(void)
+{
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageTitle&pageTitle=About"
+                         "&period=day&date=%s",
+                         d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
+    /* pages by title */
+    ASSERT_ROWS(get(j, "previousPages"), 2);
+    ASSERT_ROW(get(j, "previousPages"), "Home", "referrals=1");
+    ASSERT_ROW(get(j, "previousPages"), "Contact", "referrals=1");
+    ASSERT_ROW(get(j, "followingPages"), "Shop", "referrals=1");
+    ASSERT_ROW(get(j, "outlinks"), "https://partner.example.net/x", "referrals=1");
+
+    j = keep(api("method=Transitions.getTransitionsForAction&actionType=url&actionName=" P_ENC
+                 "&period=day&date=%s",
+                 d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
+    j = keep(api("method=Transitions.getTransitionsForAction&actionType=title&actionName=Contact"
+                 "&period=day&date=%s",
+                 d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=2 entries=1 exits=1 loops=0");
+}
+
+static void test_limit(void)
+{
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+                         "&period=day&date=%s&filter_limit=1",
+                         d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_ROWS(get(j, "previousPages"), 1);
+    ASSERT_ROW(get(j, "previousPages"), SITE "/", "referrals=1");
+    ASSERT_ROWS(get(j, "referrers"), 1);
+    ASSERT_ROWS(get(j, "followingPages"), 1);
+    /* the totals are not cut */
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
+}
+
+/* Exact match: no host, a trailing slash, another page: zeros, not an error. */
+static void test_unknown_pages_give_zeros(void)
+{
+    static const char *const pages[] = {"%2Fabout", "https%3A%2F%2Ftea.example.com%2Fabout%2F",
+                                        SITE "/nowhere", "About"};
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+        json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=%s"
+                             "&period=day&date=%s",
+                             pages[i], d1));
+        ASSERT_TRUE(j != NULL);
+        ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=0 entries=0 exits=0 loops=0");
+        ASSERT_ROWS(get(j, "previousPages"), 0);
+        ASSERT_ROWS(get(j, "referrers"), 0);
+        ASSERT_ROWS(get(j, "followingPages"), 0);
+        ASSERT_ROWS(get(j, "outlinks"), 0);
+    }
+    /* a day without visits */
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+                         "&period=day&date=2001-01-01"));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=0 entries=0 exits=0 loops=0");
+}
+
+static void test_errors(void)
+{
+    char q[300];
+    snprintf(q, sizeof q, "method=Transitions.getTransitionsForPageUrl&period=day&date=%s&format=json", d1);
+    ASSERT_TRUE(error_says(q, 400, "pageUrl is missing"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForPageUrl&pageUrl=&period=day&date=%s&format=json", d1);
+    ASSERT_TRUE(error_says(q, 400, "pageUrl is missing"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForPageTitle&period=day&date=%s&format=json", d1);
+    ASSERT_TRUE(error_says(q, 400, "pageTitle is missing"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+             "&period=day&date=%s&format=csv", d1);
+    ASSERT_TRUE(error_says(q, 400, "format=json only"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForAction&actionType=event&actionName=x"
+             "&period=day&date=%s&format=json", d1);
+    ASSERT_TRUE(error_says(q, 400, "actionType: expected url or title"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+             "&period=day&date=last3&format=json");
+    ASSERT_TRUE(error_says(q, 400, "takes one period"));
+    snprintf(q, sizeof q, "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC "&format=json");
+    ASSERT_TRUE(error_says(q, 400, "is not valid: use day, week, month, year or range"));
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    buf_init(&out);
+    if (!start()) {
+        printf("Bail out! cannot set up the site and a server: %s\n", out.data ? out.data : "");
+        return 1;
+    }
+    if (!send_data_set()) {
+        server_log_tail(&server, 3000);
+        printf("Bail out! the data set was not accepted\n");
+        server_stop(&server);
+        return 1;
+    }
+    RUN(test_page_url);
+    RUN(test_other_pages);
+    RUN(test_segment);
+    RUN(test_range_and_period);
+    RUN(test_page_title_and_action);
+    RUN(test_limit);
+    RUN(test_unknown_pages_give_zeros);
+    RUN(test_errors);
+    if (test_failed_total) server_log_tail(&server, 3000); /* what a crashed server said */
+    server_stop(&server);
+    harness_rmtree(data_dir);
+    buf_free(&out);
+    return TEST_DONE();
+}
