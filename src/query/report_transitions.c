@@ -43,14 +43,6 @@ struct tr_counts {
     size_t cap, used;
 };
 
-static uint64_t tr_mix(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    return k;
-}
-
 /* -ENOMEM when the table cannot grow. */
 static int tr_add(struct tr_counts *c, unsigned list, uint32_t id)
 {
@@ -60,7 +52,7 @@ static int tr_add(struct tr_counts *c, unsigned list, uint32_t id)
         if (!slots) return -ENOMEM;
         for (size_t i = 0; i < c->cap; i++) {
             if (!c->slots[i].key) continue;
-            size_t j = tr_mix(c->slots[i].key) & (cap - 1);
+            size_t j = hash_mix64(c->slots[i].key) & (cap - 1);
             while (slots[j].key) j = (j + 1) & (cap - 1);
             slots[j] = c->slots[i];
         }
@@ -69,7 +61,7 @@ static int tr_add(struct tr_counts *c, unsigned list, uint32_t id)
         c->cap = cap;
     }
     uint64_t key = (uint64_t)(list + 1) << 32 | id;
-    size_t j = tr_mix(key) & (c->cap - 1);
+    size_t j = hash_mix64(key) & (c->cap - 1);
     while (c->slots[j].key && c->slots[j].key != key) j = (j + 1) & (c->cap - 1);
     if (!c->slots[j].key) {
         c->slots[j].key = key;
