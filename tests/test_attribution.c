@@ -207,7 +207,8 @@ static void test_paths(void)
     ASSERT_ROWS(rows, 3);
     ASSERT_ROW(rows, SEWD, "nb_conversions=1 revenue=12 nb_visits_converted=1");
     ASSERT_ROW(rows, "Social Networks", "nb_conversions=1 revenue=30 nb_visits_converted=1");
-    ASSERT_ROW(rows, "Campaigns > Direct Entry", "nb_conversions=1 revenue=6 nb_visits_converted=1");
+    ASSERT_ROW(rows, "Campaigns > Direct Entry",
+               "nb_conversions=1 revenue=6 nb_visits_converted=1");
     /* D-5 .. D-1: D's two conversions (one visit) join A's path: 1 + 2
      * conversions, 12 + 8 + 20 revenue, 2 visits; E's repeats stay. */
     rows = keep(api(PATHS "%s&expanded=1", wide));
@@ -216,7 +217,8 @@ static void test_paths(void)
     ASSERT_ROW(rows, "Search Engines > Search Engines > Search Engines",
                "nb_conversions=1 revenue=40 nb_visits_converted=1");
     /* The most converting path first, then ties by label. */
-    ASSERT_TRUE(!strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "label")), SEWD));
+    ASSERT_TRUE(
+        !strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "label")), SEWD));
     ASSERT_TRUE(!strcmp(json_string_value(json_object_get(json_array_get(rows, 1), "label")),
                         "Campaigns > Direct Entry"));
     /* The subtable: the channels of A's and D's paths. */

@@ -678,7 +678,8 @@ const char *report_channel_label(unsigned referrer_type)
 struct method {
     const char *name;
     enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION, COHORTS } family;
-    int what; /* enum grouping, action_report, goal_report, ecommerce_report or attribution_report */
+    int what; /* enum grouping, action_report, goal_report, ecommerce_report,
+                 attribution_report */
 };
 
 static const struct method methods[] = {

@@ -366,7 +366,8 @@ static int conversion_paths(const struct report_query *q, struct report_context 
         uint32_t entries[2];
         entries[0] = agg_entry(&g, paths_id(&types, arena, key, touches, &created), 0, INDEX_NONE,
                                &created);
-        if (created) g.entries[entries[0]].label = path_label(arena, ctx, &j, first, touches, false);
+        if (created)
+            g.entries[entries[0]].label = path_label(arena, ctx, &j, first, touches, false);
         /* A channel is its type and name, as in getChannelAttribution. */
         for (size_t k = 0; k < touches; k++) {
             const struct visit_row *v = &s->visits[(uint32_t)j.keys[first + k]];
