@@ -1,7 +1,9 @@
-/* MultiChannelConversionAttribution.getChannelAttribution through the real
- * server, on three journeys whose credits are worked out by hand below.
- * Days are counted back from today (UTC, the site's zone); the report
- * asks for D-3 .. D-1, where the three conversions are.
+/* MultiChannelConversionAttribution.getChannelAttribution and
+ * .getConversionPaths through the real server, on journeys whose credits
+ * and paths are worked out by hand below. Days are counted back from today
+ * (UTC, the site's zone); the reports ask for D-3 .. D-1, where the
+ * conversions of A, B and C are; the paths also for D-5 .. D-1, which adds
+ * D's and E's.
  *
  *   A  D-10 from Google (search), D-6 from blog.example.org (website),
  *      D-2 direct, converting goal 1 with revenue 12
@@ -9,6 +11,11 @@
  *   C  D-45 from Google, D-20 through campaign "spring", D-1 direct,
  *      converting goal 1 with revenue 6; D-45 is outside the default
  *      30-day window and inside a 60-day one
+ *   D  D-8 from Google, D-6 from news.example.net (website), D-4 direct,
+ *      converting goal 1 with revenue 8 and ordering D1 for 20: two
+ *      conversions in one visit
+ *   E  D-9, D-7 and D-5 from Google, ordering E1 for 40 in the last:
+ *      consecutive repeats of one channel type
  *
  * Shares of a conversion, touchpoints oldest first:
  *   A (3 touches: search, website, direct; the last non-direct: website)
@@ -17,7 +24,15 @@
  *   B (1 touch) 1 in every model
  *   C (2 touches: campaign, direct) first 1,0  last 0,1  lastNonDirect 1,0
  *     linear .5,.5  positionBased .5,.5  timeDecay 1/3, 2/3
- * Revenue is the same share of the conversion's revenue. */
+ * Revenue is the same share of the conversion's revenue.
+ *
+ * Paths (channel types of the same touchpoints, oldest first):
+ *   A  Search Engines > Websites > Direct Entry       1 conversion, 12
+ *   B  Social Networks                                1 conversion, 30
+ *   C  Campaigns > Direct Entry (60 days: Search Engines > Campaigns >
+ *      Direct Entry)                                  1 conversion, 6
+ *   D  Search Engines > Websites > Direct Entry       2 conversions, 28
+ *   E  Search Engines > Search Engines > Search Engines  1 conversion, 40 */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +48,7 @@ static char data_dir[256];
 static char token[33];
 static int64_t today;
 static char range[32];
+static char wide[32]; /* D-5 .. D-1 */
 
 static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static json_t *api(const char *fmt, ...)
@@ -75,7 +91,14 @@ static bool send_journeys(void)
            track('b', 3, 550, "url=" SHOP "%2Fthanks&idgoal=0&ec_id=B1&revenue=30") &&
            track('c', 45, 540, PAGE GOOGLE) &&
            track('c', 20, 540, "url=" SHOP "%2F%3Fmtm_campaign%3Dspring&action_name=Home") &&
-           track('c', 1, 540, PAGE) && track('c', 1, 550, "url=" SHOP "%2F&idgoal=1&revenue=6");
+           track('c', 1, 540, PAGE) && track('c', 1, 550, "url=" SHOP "%2F&idgoal=1&revenue=6") &&
+           track('d', 8, 540, PAGE GOOGLE) &&
+           track('d', 6, 540, PAGE "&urlref=https%3A%2F%2Fnews.example.net%2Fa") &&
+           track('d', 4, 540, PAGE) && track('d', 4, 550, "url=" SHOP "%2F&idgoal=1&revenue=8") &&
+           track('d', 4, 555, "url=" SHOP "%2Fthanks&idgoal=0&ec_id=D1&revenue=20") &&
+           track('e', 9, 540, PAGE GOOGLE) && track('e', 7, 540, PAGE GOOGLE) &&
+           track('e', 5, 540, PAGE GOOGLE) &&
+           track('e', 5, 550, "url=" SHOP "%2Fthanks&idgoal=0&ec_id=E1&revenue=40");
 }
 
 #define METHOD "method=MultiChannelConversionAttribution.getChannelAttribution&period=range&date="
@@ -175,6 +198,85 @@ static void test_refusals(void)
     }
 }
 
+#define PATHS "method=MultiChannelConversionAttribution.getConversionPaths&period=range&date="
+#define SEWD "Search Engines > Websites > Direct Entry"
+
+static void test_paths(void)
+{
+    json_t *rows = keep(api(PATHS "%s", range));
+    ASSERT_ROWS(rows, 3);
+    ASSERT_ROW(rows, SEWD, "nb_conversions=1 revenue=12 nb_visits_converted=1");
+    ASSERT_ROW(rows, "Social Networks", "nb_conversions=1 revenue=30 nb_visits_converted=1");
+    ASSERT_ROW(rows, "Campaigns > Direct Entry",
+               "nb_conversions=1 revenue=6 nb_visits_converted=1");
+    /* D-5 .. D-1: D's two conversions (one visit) join A's path: 1 + 2
+     * conversions, 12 + 8 + 20 revenue, 2 visits; E's repeats stay. */
+    rows = keep(api(PATHS "%s&expanded=1", wide));
+    ASSERT_ROWS(rows, 4);
+    ASSERT_ROW(rows, SEWD, "nb_conversions=3 revenue=40 nb_visits_converted=2");
+    ASSERT_ROW(rows, "Search Engines > Search Engines > Search Engines",
+               "nb_conversions=1 revenue=40 nb_visits_converted=1");
+    /* The most converting path first, then ties by label. */
+    ASSERT_TRUE(
+        !strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "label")), SEWD));
+    ASSERT_TRUE(!strcmp(json_string_value(json_object_get(json_array_get(rows, 1), "label")),
+                        "Campaigns > Direct Entry"));
+    /* The subtable: the channels of A's and D's paths. */
+    const json_t *channels = json_object_get(report_row(rows, SEWD), "subtable");
+    ASSERT_ROWS(channels, 2);
+    ASSERT_ROW(channels, "Google > blog.example.org > Direct Entry",
+               "nb_conversions=1 revenue=12 nb_visits_converted=1");
+    ASSERT_ROW(channels, "Google > news.example.net > Direct Entry",
+               "nb_conversions=2 revenue=28 nb_visits_converted=1");
+    ASSERT_ROW(json_object_get(report_row(rows, "Campaigns > Direct Entry"), "subtable"),
+               "spring > Direct Entry", "nb_conversions=1");
+    /* Truncated to one row: the other three in Others, 1 + 1 + 1
+     * conversions, 40 + 30 + 6 revenue. */
+    rows = keep(api(PATHS "%s&filter_truncate=1", wide));
+    ASSERT_ROWS(rows, 2);
+    ASSERT_ROW(rows, "Others", "nb_conversions=3 revenue=76 nb_visits_converted=3");
+    rows = keep(api(PATHS "%s&filter_limit=1", wide));
+    ASSERT_ROWS(rows, 1);
+}
+
+static void test_paths_window_and_goal(void)
+{
+    /* 60 days: C's D-45 Google visit opens its path. */
+    json_t *rows = keep(api(PATHS "%s&numDaysPriorToConversion=60", range));
+    ASSERT_ROWS(rows, 3);
+    ASSERT_ROW(rows, "Search Engines > Campaigns > Direct Entry", "nb_conversions=1 revenue=6");
+    ASSERT_TRUE(report_row(rows, "Campaigns > Direct Entry") == NULL);
+    /* 7 days: A loses its D-10 Google visit, C keeps only its direct one. */
+    rows = keep(api(PATHS "%s&numDaysPriorToConversion=7", range));
+    ASSERT_ROWS(rows, 3);
+    ASSERT_ROW(rows, "Websites > Direct Entry", "nb_conversions=1 revenue=12");
+    ASSERT_ROW(rows, "Direct Entry", "nb_conversions=1 revenue=6");
+    /* Goal 1 only: D's order leaves its path, B's and E's paths go. */
+    rows = keep(api(PATHS "%s&idGoal=1", wide));
+    ASSERT_ROWS(rows, 2);
+    ASSERT_ROW(rows, SEWD, "nb_conversions=2 revenue=20 nb_visits_converted=2");
+    ASSERT_ROW(rows, "Campaigns > Direct Entry", "nb_conversions=1 revenue=6");
+    /* The orders: B's, D's and E's. */
+    rows = keep(api(PATHS "%s&idGoal=ecommerceOrder", wide));
+    ASSERT_ROWS(rows, 3);
+    ASSERT_ROW(rows, SEWD, "nb_conversions=1 revenue=20 nb_visits_converted=1");
+    ASSERT_ROW(rows, "Social Networks", "nb_conversions=1 revenue=30");
+}
+
+static void test_paths_refusals(void)
+{
+    const char *bad[] = {"&numDaysPriorToConversion=45", "&idGoal=ecommerceAbandonedCart",
+                         "&idGoal=9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char query[256];
+        int status;
+        snprintf(query, sizeof query, "format=json&" PATHS "%s%s", range, bad[i]);
+        char *body = api_get(&server, token, 1, query, &status);
+        ASSERT_EQ_INT(status, 400);
+        free(body);
+    }
+}
+
 static bool start(void)
 {
     struct buf out;
@@ -197,6 +299,8 @@ int main(void)
     format_date(today - 3, from);
     format_date(today - 1, to);
     snprintf(range, sizeof range, "%s,%s", from, to);
+    format_date(today - 5, from);
+    snprintf(wide, sizeof wide, "%s,%s", from, to);
     if (!start()) {
         printf("Bail out! cannot set up a site with a goal and a server\n");
         return 1;
@@ -211,6 +315,9 @@ int main(void)
     TEST_RUN(test_window);
     TEST_RUN(test_one_goal_and_orders);
     TEST_RUN(test_refusals);
+    TEST_RUN(test_paths);
+    TEST_RUN(test_paths_window_and_goal);
+    TEST_RUN(test_paths_refusals);
     keep(NULL);
     server_stop(&server);
     harness_rmtree(data_dir);

@@ -678,7 +678,8 @@ const char *report_channel_label(unsigned referrer_type)
 struct method {
     const char *name;
     enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION, COHORTS } family;
-    int what; /* enum grouping, action_report, goal_report or ecommerce_report */
+    int what; /* enum grouping, action_report, goal_report, ecommerce_report,
+                 attribution_report */
 };
 
 static const struct method methods[] = {
@@ -740,7 +741,8 @@ static const struct method methods[] = {
     {"Goals.getItemsName", ECOMMERCE, ER_ITEMS_NAME},
     {"Goals.getItemsCategory", ECOMMERCE, ER_ITEMS_CATEGORY},
     {"Customers.get", ECOMMERCE, ER_CUSTOMERS},
-    {"MultiChannelConversionAttribution.getChannelAttribution", ATTRIBUTION, 0},
+    {"MultiChannelConversionAttribution.getChannelAttribution", ATTRIBUTION, ATTR_CHANNELS},
+    {"MultiChannelConversionAttribution.getConversionPaths", ATTRIBUTION, ATTR_PATHS},
     {"Cohorts.get", COHORTS, 0},
 };
 
@@ -770,7 +772,9 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
     case FREQUENCY: rc = frequency_report(q, &ctx, arena, out); break;
     case GOALS: rc = goal_report(q, &ctx, (enum goal_report)m->what, arena, out); break;
     case ECOMMERCE: rc = ecommerce_report(q, &ctx, (enum ecommerce_report)m->what, arena, out); break;
-    case ATTRIBUTION: rc = attribution_report(q, &ctx, arena, out); break;
+    case ATTRIBUTION:
+        rc = attribution_report(q, &ctx, (enum attribution_report)m->what, arena, out);
+        break;
     case COHORTS: rc = cohort_report(q, &ctx, arena, out); break;
     default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
     }

@@ -1,4 +1,5 @@
-/* report_attribution: MultiChannelConversionAttribution.getChannelAttribution.
+/* report_attribution: MultiChannelConversionAttribution.getChannelAttribution
+ * and .getConversionPaths.
  *
  * Each conversion of the period (idGoal: one goal or ecommerceOrder;
  * absent: every goal and the orders) is credited to the channels of its
@@ -7,7 +8,9 @@
  * 30, 60 or 90; at most the 110 latest). Six models credit the same
  * touchpoints at once, so any two compare side by side. A visit's channel
  * is the one it arrived through (docs/channels.md). Rows are channel
- * types, their subtables channels (engine, website, network, campaign). */
+ * types, their subtables channels (engine, website, network, campaign).
+ * getConversionPaths counts the same touchpoints' sequences of channel
+ * types instead: one row per path, its channels' sequences below. */
 #include "report_attribution.h"
 
 #include <errno.h>
@@ -146,55 +149,91 @@ static void credit(struct agg *g, struct arena *arena, const struct report_conte
     }
 }
 
-int attribution_report(const struct report_query *q, struct report_context *ctx,
-                       struct arena *arena, struct report_table **out)
-{
+/* ---- journeys: what both reports start from ---- */
+
+/* The conversions a report looks at and, per visitor, the visits that can
+ * be touchpoints. Owns rows and keys (journeys_close frees them). */
+struct journeys {
     struct target target;
-    int days, rc = goal_target_parse(ctx, arena, &target);
-    if (!rc && target.kind == TARGET_CARTS) {
+    int days;
+    uint32_t *rows;  /* the visits of the period and segment */
+    size_t n;
+    uint64_t *keys;  /* visits_by_visitor */
+    size_t key_count;
+};
+
+/* Parses idGoal and numDaysPriorToConversion and selects the visits:
+ * -EINVAL with ctx->err for a parameter it cannot use. */
+static int journeys_open(const struct report_query *q, struct report_context *ctx,
+                         struct arena *arena, struct journeys *j)
+{
+    *j = (struct journeys){0};
+    int rc = goal_target_parse(ctx, arena, &j->target);
+    if (!rc && j->target.kind == TARGET_CARTS) {
         snprintf(ctx->err, ctx->errlen,
                  "idGoal ecommerceAbandonedCart: abandoned carts are not conversions; use a goal "
                  "id or ecommerceOrder, or leave idGoal out for every goal and the orders");
         rc = -EINVAL;
     }
-    if (!rc) rc = parse_days(ctx, &days);
+    if (!rc) rc = parse_days(ctx, &j->days);
+    if (!rc) rc = report_select_visits(q, ctx, &j->rows, &j->n);
     if (rc) return rc;
-    uint32_t *rows;
-    size_t n;
-    rc = report_select_visits(q, ctx, &rows, &n);
-    if (rc) return rc;
+    if (ctx->site && j->n) j->keys = visits_by_visitor(ctx->site, q->to_ms, &j->key_count);
+    return 0;
+}
 
+static void journeys_close(struct journeys *j)
+{
+    free(j->keys);
+    free(j->rows);
+    *j = (struct journeys){0};
+}
+
+/* The touchpoints of converting visit row: the visitor's visits from the
+ * window's start to this one, the latest MAX_TOUCHPOINTS, oldest first.
+ * Returns how many; they are the rows (uint32_t)j->keys[*first + k]. */
+static size_t journey_touches(const struct journeys *j, const struct site_index *s, uint32_t row,
+                              size_t *first)
+{
+    uint32_t visitor = s->visits[row].visitor;
+    int64_t from = s->visit_start[row] - (int64_t)j->days * MS_PER_DAY;
+    size_t last = find_visit(j->keys, j->key_count, visitor, row), f = last;
+    while (f > 0 && j->keys[f - 1] >> 32 == visitor &&
+           s->visit_start[(uint32_t)j->keys[f - 1]] >= from && last - f + 1 < MAX_TOUCHPOINTS)
+        f--;
+    *first = f;
+    return last - f + 1;
+}
+
+/* ---- getChannelAttribution ---- */
+
+static int channel_attribution(const struct report_query *q, struct report_context *ctx,
+                               struct arena *arena, struct report_table **out)
+{
+    struct journeys j;
+    int rc = journeys_open(q, ctx, arena, &j);
+    if (rc) return rc;
     struct agg g;
     agg_init(&g, arena, 0);
     agg_set_extras(&g, 2 * MODEL_COUNT, NULL, NULL);
     const struct site_index *s = ctx->site;
-    size_t key_count = 0;
-    uint64_t *keys = s && n ? visits_by_visitor(s, q->to_ms, &key_count) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        double revenue, conversions = conversions_of(ctx, &target, rows[i], &revenue);
+    for (size_t i = 0; i < j.n; i++) {
+        double revenue, conversions = conversions_of(ctx, &j.target, j.rows[i], &revenue);
         if (!conversions) continue;
-        /* The touchpoints: the visitor's visits from the window's start to
-         * this one, the latest MAX_TOUCHPOINTS. */
-        const struct visit_row *v = &s->visits[rows[i]];
-        int64_t from = s->visit_start[rows[i]] - (int64_t)days * MS_PER_DAY;
-        size_t last = find_visit(keys, key_count, v->visitor, rows[i]), first = last;
-        while (first > 0 && keys[first - 1] >> 32 == v->visitor &&
-               s->visit_start[(uint32_t)keys[first - 1]] >= from && last - first + 1 < MAX_TOUCHPOINTS)
-            first--;
-        size_t touches = last - first + 1, last_non_direct = touches - 1;
+        size_t first, touches = journey_touches(&j, s, j.rows[i], &first);
+        size_t last_non_direct = touches - 1;
         for (size_t k = touches; k-- > 0;)
-            if (s->visits[(uint32_t)keys[first + k]].referrer_type != REFERRER_DIRECT) {
+            if (s->visits[(uint32_t)j.keys[first + k]].referrer_type != REFERRER_DIRECT) {
                 last_non_direct = k;
                 break;
             }
         for (size_t k = 0; k < touches; k++) {
             double share[MODEL_COUNT];
             shares(k, touches, last_non_direct, share);
-            credit(&g, arena, ctx, (uint32_t)keys[first + k], share, conversions, revenue);
+            credit(&g, arena, ctx, (uint32_t)j.keys[first + k], share, conversions, revenue);
         }
     }
-    free(keys);
-    free(rows);
+    journeys_close(&j);
 
     struct agg_column *columns = arena_alloc(arena, 2 * MODEL_COUNT * sizeof *columns);
     if (!columns) abort();
@@ -210,4 +249,159 @@ int attribution_report(const struct report_query *q, struct report_context *ctx,
     *out = agg_table(&g, columns, 2 * MODEL_COUNT, M_VALUE_SUM, q->flat, " - ", q->truncate);
     agg_free(&g);
     return 0;
+}
+
+/* ---- getConversionPaths ---- */
+
+/* Distinct sequences of uint32_t, each numbered once (from 1) so that an
+ * agg key names it exactly. Keys are copied into the arena; the slots are
+ * the table's own (paths_free). */
+struct paths {
+    struct path_slot {
+        uint64_t hash;
+        const uint32_t *key;
+        size_t len;
+        uint32_t id;
+    } *slots;
+    size_t cap, used;
+};
+
+static uint64_t path_hash(const uint32_t *key, size_t len)
+{
+    uint64_t h = len;
+    for (size_t i = 0; i < len; i++) h = hash_mix64(h ^ key[i]) + i;
+    return h;
+}
+
+/* The number of key[0 .. len), new (*created) or known. */
+static uint32_t paths_id(struct paths *p, struct arena *arena, const uint32_t *key, size_t len,
+                         bool *created)
+{
+    if (2 * (p->used + 1) > p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        struct path_slot *slots = calloc(cap, sizeof *slots);
+        if (!slots) abort();
+        for (size_t i = 0; i < p->cap; i++)
+            if (p->slots[i].id) {
+                size_t k = p->slots[i].hash & (cap - 1);
+                while (slots[k].id) k = (k + 1) & (cap - 1);
+                slots[k] = p->slots[i];
+            }
+        free(p->slots);
+        p->slots = slots;
+        p->cap = cap;
+    }
+    uint64_t h = path_hash(key, len);
+    size_t k = h & (p->cap - 1);
+    for (; p->slots[k].id; k = (k + 1) & (p->cap - 1)) {
+        const struct path_slot *e = &p->slots[k];
+        if (e->hash == h && e->len == len && !memcmp(e->key, key, len * sizeof *key)) {
+            *created = false;
+            return e->id;
+        }
+    }
+    uint32_t *copy = arena_alloc(arena, len * sizeof *copy);
+    if (!copy) abort();
+    memcpy(copy, key, len * sizeof *copy);
+    p->slots[k] = (struct path_slot){h, copy, len, (uint32_t)++p->used};
+    *created = true;
+    return p->slots[k].id;
+}
+
+static void paths_free(struct paths *p)
+{
+    free(p->slots);
+    *p = (struct paths){0};
+}
+
+/* A touchpoint's channel, as a subtable's path shows it. */
+static const char *channel_name(const struct report_context *ctx, const struct visit_row *v)
+{
+    if (v->referrer_type == REFERRER_DIRECT) return report_channel_label(REFERRER_DIRECT);
+    const char *name = report_text(ctx, v->text[VT_REFERRER_NAME]);
+    return *name ? name : "Unknown";
+}
+
+/* The label of a path: its touchpoints' channel types (names: the channels)
+ * joined by " > ", in the arena. */
+static const char *path_label(struct arena *arena, const struct report_context *ctx,
+                              const struct journeys *j, size_t first, size_t touches, bool names)
+{
+    struct buf b;
+    buf_init(&b);
+    for (size_t k = 0; k < touches; k++) {
+        const struct visit_row *v = &ctx->site->visits[(uint32_t)j->keys[first + k]];
+        buf_printf(&b, "%s%s", k ? " > " : "",
+                   names ? channel_name(ctx, v) : report_channel_label(v->referrer_type));
+    }
+    const char *label = arena_strndup(arena, b.data ? b.data : "", b.len);
+    if (!label) abort();
+    buf_free(&b);
+    return label;
+}
+
+/* Rows: paths of channel types, one per distinct sequence of the
+ * touchpoints' types (repeats kept); children: the same touchpoints'
+ * channels. nb_conversions in M_VALUE_SUM (it orders the rows), converting
+ * visits in M_CONVERTED, revenue in extra 0. */
+static int conversion_paths(const struct report_query *q, struct report_context *ctx,
+                            struct arena *arena, struct report_table **out)
+{
+    struct journeys j;
+    int rc = journeys_open(q, ctx, arena, &j);
+    if (rc) return rc;
+    struct agg g;
+    agg_init(&g, arena, 0);
+    agg_set_extras(&g, 1, NULL, NULL);
+    struct paths types = {0}, channels = {0};
+    uint32_t key[2 * MAX_TOUCHPOINTS];
+    const struct site_index *s = ctx->site;
+    for (size_t i = 0; i < j.n; i++) {
+        double revenue, conversions = conversions_of(ctx, &j.target, j.rows[i], &revenue);
+        if (!conversions) continue;
+        size_t first, touches = journey_touches(&j, s, j.rows[i], &first);
+        bool created;
+        for (size_t k = 0; k < touches; k++)
+            key[k] = s->visits[(uint32_t)j.keys[first + k]].referrer_type;
+        uint32_t entries[2];
+        entries[0] = agg_entry(&g, paths_id(&types, arena, key, touches, &created), 0, INDEX_NONE,
+                               &created);
+        if (created)
+            g.entries[entries[0]].label = path_label(arena, ctx, &j, first, touches, false);
+        /* A channel is its type and name, as in getChannelAttribution. */
+        for (size_t k = 0; k < touches; k++) {
+            const struct visit_row *v = &s->visits[(uint32_t)j.keys[first + k]];
+            key[2 * k] = v->referrer_type;
+            key[2 * k + 1] = v->referrer_type == REFERRER_DIRECT ? 0 : v->text[VT_REFERRER_NAME];
+        }
+        entries[1] = agg_entry(&g, paths_id(&channels, arena, key, 2 * touches, &created), 0,
+                               entries[0], &created);
+        if (created) g.entries[entries[1]].label = path_label(arena, ctx, &j, first, touches, true);
+        for (size_t l = 0; l < 2; l++) {
+            struct agg_entry *e = &g.entries[entries[l]];
+            e->m[M_VALUE_SUM] += conversions;
+            e->m[M_CONVERTED]++;
+            g.extras[entries[l]] += revenue;
+        }
+    }
+    paths_free(&types);
+    paths_free(&channels);
+    journeys_close(&j);
+
+    static const struct agg_column columns[] = {
+        COL("nb_conversions", REPORT_INT, M_VALUE_SUM),
+        COL("revenue", REPORT_NUMBER, M_COUNT),
+        COL("nb_visits_converted", REPORT_INT, M_CONVERTED),
+    };
+    *out = agg_table(&g, columns, COUNT(columns), M_VALUE_SUM, q->flat, " - ", q->truncate);
+    agg_free(&g);
+    return 0;
+}
+
+int attribution_report(const struct report_query *q, struct report_context *ctx,
+                       enum attribution_report what, struct arena *arena,
+                       struct report_table **out)
+{
+    return what == ATTR_PATHS ? conversion_paths(q, ctx, arena, out)
+                              : channel_attribution(q, ctx, arena, out);
 }
