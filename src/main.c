@@ -26,7 +26,8 @@
 #include "track/track.h"
 
 #define EXIT_USAGE 2
-#define MAX_VALUES SITE_MAX_URLS
+/* The most values a repeated flag takes: a site's URLs, a funnel's steps. */
+#define MAX_VALUES (SITE_MAX_URLS > FUNNEL_STEPS_MAX ? SITE_MAX_URLS : FUNNEL_STEPS_MAX)
 
 /* ---- flags ---- */
 
@@ -578,6 +579,211 @@ static int cmd_goal_delete(const struct args *a)
         return 1;
     }
     printf("deleted goal %u of site %u\n", (uint32_t)id, site_id);
+    return 0;
+}
+
+/* ---- funnel ---- */
+
+/* One --step 'NAME|MATCH|TYPE|PATTERN[|required][|case-sensitive]' into
+ * *step (heap strings). The pattern is everything between TYPE and the
+ * trailing flags, so a regex may hold '|'. 0, or EXIT_USAGE after saying
+ * what was wrong. */
+static int parse_step(const struct args *a, size_t index, const char *text,
+                      struct funnel_step *step)
+{
+    char *copy = strdup(text);
+    if (!copy) abort();
+    char *fields[3];
+    char *rest = copy;
+    for (int i = 0; i < 3; i++) {
+        char *bar = strchr(rest, '|');
+        if (!bar) {
+            usage_error(a->cmd,
+                        "--step %zu: expected 'NAME|MATCH|TYPE|PATTERN[|required]"
+                        "[|case-sensitive]', e.g. 'Cart|path|starts-with|/cart|required', got '%s'",
+                        index + 1, text);
+            free(copy);
+            return EXIT_USAGE;
+        }
+        *bar = '\0';
+        fields[i] = rest;
+        rest = bar + 1;
+    }
+    /* Trailing flags, in either order. */
+    for (;;) {
+        char *bar = strrchr(rest, '|');
+        if (!bar) break;
+        if (strcmp(bar + 1, "required") == 0)
+            step->required = true;
+        else if (strcmp(bar + 1, "case-sensitive") == 0 || strcmp(bar + 1, "case_sensitive") == 0)
+            step->case_sensitive = true;
+        else
+            break;
+        *bar = '\0';
+    }
+    char name[32];
+    hyphens_to_underscores(fields[1], name, sizeof name);
+    if (funnel_match_parse(name, &step->match)) {
+        usage_error(a->cmd,
+                    "--step %zu: MATCH is url, path, title, event-category, event-action, "
+                    "event-name, site-search or goal, got '%s'",
+                    index + 1, fields[1]);
+        free(copy);
+        return EXIT_USAGE;
+    }
+    hyphens_to_underscores(fields[2], name, sizeof name);
+    if (step->match == FUNNEL_MATCH_GOAL && !*name) snprintf(name, sizeof name, "exact");
+    if (goal_pattern_parse(name, &step->pattern_type) || !*name) {
+        usage_error(a->cmd,
+                    "--step %zu: TYPE is exact, contains, starts-with, ends-with or regex, got '%s'",
+                    index + 1, fields[2]);
+        free(copy);
+        return EXIT_USAGE;
+    }
+    step->name = strdup(fields[0]);
+    step->pattern = strdup(rest);
+    if (!step->name || !step->pattern) abort();
+    free(copy);
+    return 0;
+}
+
+static int cmd_funnel_add(const struct args *a)
+{
+    struct funnel draft = {0};
+    int rc = parse_site_flag(a, &draft.site_id);
+    if (rc) return rc;
+    const char *name = arg_get(a, "--name", NULL);
+    if (!name) {
+        usage_error(a->cmd, "--name is required, e.g. --name Checkout");
+        return EXIT_USAGE;
+    }
+    const char *goal = arg_get(a, "--goal", NULL);
+    int64_t goal_id = 0;
+    if (goal && parse_i64(goal, 0, UINT32_MAX, &goal_id)) {
+        usage_error(a->cmd, "--goal: expected a goal id (`tally goal list` shows them), got '%s'",
+                    goal);
+        return EXIT_USAGE;
+    }
+    draft.goal_id = (uint32_t)goal_id;
+    int steps = opt_index(a->cmd, "--step");
+    if (!a->count[steps]) {
+        usage_error(a->cmd, "give the steps in order, 1 to %d of them: --step "
+                    "'NAME|MATCH|TYPE|PATTERN[|required][|case-sensitive]'", FUNNEL_STEPS_MAX);
+        return EXIT_USAGE;
+    }
+    draft.name = strdup(name);
+    if (!draft.name) abort();
+    for (size_t i = 0; !rc && i < a->count[steps]; i++) {
+        rc = parse_step(a, i, a->values[steps][i], &draft.steps[i]);
+        draft.step_count = i + 1;
+    }
+    char err[512];
+    struct goals *goals = NULL;
+    uint32_t id;
+    /* A bad definition is the command line's fault (2); a bad file is not. */
+    if (!rc && goals_load(data_dir(a), &goals, err, sizeof err)) {
+        fprintf(stderr, "tally funnel add: %s\n", err);
+        rc = 1;
+    } else if (!rc && funnel_validate(&draft, goals, err, sizeof err)) {
+        usage_error(a->cmd, "%s", err);
+        rc = EXIT_USAGE;
+    } else if (!rc && (rc = funnels_add(data_dir(a), &draft, &id, err, sizeof err))) {
+        if (rc == -ENOENT) usage_error(a->cmd, "%s", err);
+        else fprintf(stderr, "tally funnel add: %s\n", err);
+        rc = rc == -ENOENT ? EXIT_USAGE : 1;
+    } else if (!rc) {
+        printf("%u\n", id);
+    }
+    goals_free(goals);
+    funnel_clear(&draft);
+    return rc;
+}
+
+static int cmd_funnel_list(const struct args *a)
+{
+    uint32_t site_id;
+    int rc = parse_site_flag(a, &site_id);
+    if (rc) return rc;
+    char err[512];
+    struct funnels *funnels;
+    if (funnels_load(data_dir(a), &funnels, err, sizeof err)) {
+        fprintf(stderr, "tally funnel list: %s\n", err);
+        return 1;
+    }
+    bool json = arg_set(a, "--json");
+    struct buf b;
+    buf_init(&b);
+    const struct funnel *f;
+    size_t c = 0;
+    if (json)
+        buf_putc(&b, '[');
+    else if (!funnels_for_site(funnels, site_id, &c))
+        buf_printf(&b,
+                   "site %u has no funnels; add one with `tally funnel add --data %s --site %u "
+                   "--name NAME --step 'Cart|path|starts-with|/cart' --step "
+                   "'Paid|path|exact|/thanks'`\n",
+                   site_id, data_dir(a), site_id);
+    for (c = 0; (f = funnels_for_site(funnels, site_id, &c));) {
+        if (json) {
+            buf_printf(&b, "%s{\"id\":%u,\"site_id\":%u,\"name\":", b.len > 1 ? "," : "", f->id,
+                       f->site_id);
+            buf_json_string(&b, f->name);
+            buf_printf(&b, ",\"goal_id\":%u,\"steps\":[", f->goal_id);
+            for (size_t i = 0; i < f->step_count; i++) {
+                const struct funnel_step *s = &f->steps[i];
+                buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
+                buf_json_string(&b, s->name);
+                buf_printf(&b, ",\"match\":\"%s\",\"pattern_type\":\"%s\",\"pattern\":",
+                           funnel_match_name(s->match), goal_pattern_name(s->pattern_type));
+                buf_json_string(&b, s->pattern);
+                buf_printf(&b, ",\"case_sensitive\":%s,\"required\":%s}",
+                           s->case_sensitive ? "true" : "false", s->required ? "true" : "false");
+            }
+            buf_puts(&b, "]}");
+            continue;
+        }
+        buf_printf(&b, "%u %s", f->id, f->name);
+        if (f->goal_id) buf_printf(&b, " (goal %u)", f->goal_id);
+        buf_putc(&b, '\n');
+        for (size_t i = 0; i < f->step_count; i++) {
+            const struct funnel_step *s = &f->steps[i];
+            buf_printf(&b, "  %2zu. %-24s %-14s %-11s %s%s%s\n", i + 1, s->name,
+                       funnel_match_name(s->match), goal_pattern_name(s->pattern_type),
+                       s->pattern, s->required ? " (required)" : "",
+                       s->case_sensitive ? " (case-sensitive)" : "");
+        }
+    }
+    if (json) buf_puts(&b, "]\n");
+    fputs(b.data, stdout);
+    buf_free(&b);
+    funnels_free(funnels);
+    return 0;
+}
+
+static int cmd_funnel_delete(const struct args *a)
+{
+    uint32_t site_id;
+    int rc = parse_site_flag(a, &site_id);
+    if (rc) return rc;
+    const char *id_text = arg_get(a, "--id", NULL);
+    int64_t id;
+    if (!id_text || parse_i64(id_text, 1, UINT32_MAX, &id)) {
+        usage_error(a->cmd,
+                    "--id: expected the funnel's id (`tally funnel list` shows them), got '%s'",
+                    id_text ? id_text : "nothing");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    rc = funnels_delete(data_dir(a), site_id, (uint32_t)id, err, sizeof err);
+    if (rc == -ENOENT) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "tally funnel delete: %s\n", err);
+        return 1;
+    }
+    printf("deleted funnel %u of site %u\n", (uint32_t)id, site_id);
     return 0;
 }
 
@@ -1348,6 +1554,26 @@ static const struct opt goal_delete_opts[] = {
     {"--id", OPT_VALUE, "G", "the goal (required); its id is never given again"},
     OPT_END,
 };
+static const struct opt funnel_add_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site (required)"},
+    {"--name", OPT_VALUE, "NAME", "the funnel's name (required)"},
+    {"--goal", OPT_VALUE, "ID", "the goal the funnel leads to (default: none)"},
+    {"--step", OPT_REPEAT, "STEP", "NAME|MATCH|TYPE|PATTERN[|required][|case-sensitive], in order (1 to 20)"},
+    OPT_END,
+};
+static const struct opt funnel_list_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site (required)"},
+    {"--json", OPT_SWITCH, NULL, "print a JSON array instead of a table"},
+    OPT_END,
+};
+static const struct opt funnel_delete_opts[] = {
+    OPT_DATA,
+    {"--site", OPT_VALUE, "N", "the site (required)"},
+    {"--id", OPT_VALUE, "F", "the funnel (required); its id is never given again"},
+    OPT_END,
+};
 static const struct opt user_add_opts[] = {
     OPT_DATA,
     {"--superuser", OPT_SWITCH, NULL, "every access to every site, now and later"},
@@ -1438,6 +1664,17 @@ static const struct command commands[] = {
      goal_add_opts, cmd_goal_add, NULL},
     {"goal list", "Lists a site's goals.", NULL, goal_list_opts, cmd_goal_list, NULL},
     {"goal delete", "Deletes a goal of a site.", NULL, goal_delete_opts, cmd_goal_delete, NULL},
+    {"funnel add", "Adds a funnel to a site and prints its id.",
+     "e.g. tally funnel add --site 1 --name Checkout --goal 2 \\\n"
+     "       --step 'Cart|path|starts-with|/cart|required' \\\n"
+     "       --step 'Address|title|contains|Shipping' --step 'Paid|goal|exact|2|required'\n"
+     "MATCH: url, path, title, event-category, event-action, event-name, site-search or goal\n"
+     "(PATTERN is then the goal's id). A regex PATTERN may hold '|' (docs/funnels.md).",
+     funnel_add_opts, cmd_funnel_add, NULL},
+    {"funnel list", "Lists a site's funnels and their steps.", NULL, funnel_list_opts,
+     cmd_funnel_list, NULL},
+    {"funnel delete", "Deletes a funnel of a site.", NULL, funnel_delete_opts, cmd_funnel_delete,
+     NULL},
     {"user add", "Adds a user; the password is read from stdin (one line).",
      "On a terminal the password is asked for twice and not shown; otherwise pipe it in:\n"
      "  printf '%s\\n' \"$PASSWORD\" | tally user add --data DIR alice\n"

@@ -104,6 +104,18 @@ void api_reload_config(struct api *api)
             goals_changed = true;
         }
     }
+    file_stamp_read(api->data_dir, "funnels.json", &st);
+    if (!file_stamp_same(&st, &api->funnels_stamp)) {
+        api->funnels_stamp = st;
+        struct funnels *funnels;
+        if (funnels_load(api->data_dir, &funnels, err, sizeof err)) {
+            log_error("keeping the previous funnels: %s", err);
+        } else {
+            funnels_free(api->funnels);
+            api->funnels = funnels;
+            log_info("reloaded funnels.json");
+        }
+    }
     if (!goals_changed) return;
     /* Conversions follow the goals as defined now: a changed goal is
      * evaluated over every stored visit of its site (a site added since
@@ -154,11 +166,13 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     file_stamp_read(opts->data_dir, "users.json", &api->users_stamp);
     file_stamp_read(opts->data_dir, "tokens.json", &api->tokens_stamp);
     file_stamp_read(opts->data_dir, "goals.json", &api->goals_stamp);
+    file_stamp_read(opts->data_dir, "funnels.json", &api->funnels_stamp);
     int rc = store_open(&so, &api->store, err, errlen);
     if (!rc) rc = sites_load(opts->data_dir, &api->sites, err, errlen);
     if (!rc) rc = users_load(opts->data_dir, &api->users, err, errlen);
     if (!rc) rc = tokens_load(opts->data_dir, &api->tokens, err, errlen);
     if (!rc) rc = goals_load(opts->data_dir, &api->goals, err, errlen);
+    if (!rc) rc = funnels_load(opts->data_dir, &api->funnels, err, errlen);
     if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
     if (!rc) {
         struct enrich_options eo = {
@@ -197,6 +211,7 @@ void api_destroy(struct api *api)
     names_free(api->names);
     tokens_free(api->tokens);
     goals_free(api->goals);
+    funnels_free(api->funnels);
     users_free(api->users);
     sites_free(api->sites);
     arena_free(&api->arena);
@@ -564,6 +579,8 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
         sites_api_handle(api, &params, method, resp);
     } else if (goals_api_serves(method)) {
         goals_api_handle(api, &params, method, resp);
+    } else if (strncmp(method, "Funnels.", 8) == 0 && funnels_api_serves(method)) {
+        funnels_api_handle(api, &params, method, resp);
     } else {
         reporting_handle(api, &params, method, resp);
     }

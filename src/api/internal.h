@@ -1,5 +1,5 @@
-/* api internals shared by api.c (tracking, config), reporting.c, sites_api.c
- * and goals_api.c. */
+/* api internals shared by api.c (tracking, config), reporting.c, sites_api.c,
+ * goals_api.c and funnels_api.c. */
 #ifndef TALLY_API_INTERNAL_H
 #define TALLY_API_INTERNAL_H
 
@@ -35,9 +35,11 @@ struct api {
     struct users *users;
     struct tokens *tokens;
     struct goals *goals;
+    struct funnels *funnels;
     struct session *session;
     struct enrich *enrich;
-    struct file_stamp sites_stamp, users_stamp, tokens_stamp, goals_stamp;
+    struct file_stamp sites_stamp, users_stamp, tokens_stamp, goals_stamp,
+        funnels_stamp;
     enum store_fsync fsync;
     struct arena arena; /* reset at the start of each request */
     struct hit *batch;  /* the hits of one request on their way to the store */
@@ -65,6 +67,12 @@ bool goals_api_serves(const char *method);
 /* Those methods; takes the api lock. */
 void goals_api_handle(struct api *api, const struct track_params *params, const char *method,
                       struct api_response *resp);
+/* True for Tally's Funnels methods that manage definitions (addFunnel,
+ * updateFunnel, deleteFunnel, getFunnels, getFunnel). */
+bool funnels_api_serves(const char *method);
+/* Those methods; takes the api lock. */
+void funnels_api_handle(struct api *api, const struct track_params *params, const char *method,
+                        struct api_response *resp);
 /* Reloads config files that changed on disk. Lock held. */
 void api_reload_config(struct api *api);
 

@@ -1,7 +1,8 @@
-/* config: the sites, users, API tokens and goals kept in DATA/sites.json,
- * DATA/users.json, DATA/tokens.json and DATA/goals.json, and who may do what
- * with them. Each loaded `struct sites`, `struct users`, `struct tokens` and
- * `struct goals` is an immutable snapshot; the server swaps in a new one when
+/* config: the sites, users, API tokens, goals and funnels kept in
+ * DATA/sites.json, DATA/users.json, DATA/tokens.json, DATA/goals.json and
+ * DATA/funnels.json, and who may do what with them. Each loaded `struct
+ * sites`, `struct users`, `struct tokens`, `struct goals` and `struct
+ * funnels` is an immutable snapshot; the server swaps in a new one when
  * its file changes (`tally site add` or `tally goal add` while serving). */
 #ifndef TALLY_CONFIG_H
 #define TALLY_CONFIG_H
@@ -205,6 +206,10 @@ int goal_validate(const struct goal *draft, char *err, size_t errlen);
  * message when a regex does not compile. Free with pcre2_code_free. */
 struct pcre2_real_code_8;
 int goal_compile(const struct goal *g, struct pcre2_real_code_8 **out, char *err, size_t errlen);
+/* The one way a pattern becomes PCRE2 code, for goals and funnel steps
+ * alike (goal_compile is this on the goal's fields). */
+int pattern_compile(enum goal_pattern type, const char *pattern, bool case_sensitive,
+                    struct pcre2_real_code_8 **out, char *err, size_t errlen);
 /* The site's goals, deep-copied (a snapshot outlives a reload), in id
  * order; free with goal_array_free. */
 int goals_copy_site(const struct goals *goals, uint32_t site_id, struct goal **out, size_t *count);
@@ -219,5 +224,82 @@ int goals_update(const char *data_dir, const struct goal *draft, char *err, size
 /* Removes a goal; its id is never given again. -ENOENT when absent. */
 int goals_delete(const char *data_dir, uint32_t site_id, uint32_t goal_id, char *err,
                  size_t errlen);
+
+/* ---- funnels ----
+ * A funnel is a definition only: an ordered list of steps a visit goes
+ * through, each a condition on one of its actions. Reports evaluate it at
+ * query time over any range (they come with the next part of issue 6). */
+enum funnel_match {
+    FUNNEL_MATCH_URL,            /* a pageview's full URL */
+    FUNNEL_MATCH_PATH,           /* a pageview's path, from '/', without query or fragment */
+    FUNNEL_MATCH_TITLE,          /* a pageview's title */
+    FUNNEL_MATCH_EVENT_CATEGORY,
+    FUNNEL_MATCH_EVENT_ACTION,
+    FUNNEL_MATCH_EVENT_NAME,
+    FUNNEL_MATCH_SITE_SEARCH,    /* a site search's keyword */
+    FUNNEL_MATCH_GOAL,           /* a conversion of the goal whose id is the pattern */
+};
+
+#define FUNNEL_NAME_MAX 200        /* characters, for the funnel and each step */
+#define FUNNEL_STEPS_MAX 20
+#define FUNNELS_PER_SITE_MAX 200
+
+struct funnel_step {
+    char *name;
+    enum funnel_match match;
+    enum goal_pattern pattern_type; /* never NONE; always EXACT for a goal step */
+    char *pattern;                  /* at most GOAL_PATTERN_MAX bytes; a goal id for a goal step */
+    bool case_sensitive;
+    bool required;                  /* must be reached for the steps after it to count */
+};
+
+struct funnel {
+    uint32_t site_id;
+    uint32_t id;                    /* per site, from 1, never reused (not even after delete) */
+    char *name;
+    uint32_t goal_id;               /* the goal the funnel leads to; 0: none */
+    struct funnel_step steps[FUNNEL_STEPS_MAX];
+    size_t step_count;              /* 1 to FUNNEL_STEPS_MAX */
+    int64_t created_ms;
+};
+
+/* "url", "path", "title", "event_category", "event_action", "event_name",
+ * "site_search", "goal"; funnel_match_parse returns -EINVAL otherwise. */
+const char *funnel_match_name(enum funnel_match match);
+int funnel_match_parse(const char *text, enum funnel_match *out);
+
+struct funnels;
+/* Loads DATA/funnels.json. A missing file is no funnels; a malformed one (or
+ * a funnel the CLI would refuse) is an error written to err. A step or
+ * funnel naming a goal deleted since is kept: it never matches. */
+int funnels_load(const char *data_dir, struct funnels **out, char *err, size_t errlen);
+void funnels_free(struct funnels *funnels);
+/* The site's funnels in id order, one per call, as goals_for_site. */
+const struct funnel *funnels_for_site(const struct funnels *funnels, uint32_t site_id,
+                                      size_t *cursor);
+const struct funnel *funnels_find(const struct funnels *funnels, uint32_t site_id, uint32_t id);
+/* Checks every field of draft (site_id and id are ignored) without saving:
+ * 0, or -EINVAL with a message that names what to fix. With goals, the
+ * goals draft names must be goals of draft->site_id; NULL skips that. */
+int funnel_validate(const struct funnel *draft, const struct goals *goals, char *err,
+                    size_t errlen);
+/* Parses a JSON array of steps, [{"name":..,"match":..,"pattern_type":..,
+ * "pattern":..,"case_sensitive":..,"required":..}], into draft->steps (heap
+ * strings; funnel_clear frees them). Not validated beyond the names of
+ * match and pattern_type; a goal step may leave pattern_type out. */
+int funnel_steps_parse(const char *json, struct funnel *draft, char *err, size_t errlen);
+/* Frees the strings of a funnel filled by funnel_steps_parse or
+ * funnels_copy; leaves it zeroed. */
+void funnel_clear(struct funnel *f);
+/* Adds a funnel to draft->site_id (which must exist: else -ENOENT) with the
+ * next id of that site; writes funnels.json atomically. */
+int funnels_add(const char *data_dir, const struct funnel *draft, uint32_t *id_out, char *err,
+                size_t errlen);
+/* Replaces every field of funnel (site_id, id) with draft's, keeping its
+ * creation time; -ENOENT when there is no such funnel. */
+int funnels_update(const char *data_dir, const struct funnel *draft, char *err, size_t errlen);
+/* Removes a funnel; its id is never given again. -ENOENT when absent. */
+int funnels_delete(const char *data_dir, uint32_t site_id, uint32_t funnel_id, char *err,
+                   size_t errlen);
 
 #endif

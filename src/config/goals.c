@@ -105,7 +105,7 @@ static size_t utf8_chars(const char *s)
 
 /* A line of text: valid UTF-8, no control characters, at most max
  * characters. what names the field in the message. */
-static int text_check(const char *what, const char *s, size_t max, char *err, size_t errlen)
+int config_text_check(const char *what, const char *s, size_t max, char *err, size_t errlen)
 {
     if (!utf8_valid(s, strlen(s))) {
         snprintf(err, errlen, "the %s is not valid UTF-8", what);
@@ -130,14 +130,15 @@ static bool matches_a_url(enum goal_match m)
     return m == GOAL_MATCH_URL || m == GOAL_MATCH_OUTLINK || m == GOAL_MATCH_DOWNLOAD;
 }
 
-int goal_compile(const struct goal *g, pcre2_code **out, char *err, size_t errlen)
+int pattern_compile(enum goal_pattern type, const char *pattern, bool case_sensitive,
+                    pcre2_code **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (g->pattern_type == GOAL_PATTERN_NONE) return 0;
+    if (type == GOAL_PATTERN_NONE) return 0;
     /* Every type is a PCRE2 pattern: one matcher, and Unicode case
      * folding for all of them. Tracked strings may be invalid UTF-8. */
-    uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (g->case_sensitive ? 0 : PCRE2_CASELESS);
-    switch (g->pattern_type) {
+    uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (case_sensitive ? 0 : PCRE2_CASELESS);
+    switch (type) {
     case GOAL_PATTERN_EXACT: options |= PCRE2_LITERAL | PCRE2_ANCHORED | PCRE2_ENDANCHORED; break;
     case GOAL_PATTERN_CONTAINS: options |= PCRE2_LITERAL; break;
     case GOAL_PATTERN_STARTS_WITH: options |= PCRE2_LITERAL | PCRE2_ANCHORED; break;
@@ -146,18 +147,23 @@ int goal_compile(const struct goal *g, pcre2_code **out, char *err, size_t errle
     }
     int code;
     PCRE2_SIZE offset;
-    *out = pcre2_compile((PCRE2_SPTR)g->pattern, PCRE2_ZERO_TERMINATED, options, &code, &offset, NULL);
+    *out = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, options, &code, &offset, NULL);
     if (*out) return 0;
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(code, msg, sizeof msg);
-    if (g->pattern_type == GOAL_PATTERN_REGEX)
+    if (type == GOAL_PATTERN_REGEX)
         snprintf(err, errlen,
                  "the regular expression '%.200s' does not compile: %s (at character %zu); fix "
                  "it, or use another pattern type",
-                 g->pattern, (const char *)msg, (size_t)offset + 1);
+                 pattern, (const char *)msg, (size_t)offset + 1);
     else
-        snprintf(err, errlen, "the pattern '%.200s' cannot be used: %s", g->pattern, (const char *)msg);
+        snprintf(err, errlen, "the pattern '%.200s' cannot be used: %s", pattern, (const char *)msg);
     return -EINVAL;
+}
+
+int goal_compile(const struct goal *g, pcre2_code **out, char *err, size_t errlen)
+{
+    return pattern_compile(g->pattern_type, g->pattern, g->case_sensitive, out, err, errlen);
 }
 
 int goal_validate(const struct goal *g, char *err, size_t errlen)
@@ -167,9 +173,9 @@ int goal_validate(const struct goal *g, char *err, size_t errlen)
         snprintf(err, errlen, "the goal needs a name, e.g. \"Signed up\"");
         return -EINVAL;
     }
-    int rc = text_check("name", name, GOAL_NAME_MAX, err, errlen);
+    int rc = config_text_check("name", name, GOAL_NAME_MAX, err, errlen);
     if (!rc && g->description)
-        rc = text_check("description", g->description, GOAL_DESCRIPTION_MAX, err, errlen);
+        rc = config_text_check("description", g->description, GOAL_DESCRIPTION_MAX, err, errlen);
     if (rc) return rc;
     if ((size_t)g->match >= MATCH_COUNT) {
         snprintf(err, errlen, "unknown match attribute");
@@ -202,7 +208,7 @@ int goal_validate(const struct goal *g, char *err, size_t errlen)
             snprintf(err, errlen, "the pattern is longer than %d bytes", GOAL_PATTERN_MAX);
             return -EINVAL;
         }
-        rc = text_check("pattern", pattern, GOAL_PATTERN_MAX, err, errlen);
+        rc = config_text_check("pattern", pattern, GOAL_PATTERN_MAX, err, errlen);
         if (rc) return rc;
         /* The URLs compared are whole: an exact path would never match. */
         if (g->pattern_type == GOAL_PATTERN_EXACT && matches_a_url(g->match) &&

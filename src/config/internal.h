@@ -22,4 +22,8 @@ int config_json_write(const char *path, json_t *root, int mode, char *err, size_
 /* obj[key] when it is a string, else dflt. */
 const char *config_json_str(json_t *obj, const char *key, const char *dflt);
 
+/* A line of text: valid UTF-8, no control characters, at most max
+ * characters; what names the field in the message. */
+int config_text_check(const char *what, const char *s, size_t max, char *err, size_t errlen);
+
 #endif
