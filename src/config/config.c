@@ -513,3 +513,72 @@ int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out, 
     close(lock);
     return rc;
 }
+
+/* ---- ids per site ---- */
+
+uint32_t last_ids_get(const struct last_ids *l, uint32_t site_id)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i].site_id == site_id) return l->items[i].last_id;
+    return 0;
+}
+
+void last_ids_raise(struct last_ids *l, uint32_t site_id, uint32_t id)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        if (l->items[i].site_id == site_id) {
+            if (l->items[i].last_id < id) l->items[i].last_id = id;
+            return;
+        }
+    }
+    struct last_id *grown = realloc(l->items, (l->count + 1) * sizeof *grown);
+    if (!grown) abort();
+    l->items = grown;
+    l->items[l->count++] = (struct last_id){site_id, id};
+}
+
+void last_ids_free(struct last_ids *l)
+{
+    free(l->items);
+    *l = (struct last_ids){0};
+}
+
+int config_id_from_json(json_t *v, uint32_t *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
+        return -EINVAL;
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+int last_ids_from_json(struct last_ids *l, json_t *obj, const char *file, const char *what,
+                       char *err, size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        int64_t site_id;
+        uint32_t id;
+        if (parse_i64(key, 1, UINT32_MAX, &site_id) || config_id_from_json(v, &id)) {
+            snprintf(err, errlen,
+                     "%s: \"last_ids\" maps a site id to its highest %s id ever given, got "
+                     "\"%.20s\"",
+                     file, what, key);
+            return -EINVAL;
+        }
+        last_ids_raise(l, (uint32_t)site_id, id);
+    }
+    return 0;
+}
+
+json_t *last_ids_to_json(const struct last_ids *l)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; i < l->count; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%u", l->items[i].site_id);
+        json_object_set_new(obj, key, json_integer(l->items[i].last_id));
+    }
+    return obj;
+}

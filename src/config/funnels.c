@@ -24,16 +24,10 @@
 #include "config.h"
 #include "internal.h"
 
-struct funnel_last_id {
-    uint32_t site_id;
-    uint32_t last_id;
-};
-
 struct funnels {
     struct funnel *items; /* sorted by site_id, then id */
     size_t count;
-    struct funnel_last_id *last_ids;
-    size_t last_id_count;
+    struct last_ids last_ids;
 };
 
 /* ---- names ---- */
@@ -187,7 +181,7 @@ void funnels_free(struct funnels *funnels)
     if (!funnels) return;
     for (size_t i = 0; i < funnels->count; i++) funnel_clear(&funnels->items[i]);
     free(funnels->items);
-    free(funnels->last_ids);
+    last_ids_free(&funnels->last_ids);
     free(funnels);
 }
 
@@ -214,38 +208,7 @@ static int funnel_order(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static uint32_t last_id(const struct funnels *funnels, uint32_t site_id)
-{
-    for (size_t i = 0; i < funnels->last_id_count; i++)
-        if (funnels->last_ids[i].site_id == site_id) return funnels->last_ids[i].last_id;
-    return 0;
-}
-
-/* Raises the site's last id to at least id. */
-static void last_id_raise(struct funnels *funnels, uint32_t site_id, uint32_t id)
-{
-    for (size_t i = 0; i < funnels->last_id_count; i++) {
-        if (funnels->last_ids[i].site_id == site_id) {
-            if (funnels->last_ids[i].last_id < id) funnels->last_ids[i].last_id = id;
-            return;
-        }
-    }
-    struct funnel_last_id *grown =
-        realloc(funnels->last_ids, (funnels->last_id_count + 1) * sizeof *grown);
-    if (!grown) abort();
-    funnels->last_ids = grown;
-    funnels->last_ids[funnels->last_id_count++] = (struct funnel_last_id){site_id, id};
-}
-
 /* ---- JSON ---- */
-
-static int id_from_json(json_t *v, uint32_t *out)
-{
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
-        return -EINVAL;
-    *out = (uint32_t)json_integer_value(v);
-    return 0;
-}
 
 /* Reads the steps array into f->steps (heap strings); checks only the
  * shape and the names of match and pattern_type. */
@@ -335,8 +298,8 @@ static int funnel_from_json(json_t *obj, size_t index, struct funnel *out, char 
                             size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (!json_is_object(obj) || id_from_json(json_object_get(obj, "site_id"), &out->site_id) ||
-        id_from_json(json_object_get(obj, "id"), &out->id)) {
+    if (!json_is_object(obj) || config_id_from_json(json_object_get(obj, "site_id"), &out->site_id) ||
+        config_id_from_json(json_object_get(obj, "id"), &out->id)) {
         snprintf(err, errlen,
                  "funnels.json: funnel #%zu needs positive integers \"site_id\" and \"id\"",
                  index + 1);
@@ -347,7 +310,7 @@ static int funnel_from_json(json_t *obj, size_t index, struct funnel *out, char 
     char why[512];
     int rc = 0;
     if (goal && !(json_is_integer(goal) && json_integer_value(goal) == 0) &&
-        id_from_json(goal, &out->goal_id)) {
+        config_id_from_json(goal, &out->goal_id)) {
         snprintf(why, sizeof why, "\"goal_id\" is a goal id, or 0 for none");
         rc = -EINVAL;
     }
@@ -386,23 +349,10 @@ static int funnels_from_json(json_t *root, struct funnels *funnels, char *err, s
         }
         if (rc) return rc;
         funnels->count++;
-        last_id_raise(funnels, f->site_id, f->id);
+        last_ids_raise(&funnels->last_ids, f->site_id, f->id);
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(last, key, v)
-    {
-        int64_t site_id;
-        uint32_t id;
-        if (parse_i64(key, 1, UINT32_MAX, &site_id) || id_from_json(v, &id)) {
-            snprintf(err, errlen,
-                     "funnels.json: \"last_ids\" maps a site id to its highest funnel id ever "
-                     "given, got \"%.20s\"",
-                     key);
-            return -EINVAL;
-        }
-        last_id_raise(funnels, (uint32_t)site_id, id);
-    }
+    int rc = last_ids_from_json(&funnels->last_ids, last, "funnels.json", "funnel", err, errlen);
+    if (rc) return rc;
     if (funnels->count > 1)
         qsort(funnels->items, funnels->count, sizeof *funnels->items, funnel_order);
     return 0;
@@ -447,12 +397,7 @@ static int funnels_write(const char *data_dir, struct funnels *funnels, char *er
 {
     if (funnels->count > 1)
         qsort(funnels->items, funnels->count, sizeof *funnels->items, funnel_order);
-    json_t *last = json_object();
-    for (size_t i = 0; i < funnels->last_id_count; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "%u", funnels->last_ids[i].site_id);
-        json_object_set_new(last, key, json_integer(funnels->last_ids[i].last_id));
-    }
+    json_t *last = last_ids_to_json(&funnels->last_ids);
     json_t *arr = json_array();
     for (size_t i = 0; i < funnels->count; i++)
         json_array_append_new(arr, funnel_to_json(&funnels->items[i]));
@@ -502,7 +447,7 @@ static int funnel_edit_locked(const char *data_dir, struct funnels *funnels, enu
                      draft->site_id, FUNNELS_PER_SITE_MAX);
             return -ENOSPC;
         }
-        uint32_t id = last_id(funnels, draft->site_id);
+        uint32_t id = last_ids_get(&funnels->last_ids, draft->site_id);
         if (id == UINT32_MAX) {
             snprintf(err, errlen, "no funnel id left on site %u", draft->site_id);
             return -EOVERFLOW;
@@ -514,7 +459,7 @@ static int funnel_edit_locked(const char *data_dir, struct funnels *funnels, enu
         funnel_copy(draft, f);
         f->id = id + 1;
         f->created_ms = now_ms();
-        last_id_raise(funnels, f->site_id, f->id);
+        last_ids_raise(&funnels->last_ids, f->site_id, f->id);
         *id_out = f->id;
         return funnels_write(data_dir, funnels, err, errlen);
     }

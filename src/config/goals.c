@@ -25,16 +25,10 @@
 #include "config.h"
 #include "internal.h"
 
-struct goal_last_id {
-    uint32_t site_id;
-    uint32_t last_id;
-};
-
 struct goals {
     struct goal *items; /* sorted by site_id, then id */
     size_t count;
-    struct goal_last_id *last_ids;
-    size_t last_id_count;
+    struct last_ids last_ids;
 };
 
 /* ---- names ---- */
@@ -256,7 +250,7 @@ void goals_free(struct goals *goals)
     for (size_t i = 0; i < goals->count; i++)
         goal_free_fields(&goals->items[i]);
     free(goals->items);
-    free(goals->last_ids);
+    last_ids_free(&goals->last_ids);
     free(goals);
 }
 
@@ -306,46 +300,15 @@ static void goals_sort(struct goals *goals)
     if (goals->count > 1) qsort(goals->items, goals->count, sizeof *goals->items, goal_order);
 }
 
-static uint32_t last_id(const struct goals *goals, uint32_t site_id)
-{
-    for (size_t i = 0; i < goals->last_id_count; i++)
-        if (goals->last_ids[i].site_id == site_id) return goals->last_ids[i].last_id;
-    return 0;
-}
-
-/* Raises the site's last id to at least id. */
-static void last_id_raise(struct goals *goals, uint32_t site_id, uint32_t id)
-{
-    for (size_t i = 0; i < goals->last_id_count; i++) {
-        if (goals->last_ids[i].site_id == site_id) {
-            if (goals->last_ids[i].last_id < id) goals->last_ids[i].last_id = id;
-            return;
-        }
-    }
-    struct goal_last_id *grown =
-        realloc(goals->last_ids, (goals->last_id_count + 1) * sizeof *grown);
-    if (!grown) abort();
-    goals->last_ids = grown;
-    goals->last_ids[goals->last_id_count++] = (struct goal_last_id){site_id, id};
-}
-
 /* ---- the file ---- */
-
-static int id_from_json(json_t *v, uint32_t *out)
-{
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > UINT32_MAX)
-        return -EINVAL;
-    *out = (uint32_t)json_integer_value(v);
-    return 0;
-}
 
 /* Reads one goal, validated as `goal add` validates it, so a hand-edited
  * file cannot hold what the CLI and the API would refuse. */
 static int goal_from_json(json_t *obj, size_t index, struct goal *out, char *err, size_t errlen)
 {
     struct goal draft = {0};
-    if (!json_is_object(obj) || id_from_json(json_object_get(obj, "site_id"), &draft.site_id) ||
-        id_from_json(json_object_get(obj, "id"), &draft.id)) {
+    if (!json_is_object(obj) || config_id_from_json(json_object_get(obj, "site_id"), &draft.site_id) ||
+        config_id_from_json(json_object_get(obj, "id"), &draft.id)) {
         snprintf(err, errlen, "goals.json: goal #%zu needs positive integers \"site_id\" and \"id\"",
                  index + 1);
         return -EINVAL;
@@ -404,23 +367,10 @@ static int goals_from_json(json_t *root, struct goals *goals, char *err, size_t 
         }
         if (rc) return rc;
         goals->count++;
-        last_id_raise(goals, g->site_id, g->id);
+        last_ids_raise(&goals->last_ids, g->site_id, g->id);
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(last, key, v)
-    {
-        int64_t site_id;
-        uint32_t id;
-        if (parse_i64(key, 1, UINT32_MAX, &site_id) || id_from_json(v, &id)) {
-            snprintf(err, errlen,
-                     "goals.json: \"last_ids\" maps a site id to its highest goal id ever "
-                     "given, got \"%.20s\"",
-                     key);
-            return -EINVAL;
-        }
-        last_id_raise(goals, (uint32_t)site_id, id);
-    }
+    int rc = last_ids_from_json(&goals->last_ids, last, "goals.json", "goal", err, errlen);
+    if (rc) return rc;
     goals_sort(goals);
     return 0;
 }
@@ -457,12 +407,7 @@ static json_t *goal_to_json(const struct goal *g)
 static int goals_write(const char *data_dir, struct goals *goals, char *err, size_t errlen)
 {
     goals_sort(goals);
-    json_t *last = json_object();
-    for (size_t i = 0; i < goals->last_id_count; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "%u", goals->last_ids[i].site_id);
-        json_object_set_new(last, key, json_integer(goals->last_ids[i].last_id));
-    }
+    json_t *last = last_ids_to_json(&goals->last_ids);
     json_t *arr = json_array();
     for (size_t i = 0; i < goals->count; i++)
         json_array_append_new(arr, goal_to_json(&goals->items[i]));
@@ -499,7 +444,7 @@ static int goal_edit_locked(const char *data_dir, struct goals *goals, enum goal
                      "delete one first", draft->site_id, GOALS_PER_SITE_MAX);
             return -ENOSPC;
         }
-        uint32_t id = last_id(goals, draft->site_id);
+        uint32_t id = last_ids_get(&goals->last_ids, draft->site_id);
         if (id == UINT32_MAX) {
             snprintf(err, errlen, "no goal id left on site %u", draft->site_id);
             return -EOVERFLOW;
@@ -511,7 +456,7 @@ static int goal_edit_locked(const char *data_dir, struct goals *goals, enum goal
         goal_copy(draft, g);
         g->id = id + 1;
         g->created_ms = now_ms();
-        last_id_raise(goals, g->site_id, g->id);
+        last_ids_raise(&goals->last_ids, g->site_id, g->id);
         *id_out = g->id;
         return goals_write(data_dir, goals, err, errlen);
     }
