@@ -500,6 +500,38 @@ int harness_token_create(const char *data_dir, unsigned site_id, char out[33])
     return ok ? 0 : -1;
 }
 
+/* ---- requests ---- */
+
+void buf_url_encode(struct buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            buf_putc(b, (char)c);
+        else
+            buf_printf(b, "%%%02X", c);
+    }
+}
+
+void buf_encode_params(struct buf *b, const char *params)
+{
+    const char *p = params;
+    while (*p) {
+        const char *end = strchr(p, '|');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (b->len) buf_putc(b, '&');
+        size_t name = eq ? (size_t)(eq - p) : len;
+        buf_append(b, p, name);
+        if (eq) {
+            buf_putc(b, '=');
+            buf_url_encode(b, eq + 1, len - name - 1);
+        }
+        p += len + (end != NULL);
+    }
+}
+
 /* ---- the Reporting API ---- */
 
 char *api_get(const struct server *s, const char *token, unsigned site, const char *query,
@@ -541,6 +573,14 @@ json_t *report_row(const json_t *rows, const char *label)
         if (l && strcmp(l, label) == 0) return r;
     }
     return NULL;
+}
+
+json_t *keep(json_t *j)
+{
+    static json_t *answer;
+    json_decref(answer);
+    answer = j;
+    return j;
 }
 
 const char *json_text(const json_t *rows)

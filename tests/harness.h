@@ -60,6 +60,12 @@ int run_tally_input(struct buf *out, const char *input, const char *fmt, ...)
  * printed token into out. Returns 0, or -1 when the command failed. */
 int harness_token_create(const char *data_dir, unsigned site_id, char out[33]);
 
+/* ---- requests ---- */
+/* Appends s[0 .. n) percent-encoded: all but letters, digits and -_.~ */
+void buf_url_encode(struct buf *b, const char *s, size_t n);
+/* Appends "a=x y|b=z" as "a=x%20y&b=z" ('&' first when b is not empty). */
+void buf_encode_params(struct buf *b, const char *params);
+
 /* ---- the Reporting API ---- */
 /* GET /index.php?module=API&idSite=SITE&token_auth=TOKEN&QUERY: the status
  * goes to *status (-1: no answer), the body is returned (caller frees;
@@ -79,6 +85,10 @@ json_t *report_row(const json_t *rows, const char *label);
 bool json_fields_match(const json_t *obj, const char *spec, char *why, size_t whylen);
 /* rows as compact JSON, cut to fit a failure message (one static buffer). */
 const char *json_text(const json_t *rows);
+
+/* Holds the answer a test is looking at, freeing the one before, so an
+ * assertion that ends the test leaks nothing: keep(NULL) after each test. */
+json_t *keep(json_t *j);
 
 /* Report assertions for tests that include test.h: an object's fields
  * (json_fields_match's spec), a row found by label, a row count. */

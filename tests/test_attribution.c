@@ -103,14 +103,6 @@ static bool send_journeys(void)
 
 #define METHOD "method=MultiChannelConversionAttribution.getChannelAttribution&period=range&date="
 
-static json_t *answer;
-static json_t *keep(json_t *j)
-{
-    json_decref(answer);
-    answer = j;
-    return j;
-}
-
 static void test_every_model(void)
 {
     json_t *rows = keep(api(METHOD "%s", range));

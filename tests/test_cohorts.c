@@ -155,18 +155,6 @@ static void set_dates(void)
 
 /* ---- tracking ---- */
 
-static void url_encode(struct buf *b, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~')
-            buf_putc(b, (char)c);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
-}
-
 static int track(unsigned site, char visitor, int64_t t_ms, const char *params)
 {
     struct buf target;
@@ -180,7 +168,7 @@ static int track(unsigned site, char visitor, int64_t t_ms, const char *params)
         buf_append(&target, p, name);
         if (eq) {
             buf_putc(&target, '=');
-            url_encode(&target, eq + 1, len - name - 1);
+            buf_url_encode(&target, eq + 1, len - name - 1);
         }
         p += len + (end != NULL);
     }
@@ -206,14 +194,6 @@ static int track(unsigned site, char visitor, int64_t t_ms, const char *params)
     return status;
 }
 
-/* One answer at a time; RUN frees it even when an assert ended the test. */
-static json_t *answer;
-static json_t *keep(json_t *j)
-{
-    json_decref(answer);
-    answer = j;
-    return j;
-}
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
         TEST_RUN(fn);                                                                              \

@@ -142,13 +142,6 @@ static const char *labels(const json_t *rows)
     return text;
 }
 
-static json_t *answer;
-static json_t *keep(json_t *j)
-{
-    json_decref(answer);
-    answer = j;
-    return j;
-}
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
         TEST_RUN(fn);                                                                              \

@@ -174,42 +174,11 @@ static struct buf out;
 
 /* ---- HTTP and JSON ------------------------------------------------------------- */
 
-static void url_encode(struct buf *b, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~')
-            buf_putc(b, (char)c);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
-}
-
-/* "a=x y|b=z" -> "a=x%20y&b=z" */
-static void encode_params(struct buf *b, const char *params)
-{
-    const char *p = params;
-    while (*p) {
-        const char *end = strchr(p, '|');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        if (b->len) buf_putc(b, '&');
-        size_t name = eq ? (size_t)(eq - p) : len;
-        buf_append(b, p, name);
-        if (eq) {
-            buf_putc(b, '=');
-            url_encode(b, eq + 1, len - name - 1);
-        }
-        p += len + (end != NULL);
-    }
-}
-
 static int track(char visitor, int64_t t_ms, const char *params)
 {
     struct buf target;
     buf_init(&target);
-    encode_params(&target, params);
+    buf_encode_params(&target, params);
     char cid[17];
     memset(cid, visitor - 'A' + 'a', 16);
     cid[16] = '\0';
@@ -238,14 +207,6 @@ static const char *label_at(const json_t *rows, size_t i)
     return json_string_value(json_object_get(json_array_get(rows, i), "label"));
 }
 
-/* One answer at a time; RUN frees it even when an assert ended the test. */
-static json_t *answer;
-static json_t *keep(json_t *j)
-{
-    json_decref(answer);
-    answer = j;
-    return j;
-}
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
         TEST_RUN(fn);                                                                              \

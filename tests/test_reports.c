@@ -237,15 +237,6 @@ static int track(char visitor, int64_t t_ms, const char *params)
     return status;
 }
 
-/* Every test owns at most one answer at a time here; RUN frees it even when
- * an assert ended the test early. */
-static json_t *answer;
-static json_t *keep(json_t *j)
-{
-    json_decref(answer);
-    answer = j;
-    return j;
-}
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
         TEST_RUN(fn);                                                                              \
