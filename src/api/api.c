@@ -403,6 +403,67 @@ void answer_api_error(struct api_response *resp, int status, const char *message
     buf_free(&clean);
 }
 
+void api_answer_json(struct api_response *resp, const struct buf *b)
+{
+    resp->status = 200;
+    resp->content_type = "application/json";
+    buf_reset(&resp->body);
+    buf_append(&resp->body, b->data ? b->data : "", b->len);
+}
+
+void api_answer_ok(struct api_response *resp)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"result\":\"success\",\"message\":\"ok\"}");
+    api_answer_json(resp, &b);
+    buf_free(&b);
+}
+
+bool api_id_param(const struct track_params *p, const char *name, bool zero_ok, uint32_t *out,
+                  struct api_response *resp)
+{
+    const char *text = track_params_get(p, name);
+    int64_t v = 0;
+    if (zero_ok && (!text || !*text)) {
+        *out = 0;
+        return true;
+    }
+    if (!text || parse_i64(text, zero_ok ? 0 : 1, UINT32_MAX, &v)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s: expected a %s integer id%s", name,
+                 zero_ok ? "non-negative" : "positive", zero_ok ? " (0 or absent: none)" : "");
+        answer_api_error(resp, 400, msg);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id,
+                 enum access min, const char *managed, struct api_response *resp)
+{
+    const char *token = track_params_get(p, "token_auth");
+    if (access_for(api->users, api->tokens, api->sites, token, site_id) >= min) return true;
+    char msg[200];
+    if (min >= ACCESS_WRITE)
+        snprintf(msg, sizeof msg,
+                 "token_auth is missing or does not grant write access to this site, which "
+                 "managing its %s needs",
+                 managed);
+    else
+        snprintf(msg, sizeof msg,
+                 "token_auth is missing or does not grant view access to this site");
+    answer_api_error(resp, 401, msg);
+    return false;
+}
+
+void api_answer_config_error(struct api_response *resp, int rc, const char *err)
+{
+    bool client = rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC || rc == -EOVERFLOW;
+    answer_api_error(resp, client ? 400 : 500, err);
+}
+
 /* Origins are echoed into a header: only a plain printable token is. */
 static void cors_origin(const char *origin, struct api_response *resp)
 {

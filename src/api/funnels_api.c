@@ -22,23 +22,6 @@ bool funnels_api_serves(const char *method)
     return false;
 }
 
-static void answer_json(struct api_response *resp, const struct buf *b)
-{
-    resp->status = 200;
-    resp->content_type = "application/json";
-    buf_reset(&resp->body);
-    buf_append(&resp->body, b->data ? b->data : "", b->len);
-}
-
-static void answer_ok(struct api_response *resp)
-{
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "{\"result\":\"success\",\"message\":\"ok\"}");
-    answer_json(resp, &b);
-    buf_free(&b);
-}
-
 /* A funnel as answers carry it: numbers and booleans as JSON has them
  * (this is Tally's own API, not a Matomo one with MySQL strings). */
 static void funnel_json(struct buf *b, const struct funnel *f)
@@ -59,50 +42,6 @@ static void funnel_json(struct buf *b, const struct funnel *f)
     buf_puts(b, "]}");
 }
 
-/* A positive id parameter (or, with zero_ok, absent, empty or 0 for none);
- * answers 400 and returns false when it is not. */
-static bool id_param(const struct track_params *p, const char *name, bool zero_ok, uint32_t *out,
-                     struct api_response *resp)
-{
-    const char *text = track_params_get(p, name);
-    int64_t v = 0;
-    if (zero_ok && (!text || !*text)) {
-        *out = 0;
-        return true;
-    }
-    if (!text || parse_i64(text, zero_ok ? 0 : 1, UINT32_MAX, &v)) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%s: expected a %s integer id%s", name,
-                 zero_ok ? "non-negative" : "positive", zero_ok ? " (0 or absent: none)" : "");
-        answer_api_error(resp, 400, msg);
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
-}
-
-/* Whether token_auth has at least min on the site; answers 401 if not.
- * Nothing in the refusal says whether the site exists. */
-static bool allowed(struct api *api, const struct track_params *p, uint32_t site_id,
-                    enum access min, struct api_response *resp)
-{
-    const char *token = track_params_get(p, "token_auth");
-    if (access_for(api->users, api->tokens, api->sites, token, site_id) >= min) return true;
-    answer_api_error(resp, 401,
-                     min >= ACCESS_WRITE
-                         ? "token_auth is missing or does not grant write access to this site, "
-                           "which managing its funnels needs"
-                         : "token_auth is missing or does not grant view access to this site");
-    return false;
-}
-
-/* A refusal from funnels_add/update/delete: the client's mistake or ours. */
-static void answer_funnel_error(struct api_response *resp, int rc, const char *err)
-{
-    bool client = rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC || rc == -EOVERFLOW;
-    answer_api_error(resp, client ? 400 : 500, err);
-}
-
 /* addFunnel and updateFunnel: the whole funnel from the parameters (an
  * update replaces every field, as updateGoal does). Lock held, as for
  * every method below. */
@@ -110,10 +49,10 @@ static void save_funnel(struct api *api, const struct track_params *p, bool upda
                         struct api_response *resp)
 {
     struct funnel draft = {0};
-    if (!id_param(p, "idSite", false, &draft.site_id, resp) ||
-        !allowed(api, p, draft.site_id, ACCESS_WRITE, resp) ||
-        (update && !id_param(p, "idFunnel", false, &draft.id, resp)) ||
-        !id_param(p, "idGoal", true, &draft.goal_id, resp))
+    if (!api_id_param(p, "idSite", false, &draft.site_id, resp) ||
+        !api_allowed(api, p, draft.site_id, ACCESS_WRITE, "funnels", resp) ||
+        (update && !api_id_param(p, "idFunnel", false, &draft.id, resp)) ||
+        !api_id_param(p, "idGoal", true, &draft.goal_id, resp))
         return;
     char err[512];
     int rc = funnel_steps_parse(track_params_get(p, "steps"), &draft, err, sizeof err);
@@ -130,18 +69,18 @@ static void save_funnel(struct api *api, const struct track_params *p, bool upda
                 : funnels_add(api->data_dir, &draft, &id, err, sizeof err);
     funnel_clear(&draft);
     if (rc) {
-        answer_funnel_error(resp, rc, err);
+        api_answer_config_error(resp, rc, err);
         return;
     }
     api_reload_config(api);
     if (update) {
-        answer_ok(resp);
+        api_answer_ok(resp);
         return;
     }
     struct buf b;
     buf_init(&b);
     buf_printf(&b, "{\"value\":%u}", id);
-    answer_json(resp, &b);
+    api_answer_json(resp, &b);
     buf_free(&b);
 }
 
@@ -149,25 +88,25 @@ static void delete_funnel(struct api *api, const struct track_params *p,
                           struct api_response *resp)
 {
     uint32_t site_id, funnel_id;
-    if (!id_param(p, "idSite", false, &site_id, resp) ||
-        !allowed(api, p, site_id, ACCESS_WRITE, resp) ||
-        !id_param(p, "idFunnel", false, &funnel_id, resp))
+    if (!api_id_param(p, "idSite", false, &site_id, resp) ||
+        !api_allowed(api, p, site_id, ACCESS_WRITE, "funnels", resp) ||
+        !api_id_param(p, "idFunnel", false, &funnel_id, resp))
         return;
     char err[512];
     int rc = funnels_delete(api->data_dir, site_id, funnel_id, err, sizeof err);
     if (rc) {
-        answer_funnel_error(resp, rc, err);
+        api_answer_config_error(resp, rc, err);
         return;
     }
     api_reload_config(api);
-    answer_ok(resp);
+    api_answer_ok(resp);
 }
 
 static void get_funnels(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     uint32_t site_id;
-    if (!id_param(p, "idSite", false, &site_id, resp) ||
-        !allowed(api, p, site_id, ACCESS_VIEW, resp))
+    if (!api_id_param(p, "idSite", false, &site_id, resp) ||
+        !api_allowed(api, p, site_id, ACCESS_VIEW, "funnels", resp))
         return;
     struct buf b;
     buf_init(&b);
@@ -178,16 +117,16 @@ static void get_funnels(struct api *api, const struct track_params *p, struct ap
         funnel_json(&b, f);
     }
     buf_putc(&b, ']');
-    answer_json(resp, &b);
+    api_answer_json(resp, &b);
     buf_free(&b);
 }
 
 static void get_funnel(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     uint32_t site_id, funnel_id;
-    if (!id_param(p, "idSite", false, &site_id, resp) ||
-        !allowed(api, p, site_id, ACCESS_VIEW, resp) ||
-        !id_param(p, "idFunnel", false, &funnel_id, resp))
+    if (!api_id_param(p, "idSite", false, &site_id, resp) ||
+        !api_allowed(api, p, site_id, ACCESS_VIEW, "funnels", resp) ||
+        !api_id_param(p, "idFunnel", false, &funnel_id, resp))
         return;
     const struct funnel *f = funnels_find(api->funnels, site_id, funnel_id);
     if (!f) {
@@ -199,7 +138,7 @@ static void get_funnel(struct api *api, const struct track_params *p, struct api
     struct buf b;
     buf_init(&b);
     funnel_json(&b, f);
-    answer_json(resp, &b);
+    api_answer_json(resp, &b);
     buf_free(&b);
 }
 

@@ -57,23 +57,6 @@ static int match_attribute_parse(const char *text, enum goal_match *out)
     return goal_match_parse(text, out);
 }
 
-static void answer_json(struct api_response *resp, const struct buf *b)
-{
-    resp->status = 200;
-    resp->content_type = "application/json";
-    buf_reset(&resp->body);
-    buf_append(&resp->body, b->data ? b->data : "", b->len);
-}
-
-static void answer_ok(struct api_response *resp)
-{
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "{\"result\":\"success\",\"message\":\"ok\"}");
-    answer_json(resp, &b);
-    buf_free(&b);
-}
-
 /* Matomo's goal row: every value a string, as MySQL hands them over; a
  * manual goal has no pattern, pattern_type or case_sensitive. */
 static void goal_json(struct buf *b, const struct goal *g)
@@ -92,22 +75,6 @@ static void goal_json(struct buf *b, const struct goal *g)
     }
     buf_printf(b, ",\"allow_multiple\":\"%d\",\"revenue\":\"%.15g\",\"deleted\":\"0\"}",
                g->allow_multiple, g->revenue);
-}
-
-/* A positive id parameter; answers 400 and returns false when it is not. */
-static bool id_param(const struct track_params *p, const char *name, uint32_t *out,
-                     struct api_response *resp)
-{
-    const char *text = track_params_get(p, name);
-    int64_t v;
-    if (!text || parse_i64(text, 1, UINT32_MAX, &v)) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "%s: expected a positive integer id", name);
-        answer_api_error(resp, 400, msg);
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
 }
 
 /* "1"/"true" or "0"/"false"/"" (absent: false, Matomo's default). */
@@ -129,26 +96,10 @@ static bool bool_param(const struct track_params *p, const char *name, bool *out
     return false;
 }
 
-/* Whether token_auth has at least min on the site; answers 401 if not.
- * Nothing in the refusal says whether the site exists. */
-static bool allowed(struct api *api, const struct track_params *p, uint32_t site_id,
-                    enum access min, struct api_response *resp)
-{
-    const char *token = track_params_get(p, "token_auth");
-    if (access_for(api->users, api->tokens, api->sites, token, site_id) >= min) return true;
-    answer_api_error(resp, 401,
-                     min >= ACCESS_WRITE
-                         ? "token_auth is missing or does not grant write access to this site, "
-                           "which managing its goals needs"
-                         : "token_auth is missing or does not grant view access to this site");
-    return false;
-}
-
 /* Fills draft from addGoal's and updateGoal's parameters (which are the
  * same: updateGoal replaces the whole goal, as in Matomo). The strings
  * point into p. */
-static bool goal_params(const struct track_params *p, struct goal *draft,
-                        struct api_response *resp)
+static bool goal_params(const struct track_params *p, struct goal *draft, struct api_response *resp)
 {
     const char *match = track_params_get(p, "matchAttribute");
     const char *type = track_params_get(p, "patternType");
@@ -180,8 +131,7 @@ static bool goal_params(const struct track_params *p, struct goal *draft,
     }
     if (revenue && *revenue && strcmp(revenue, "false") != 0 &&
         parse_f64(revenue, &draft->revenue)) {
-        snprintf(msg, sizeof msg, "revenue: expected a number such as 9.99, got '%.100s'",
-                 revenue);
+        snprintf(msg, sizeof msg, "revenue: expected a number such as 9.99, got '%.100s'", revenue);
         answer_api_error(resp, 400, msg);
         return false;
     }
@@ -189,72 +139,68 @@ static bool goal_params(const struct track_params *p, struct goal *draft,
            bool_param(p, "allowMultipleConversionsPerVisit", &draft->allow_multiple, resp);
 }
 
-/* A refusal from goals_add/update/delete: the client's mistake or ours. */
-static void answer_goal_error(struct api_response *resp, int rc, const char *err)
-{
-    bool client = rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC || rc == -EOVERFLOW;
-    answer_api_error(resp, client ? 400 : 500, err);
-}
-
 /* Lock held, as for every method below. */
 static void add_goal(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     struct goal draft = {0};
-    if (!id_param(p, "idSite", &draft.site_id, resp) ||
-        !allowed(api, p, draft.site_id, ACCESS_WRITE, resp) || !goal_params(p, &draft, resp))
+    if (!api_id_param(p, "idSite", false, &draft.site_id, resp) ||
+        !api_allowed(api, p, draft.site_id, ACCESS_WRITE, "goals", resp) ||
+        !goal_params(p, &draft, resp))
         return;
     char err[512];
     uint32_t id;
     int rc = goals_add(api->data_dir, &draft, &id, err, sizeof err);
     if (rc) {
-        answer_goal_error(resp, rc, err);
+        api_answer_config_error(resp, rc, err);
         return;
     }
     api_reload_config(api);
     struct buf b;
     buf_init(&b);
     buf_printf(&b, "{\"value\":%u}", id);
-    answer_json(resp, &b);
+    api_answer_json(resp, &b);
     buf_free(&b);
 }
 
 static void update_goal(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     struct goal draft = {0};
-    if (!id_param(p, "idSite", &draft.site_id, resp) ||
-        !allowed(api, p, draft.site_id, ACCESS_WRITE, resp) ||
-        !id_param(p, "idGoal", &draft.id, resp) || !goal_params(p, &draft, resp))
+    if (!api_id_param(p, "idSite", false, &draft.site_id, resp) ||
+        !api_allowed(api, p, draft.site_id, ACCESS_WRITE, "goals", resp) ||
+        !api_id_param(p, "idGoal", false, &draft.id, resp) || !goal_params(p, &draft, resp))
         return;
     char err[512];
     int rc = goals_update(api->data_dir, &draft, err, sizeof err);
     if (rc) {
-        answer_goal_error(resp, rc, err);
+        api_answer_config_error(resp, rc, err);
         return;
     }
     api_reload_config(api);
-    answer_ok(resp);
+    api_answer_ok(resp);
 }
 
 static void delete_goal(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     uint32_t site_id, goal_id;
-    if (!id_param(p, "idSite", &site_id, resp) || !allowed(api, p, site_id, ACCESS_WRITE, resp) ||
-        !id_param(p, "idGoal", &goal_id, resp))
+    if (!api_id_param(p, "idSite", false, &site_id, resp) ||
+        !api_allowed(api, p, site_id, ACCESS_WRITE, "goals", resp) ||
+        !api_id_param(p, "idGoal", false, &goal_id, resp))
         return;
     char err[512];
     int rc = goals_delete(api->data_dir, site_id, goal_id, err, sizeof err);
     if (rc) {
-        answer_goal_error(resp, rc, err);
+        api_answer_config_error(resp, rc, err);
         return;
     }
     api_reload_config(api);
-    answer_ok(resp);
+    api_answer_ok(resp);
 }
 
 static void get_goals(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     uint32_t site_id;
-    if (!id_param(p, "idSite", &site_id, resp) || !allowed(api, p, site_id, ACCESS_VIEW, resp))
+    if (!api_id_param(p, "idSite", false, &site_id, resp) ||
+        !api_allowed(api, p, site_id, ACCESS_VIEW, "goals", resp))
         return;
     struct buf b;
     buf_init(&b);
@@ -265,15 +211,16 @@ static void get_goals(struct api *api, const struct track_params *p, struct api_
         goal_json(&b, g);
     }
     buf_putc(&b, ']');
-    answer_json(resp, &b);
+    api_answer_json(resp, &b);
     buf_free(&b);
 }
 
 static void get_goal(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     uint32_t site_id, goal_id;
-    if (!id_param(p, "idSite", &site_id, resp) || !allowed(api, p, site_id, ACCESS_VIEW, resp) ||
-        !id_param(p, "idGoal", &goal_id, resp))
+    if (!api_id_param(p, "idSite", false, &site_id, resp) ||
+        !api_allowed(api, p, site_id, ACCESS_VIEW, "goals", resp) ||
+        !api_id_param(p, "idGoal", false, &goal_id, resp))
         return;
     const struct goal *g = goals_find(api->goals, site_id, goal_id);
     if (!g) {
@@ -283,7 +230,7 @@ static void get_goal(struct api *api, const struct track_params *p, struct api_r
     struct buf b;
     buf_init(&b);
     goal_json(&b, g);
-    answer_json(resp, &b);
+    api_answer_json(resp, &b);
     buf_free(&b);
 }
 

@@ -58,6 +58,23 @@ struct api {
 void reporting_handle(struct api *api, const struct track_params *params, const char *method,
                       struct api_response *resp);
 void answer_api_error(struct api_response *resp, int status, const char *message);
+
+/* ---- what the methods managing definitions (goals, funnels) share ---- */
+void api_answer_json(struct api_response *resp, const struct buf *b);
+/* {"result":"success","message":"ok"} */
+void api_answer_ok(struct api_response *resp);
+/* A positive id parameter (or, with zero_ok, absent, empty or 0 for none);
+ * answers 400 and returns false when it is not. */
+bool api_id_param(const struct track_params *p, const char *name, bool zero_ok, uint32_t *out,
+                  struct api_response *resp);
+/* Whether token_auth has at least min on the site; answers 401 if not,
+ * naming what writing manages ("goals"). Nothing in the refusal says
+ * whether the site exists. */
+bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id,
+                 enum access min, const char *managed, struct api_response *resp);
+/* A refusal from a config file's add/update/delete: 400 for the client's
+ * mistake, 500 for ours. */
+void api_answer_config_error(struct api_response *resp, int rc, const char *err);
 /* SitesManager.* methods; takes the api lock. */
 void sites_api_handle(struct api *api, const struct track_params *params, const char *method,
                       struct api_response *resp);
