@@ -25,7 +25,9 @@ LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The dashboard and the tracker, built and embedded as one generated C file.
+WEB_OBJ := $(BUILD)/gen/web_assets.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(WEB_OBJ)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(BUILD)/tests/harness.o
@@ -40,6 +42,11 @@ all: $(BUILD)/tally
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/*/*.h) tests/test.h tests/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/web_assets.c: $(shell find web tracker -type f) scripts/build-web.sh scripts/embed.pl
+	scripts/build-web.sh $(BUILD)/web $@
+$(WEB_OBJ): $(BUILD)/gen/web_assets.c src/web/assets.h
+	$(CC) $(ALL_CFLAGS) -I src/web -c $< -o $@
 
 $(BUILD)/tally: $(BUILD)/src/main.o $(BUILD)/src/demo.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -61,7 +68,7 @@ deps:
 
 test:
 	@scripts/deps.sh test
-	@scripts/assets.sh
+	@scripts/assets.sh test
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined test-binaries
 	@scripts/run-tests.sh build-address,undefined
 
@@ -70,6 +77,7 @@ test-binaries: $(BUILD)/tally $(TEST_BIN) $(FUZZ_REPLAY)
 
 fuzz:
 	@scripts/deps.sh fuzz
+	@scripts/assets.sh
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 		LDFLAGS="-fsanitize=fuzzer,address,undefined" fuzz-binaries
 	@echo "run e.g.: mkdir -p build-fuzz/new && build-fuzz/fuzz/fuzz_track_request build-fuzz/new fuzz/corpus/fuzz_track_request"
@@ -82,6 +90,7 @@ build-fuzz/fuzz/%: build-fuzz/fuzz/%.o $(LIB_OBJ)
 
 bench:
 	@scripts/deps.sh bench
+	@scripts/assets.sh
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/pipeline $(BUILD)/bench/reports_data
 	@scripts/bench.sh $(BUILD)
 

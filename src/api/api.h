@@ -37,6 +37,8 @@ struct api_request {
     size_t body_len;
     const char *content_type;         /* "" when absent */
     const char *origin;               /* Origin header, "" when absent */
+    const char *if_none_match;        /* If-None-Match header, "" when absent */
+    const char *accept_encoding;      /* Accept-Encoding header, "" when absent */
     struct track_context ctx;         /* peer, headers, arrival time */
 };
 
@@ -45,6 +47,12 @@ struct api_response {
     const char *content_type;         /* static string */
     struct buf body;
     char allow_origin[256];           /* echoed Origin for CORS, "" for none */
+    /* Headers of browser-facing answers (the web stage); NULL: the API's
+     * defaults (no-store; a policy that allows nothing to run). */
+    const char *cache_control;
+    const char *content_security_policy;
+    const char *etag;                 /* quoted, or NULL */
+    const char *content_encoding;     /* "gzip" or NULL; set means Vary: Accept-Encoding */
     bool sync_needed;                 /* --fsync always: api_sync before answering */
 };
 

@@ -19,6 +19,8 @@
  * setting with a list of trusted proxies can come later. */
 #include "http.h"
 
+#include "../web/web.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -109,19 +111,30 @@ static void peer_ip(struct MHD_Connection *con, char out[INET6_ADDRSTRLEN])
     }
 }
 
-static enum MHD_Result queue(struct MHD_Connection *con, int status, const char *content_type,
-                             const void *body, size_t len, const char *allow_origin, bool preflight)
+static enum MHD_Result queue(struct MHD_Connection *con, const struct api_response *resp,
+                             bool preflight)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    /* A 304 has no body, but HEAD and 200 carry the length of what was sent. */
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp->status == 304 ? 0 : resp->body.len, resp->body.data, MHD_RESPMEM_MUST_COPY);
     if (!r) return MHD_NO;
-    if (content_type && len) MHD_add_response_header(r, "Content-Type", content_type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (resp->content_type && resp->body.len)
+        MHD_add_response_header(r, "Content-Type", resp->content_type);
+    MHD_add_response_header(r, "Cache-Control",
+                            resp->cache_control ? resp->cache_control : "no-store");
     /* Error texts may quote what the client sent: never let a browser
-     * sniff them into HTML. */
+     * sniff them into HTML, or run anything in them. */
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    if (allow_origin && *allow_origin) {
-        MHD_add_response_header(r, "Access-Control-Allow-Origin", allow_origin);
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            resp->content_security_policy
+                                ? resp->content_security_policy
+                                : "default-src 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+    if (resp->etag) MHD_add_response_header(r, "ETag", resp->etag);
+    if (resp->content_encoding) MHD_add_response_header(r, "Content-Encoding", resp->content_encoding);
+    if (resp->etag) MHD_add_response_header(r, "Vary", "Accept-Encoding");
+    if (*resp->allow_origin) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", resp->allow_origin);
         MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
         MHD_add_response_header(r, "Vary", "Origin");
     } else {
@@ -132,15 +145,18 @@ static enum MHD_Result queue(struct MHD_Connection *con, int status, const char 
         MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type");
         MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
     }
-    if (status == 405) MHD_add_response_header(r, "Allow", allowed_methods);
-    enum MHD_Result ret = MHD_queue_response(con, (unsigned)status, r);
+    if (resp->status == 405) MHD_add_response_header(r, "Allow", allowed_methods);
+    enum MHD_Result ret = MHD_queue_response(con, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
 static enum MHD_Result refuse(struct MHD_Connection *con, int status, const char *text)
 {
-    return queue(con, status, "text/plain; charset=utf-8", text, strlen(text), NULL, false);
+    struct api_response resp = {.status = status, .content_type = "text/plain; charset=utf-8"};
+    resp.body.data = (char *)text;
+    resp.body.len = strlen(text);
+    return queue(con, &resp, false);
 }
 
 static const char too_large_text[] = "request body too large: at most 8 MiB (HTTP_MAX_BODY)\n";
@@ -152,8 +168,7 @@ static enum MHD_Result answer_parked(struct MHD_Connection *con, struct http_req
     req->parked = false;
     enum MHD_Result ret =
         req->sync_rc ? refuse(con, 503, "the hit could not be synced to disk; retry later\n")
-                     : queue(con, req->resp.status, req->resp.content_type, req->resp.body.data,
-                             req->resp.body.len, req->resp.allow_origin, req->preflight);
+                     : queue(con, &req->resp, req->preflight);
     buf_free(&req->resp.body);
     return ret;
 }
@@ -270,6 +285,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         .body_len = req->body.len,
         .content_type = header(con, MHD_HTTP_HEADER_CONTENT_TYPE),
         .origin = header(con, "Origin"),
+        .if_none_match = header(con, MHD_HTTP_HEADER_IF_NONE_MATCH),
+        .accept_encoding = header(con, MHD_HTTP_HEADER_ACCEPT_ENCODING),
         .ctx =
             {
                 .ip = ip,
@@ -289,15 +306,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     struct api_response *resp = &req->resp;
     *resp = (struct api_response){0};
     buf_init(&resp->body);
-    api_handle(server->api, &ar, resp);
+    if (!web_handle(&ar, resp)) api_handle(server->api, &ar, resp);
     req->preflight = strcmp(method, "OPTIONS") == 0;
     if (resp->sync_needed) {
         if (park(server, con, req)) return MHD_YES;
         req->sync_rc = api_sync(server->api);
         return answer_parked(con, req);
     }
-    enum MHD_Result ret = queue(con, resp->status, resp->content_type, resp->body.data,
-                                resp->body.len, resp->allow_origin, req->preflight);
+    enum MHD_Result ret = queue(con, resp, req->preflight);
     buf_free(&resp->body);
     return ret;
 }
