@@ -21,6 +21,7 @@ mkdir -p "$out/assets" "$(dirname "$generated")"
 "$esbuild" "$root/web/app.js" --bundle --minify --format=esm --target=es2020 \
     --outfile="$out/assets/app.js" --log-level=warning
 cp "$root/web/index.html" "$out/index.html"
+cp "$root/web/favicon.svg" "$out/assets/favicon.svg"
 "$esbuild" "$root/tracker/tally.js" --minify --format=iife --target=es2017 \
     --outfile="$out/tally.js" --log-level=warning
 

@@ -11,8 +11,9 @@ build_packages=(
     libpcre2-dev libyaml-dev libmaxminddb-dev libzstd-dev
 )
 # Writes the small geo database the tests make (never a committed one);
-# SQLite is the reference tests/test_differential.c checks reports against.
-test_packages=(libmaxmind-db-writer-perl libsqlite3-dev)
+# SQLite is the reference tests/test_differential.c checks reports against;
+# chromium runs the browser tests (tests/browser/, driven by playwright-core).
+test_packages=(libmaxmind-db-writer-perl libsqlite3-dev chromium)
 # The reports benchmark compares against ClickHouse and SQLite on the same data.
 bench_packages=(wrk nginx-light bc curl jq clickhouse-server clickhouse-client sqlite3)
 fuzz_packages=(clang)

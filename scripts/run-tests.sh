@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test program of a build folder and the fuzz corpus replays,
+# Runs every test program of a build folder, the browser tests and the fuzz
+# corpus replays,
 # then prints one summary line: "N passed, N failed" (CI reads it).
 # A program that crashes or times out counts as one more failure.
 set -u
@@ -8,6 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export TALLY_BIN="$root/$build/tally"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Browser tests' screenshots, kept for a person to look at (not committed).
+export TALLY_ARTIFACTS="$root/$build/artifacts"
 
 passed=0
 failed=0
@@ -40,6 +43,12 @@ for t in "$root/$build"/tests/test_*; do
     [ -x "$t" ] || continue
     case "$t" in *.o) continue ;; esac
     run "$(basename "$t")" "$t"
+done
+# Browser tests (tests/browser/lib.mjs): Debian's chromium driven by
+# playwright-core, both installed by make test.
+for t in "$root"/tests/browser/test_*.mjs; do
+    [ -f "$t" ] || continue
+    run "browser/$(basename "$t")" node "$t"
 done
 for r in "$root/$build"/fuzz/*-replay; do
     [ -x "$r" ] || continue

@@ -83,7 +83,7 @@ static void test_dashboard_page_and_its_assets(void)
         assets++;
     }
     free(page);
-    ASSERT_EQ_U64(assets, 2); /* app.js and app.css */
+    ASSERT_EQ_U64(assets, 3); /* favicon.svg, app.css, app.js */
     ASSERT_EQ_INT(req(&f, "GET", "/index.php", ""), 200);
     ASSERT_CONTAINS(hdr(&f, "Content-Type", value), "text/html");
     ASSERT_EQ_INT(req(&f, "HEAD", "/", ""), 200);

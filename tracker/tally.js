@@ -27,7 +27,12 @@
     if (fn) fn.apply(null, command.slice(1));
   }
 
+  // As Matomo's tracker: the snippet queues trackPageView before it names
+  // the site and the endpoint, so those settings run first.
+  var settings = { setSiteId: 1, setTrackerUrl: 1 };
   var queue = window._paq || [];
   window._paq = { push: run };
-  for (var i = 0; i < queue.length; i++) run(queue[i]);
+  var i;
+  for (i = 0; i < queue.length; i++) if (settings[queue[i][0]]) run(queue[i]);
+  for (i = 0; i < queue.length; i++) if (!settings[queue[i][0]]) run(queue[i]);
 })();
