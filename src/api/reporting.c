@@ -349,7 +349,14 @@ static int request_parse(struct api *api, struct request *r)
                                  .goal_columns = param_flag(r->params, "filter_update_columns_when_show_all_goals"),
                                  .lapsed_days = param(r->params, "lapsedDays"),
                                  .attribution_days = param(r->params, "numDaysPriorToConversion"),
-                                 .cohort_period = param(r->params, "cohortPeriod")};
+                                 .cohort_period = param(r->params, "cohortPeriod"),
+                                 .flow = {.data_source = param(r->params, "dataSource"),
+                                          .level_of_detail = param(r->params, "levelOfDetail"),
+                                          .limit_actions_per_step = param(r->params, "limitActionsPerStep"),
+                                          .explore_step = param(r->params, "exploreStep"),
+                                          .explore_url = param(r->params, "exploreUrl"),
+                                          .interaction_position = param(r->params, "interactionPosition"),
+                                          .offset_actions_per_step = param(r->params, "offsetActionsPerStep")}};
     return 0;
 }
 

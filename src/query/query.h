@@ -274,6 +274,12 @@ struct report_table {
     bool single;                      /* one object without label (VisitsSummary.get) */
 };
 
+/* UsersFlow's parameters as sent (NULL when absent); report_flows.c checks them. */
+struct report_flow_params {
+    const char *data_source, *level_of_detail, *limit_actions_per_step, *explore_step,
+        *explore_url, *interaction_position, *offset_actions_per_step;
+};
+
 struct report_query {
     const struct index *index;
     uint32_t site_id;
@@ -294,6 +300,7 @@ struct report_query {
     const char *lapsed_days;          /* Customers.get: raw lapsedDays, NULL for the default */
     const char *attribution_days;     /* attribution: raw numDaysPriorToConversion, NULL default */
     const char *cohort_period;        /* Cohorts.get: raw cohortPeriod, NULL for the default */
+    struct report_flow_params flow;   /* UsersFlow.* */
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */
