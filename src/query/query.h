@@ -324,10 +324,11 @@ uint64_t report_latest_visitor(const struct report_query *q);
 /* Transitions for one page as Matomo's JSON object (pageMetrics, previousPages,
  * previousSiteSearches, referrers, followingPages, followingSiteSearches,
  * outlinks, downloads): the pageviews of the visits of q whose URL (by_title:
- * title) is exactly action; each list most first, at most limit entries. A
- * page without pageviews gives zeros. -ENOMEM. (report_transitions.c) */
+ * title) is exactly action; each list most first, its rows after the first
+ * group_after summed into one "Others" row. A page without pageviews gives
+ * zeros. -ENOMEM. (report_transitions.c) */
 int report_transitions(const struct report_query *q, const char *action, bool by_title,
-                       size_t limit, struct buf *json);
+                       size_t group_after, struct buf *json);
 /* ---- display names ----
  * Country, region and language names from Debian's iso-codes package
  * (iso_3166-1.json, iso_3166-2.json, iso_639-2.json), loaded once; reports
