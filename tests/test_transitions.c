@@ -36,7 +36,12 @@
  *   1 + 2 + 1 + 1 + 1 + 3 = 9
  * Segment referrerType==search: V2, V5: 3 pageviews, 2 entries (Search
  * Engines 2), 1 loop, followingPages /shop 1, outlinks 1, 0 exits.
- * Range D0..D1: V0 too: 10 pageviews, 6 entries (Direct Entry 3), 4 exits. */
+ * Range D0..D1: V0 too: 10 pageviews, 6 entries (Direct Entry 3), 4 exits.
+ *
+ * For the long tail, /menu on D1: eight visits come to it from seven
+ * pages, /tea/1 (visitor I, twice) and /tea/2 .. /tea/7 (J .. O), and leave.
+ * Lists show five rows, the rest as "Others" (limitBeforeGrouping, 5 by
+ * default): /tea/1 2, /tea/2 .. /tea/5 1 each, Others 2 (/tea/6, /tea/7). */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -57,6 +62,7 @@ static const char UA[] =
 #define HOME "url=" SITE "/|action_name=Home"
 #define ABOUT "url=" P "|action_name=About"
 #define CONTACT "url=" SITE "/contact|action_name=Contact"
+#define MENU "url=" SITE "/menu|action_name=Menu"
 
 static const struct {
     char visitor;
@@ -83,6 +89,22 @@ static const struct {
     {'A', 1, 17, 0, ABOUT},
     {'G', 1, 18, 0, ABOUT},
     {'G', 1, 18, 1, "url=" SITE "/search?q=oolong|search=oolong"},
+    {'I', 1, 19, 0, "url=" SITE "/tea/1"},
+    {'I', 1, 19, 1, MENU},
+    {'I', 1, 20, 0, "url=" SITE "/tea/1"},
+    {'I', 1, 20, 1, MENU},
+    {'J', 1, 19, 0, "url=" SITE "/tea/2"},
+    {'J', 1, 19, 1, MENU},
+    {'K', 1, 19, 0, "url=" SITE "/tea/3"},
+    {'K', 1, 19, 1, MENU},
+    {'L', 1, 19, 0, "url=" SITE "/tea/4"},
+    {'L', 1, 19, 1, MENU},
+    {'M', 1, 19, 0, "url=" SITE "/tea/5"},
+    {'M', 1, 19, 1, MENU},
+    {'N', 1, 19, 0, "url=" SITE "/tea/6"},
+    {'N', 1, 19, 1, MENU},
+    {'O', 1, 19, 0, "url=" SITE "/tea/7"},
+    {'O', 1, 19, 1, MENU},
 };
 
 static struct server server;
@@ -292,17 +314,41 @@ static void test_page_title_and_action(void)
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=2 entries=1 exits=1 loops=0");
 }
 
-static void test_limit(void)
+static void test_others(void)
 {
-    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
-                         "&period=day&date=%s&filter_limit=1",
+    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" SITE
+                         "/menu&period=day&date=%s",
                          d1));
     ASSERT_TRUE(j != NULL);
-    ASSERT_ROWS(get(j, "previousPages"), 1);
+    ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=8 entries=0 exits=8 loops=0");
+    json_t *prev = get(j, "previousPages");
+    ASSERT_ROWS(prev, 6);
+    ASSERT_ROW(prev, SITE "/tea/1", "referrals=2");
+    ASSERT_ROW(prev, SITE "/tea/5", "referrals=1");
+    ASSERT_TRUE(report_row(prev, SITE "/tea/6") == NULL);
+    ASSERT_ROW(prev, "Others", "referrals=2");
+    ASSERT_EQ_STR(json_string_value(get(json_array_get(prev, 5), "label")), "Others");
+
+    j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" SITE
+                 "/menu&period=day&date=%s&limitBeforeGrouping=-1",
+                 d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_ROWS(get(j, "previousPages"), 7);
+
+    /* one row a list: P's previous pages are / and /contact, its following
+     * pages /contact and /shop; every channel type still shows */
+    j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+                 "&period=day&date=%s&limitBeforeGrouping=1",
+                 d1));
+    ASSERT_TRUE(j != NULL);
+    ASSERT_ROWS(get(j, "previousPages"), 2);
     ASSERT_ROW(get(j, "previousPages"), SITE "/", "referrals=1");
-    ASSERT_ROWS(get(j, "referrers"), 1);
-    ASSERT_ROWS(get(j, "followingPages"), 1);
-    /* the totals are not cut */
+    ASSERT_ROW(get(j, "previousPages"), "Others", "referrals=1");
+    ASSERT_ROWS(get(j, "followingPages"), 2);
+    ASSERT_ROW(get(j, "followingPages"), "Others", "referrals=1");
+    ASSERT_ROWS(get(j, "referrers"), 3);
+    ASSERT_ROWS(get(j, "outlinks"), 1);
+    /* the totals do not change */
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
 }
 
@@ -352,6 +398,10 @@ static void test_errors(void)
              "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
              "&period=day&date=last3&format=json");
     ASSERT_TRUE(error_says(q, 400, "takes one period"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
+             "&period=day&date=%s&limitBeforeGrouping=0&format=json", d1);
+    ASSERT_TRUE(error_says(q, 400, "limitBeforeGrouping: expected"));
     snprintf(q, sizeof q, "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC "&format=json");
     ASSERT_TRUE(error_says(q, 400, "is not valid: use day, week, month, year or range"));
 }
@@ -375,7 +425,7 @@ int main(void)
     RUN(test_segment);
     RUN(test_range_and_period);
     RUN(test_page_title_and_action);
-    RUN(test_limit);
+    RUN(test_others);
     RUN(test_unknown_pages_give_zeros);
     RUN(test_errors);
     if (test_failed_total) server_log_tail(&server, 3000); /* what a crashed server said */

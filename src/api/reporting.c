@@ -349,7 +349,14 @@ static int request_parse(struct api *api, struct request *r)
                                  .goal_columns = param_flag(r->params, "filter_update_columns_when_show_all_goals"),
                                  .lapsed_days = param(r->params, "lapsedDays"),
                                  .attribution_days = param(r->params, "numDaysPriorToConversion"),
-                                 .cohort_period = param(r->params, "cohortPeriod")};
+                                 .cohort_period = param(r->params, "cohortPeriod"),
+                                 .flow = {.data_source = param(r->params, "dataSource"),
+                                          .level_of_detail = param(r->params, "levelOfDetail"),
+                                          .limit_actions_per_step = param(r->params, "limitActionsPerStep"),
+                                          .explore_step = param(r->params, "exploreStep"),
+                                          .explore_url = param(r->params, "exploreUrl"),
+                                          .interaction_position = param(r->params, "interactionPosition"),
+                                          .offset_actions_per_step = param(r->params, "offsetActionsPerStep")}};
     return 0;
 }
 
@@ -837,10 +844,19 @@ static int run_transitions(struct api *api, struct request *r)
                  by_title ? "title" : "full URL (https://example.org/path)");
         return -EINVAL;
     }
+    /* Matomo's default: five rows a list, the rest as "Others"; -1 for every row. */
+    int64_t group_after = param_int(r->params, "limitBeforeGrouping", -1, INT32_MAX);
+    if (group_after == -2 || group_after == 0) {
+        snprintf(r->err, sizeof r->err,
+                 "limitBeforeGrouping: expected the rows a list shows before \"Others\" (1 or "
+                 "more; -1 for every row)");
+        return -EINVAL;
+    }
+    if (!param(r->params, "limitBeforeGrouping")) group_after = 5;
     set_range(r, &r->periods[0]);
     pthread_rwlock_rdlock(&api->index_lock);
-    int rc = report_transitions(&r->q, action, by_title, r->limit < 0 ? SIZE_MAX : (size_t)r->limit,
-                                &r->out);
+    int rc = report_transitions(&r->q, action, by_title,
+                                group_after < 0 ? SIZE_MAX : (size_t)group_after, &r->out);
     pthread_rwlock_unlock(&api->index_lock);
     if (rc) snprintf(r->err, sizeof r->err, "the transitions could not be computed: %s", strerror(-rc));
     return rc;

@@ -274,6 +274,12 @@ struct report_table {
     bool single;                      /* one object without label (VisitsSummary.get) */
 };
 
+/* UsersFlow's parameters as sent (NULL when absent); report_flows.c checks them. */
+struct report_flow_params {
+    const char *data_source, *level_of_detail, *limit_actions_per_step, *explore_step,
+        *explore_url, *interaction_position, *offset_actions_per_step;
+};
+
 struct report_query {
     const struct index *index;
     uint32_t site_id;
@@ -294,6 +300,7 @@ struct report_query {
     const char *lapsed_days;          /* Customers.get: raw lapsedDays, NULL for the default */
     const char *attribution_days;     /* attribution: raw numDaysPriorToConversion, NULL default */
     const char *cohort_period;        /* Cohorts.get: raw cohortPeriod, NULL for the default */
+    struct report_flow_params flow;   /* UsersFlow.* */
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */
@@ -317,10 +324,11 @@ uint64_t report_latest_visitor(const struct report_query *q);
 /* Transitions for one page as Matomo's JSON object (pageMetrics, previousPages,
  * previousSiteSearches, referrers, followingPages, followingSiteSearches,
  * outlinks, downloads): the pageviews of the visits of q whose URL (by_title:
- * title) is exactly action; each list most first, at most limit entries. A
- * page without pageviews gives zeros. -ENOMEM. (report_transitions.c) */
+ * title) is exactly action; each list most first, its rows after the first
+ * group_after summed into one "Others" row. A page without pageviews gives
+ * zeros. -ENOMEM. (report_transitions.c) */
 int report_transitions(const struct report_query *q, const char *action, bool by_title,
-                       size_t limit, struct buf *json);
+                       size_t group_after, struct buf *json);
 /* ---- display names ----
  * Country, region and language names from Debian's iso-codes package
  * (iso_3166-1.json, iso_3166-2.json, iso_639-2.json), loaded once; reports

@@ -144,9 +144,11 @@ static int most_first(const void *x, const void *y)
     return strcmp(a->label, b->label);
 }
 
-/* [{"label":..,"referrals":..}, ...] of one list, most first, at most limit. */
+/* [{"label":..,"referrals":..}, ...] of one list, most first: the first
+ * group_after rows, then the rest summed into one "Others" row, so the
+ * list still adds up (Matomo's limitBeforeGrouping). */
 static int list_json(const struct report_context *ctx, const struct transitions *t, unsigned list,
-                     size_t limit, struct buf *b)
+                     size_t group_after, struct buf *b)
 {
     const struct tr_counts *c = &t->counts;
     uint64_t key_list = (uint64_t)(list + 1);
@@ -160,20 +162,25 @@ static int list_json(const struct report_context *ctx, const struct transitions 
             items[n++] = (struct tr_item){report_text(ctx, (uint32_t)c->slots[i].key),
                                           c->slots[i].count};
     if (n) qsort(items, n, sizeof *items, most_first);
+    uint64_t others = 0;
+    for (size_t i = group_after; i < n; i++) others += items[i].count;
     buf_putc(b, '[');
-    for (size_t i = 0; i < n && i < limit; i++) {
+    for (size_t i = 0; i < n && i < group_after; i++) {
         buf_puts(b, i ? ",{\"label\":" : "{\"label\":");
         buf_json_string(b, items[i].label);
         buf_printf(b, ",\"referrals\":%" PRIu64 "}", items[i].count);
     }
+    if (n > group_after)
+        buf_printf(b, ",{\"label\":\"Others\",\"referrals\":%" PRIu64 "}", others);
     buf_putc(b, ']');
     free(items);
     return 0;
 }
 
-/* Entries by channel type, most first, each with its referrer names. */
+/* Entries by channel type, most first (every type: there are few), each
+ * with its referrer names grouped after group_after. */
 static int referrers_json(const struct report_context *ctx, const struct transitions *t,
-                          size_t limit, struct buf *b)
+                          size_t group_after, struct buf *b)
 {
     unsigned order[TR_CHANNELS];
     size_t n = 0;
@@ -187,13 +194,13 @@ static int referrers_json(const struct report_context *ctx, const struct transit
             order[j - 1] = x;
         }
     buf_putc(b, '[');
-    for (size_t i = 0; i < n && i < limit; i++) {
+    for (size_t i = 0; i < n; i++) {
         buf_puts(b, i ? ",{\"label\":" : "{\"label\":");
         buf_json_string(b, report_channel_label(order[i]));
         buf_printf(b, ",\"referrals\":%" PRIu64 ",\"shortName\":", t->channels[order[i]]);
         buf_json_string(b, referrer_type_name((int)order[i]));
         buf_puts(b, ",\"details\":");
-        int rc = list_json(ctx, t, TR_NAMES + order[i], limit, b);
+        int rc = list_json(ctx, t, TR_NAMES + order[i], group_after, b);
         if (rc) return rc;
         buf_putc(b, '}');
     }
@@ -202,7 +209,7 @@ static int referrers_json(const struct report_context *ctx, const struct transit
 }
 
 int report_transitions(const struct report_query *q, const char *action, bool by_title,
-                       size_t limit, struct buf *json)
+                       size_t group_after, struct buf *json)
 {
     struct report_context ctx;
     report_context_init(&ctx, q);
@@ -235,10 +242,10 @@ int report_transitions(const struct report_query *q, const char *action, bool by
                      {"downloads", TR_DOWNLOADS}};
         for (size_t i = 0; i < COUNT(lists) && !rc; i++) {
             buf_printf(json, ",\"%s\":", lists[i].name);
-            rc = list_json(&ctx, &t, lists[i].list, limit, json);
+            rc = list_json(&ctx, &t, lists[i].list, group_after, json);
             if (!rc && lists[i].list == TR_PREVIOUS_SEARCHES) {
                 buf_puts(json, ",\"referrers\":");
-                rc = referrers_json(&ctx, &t, limit, json);
+                rc = referrers_json(&ctx, &t, group_after, json);
             }
         }
         buf_putc(json, '}');
