@@ -534,6 +534,53 @@ void buf_encode_params(struct buf *b, const char *params)
 
 /* ---- the Reporting API ---- */
 
+int track_get(const struct server *s, const char *query, const char *ua)
+{
+    struct buf target, headers;
+    buf_init(&target);
+    buf_init(&headers);
+    buf_printf(&target, "/matomo.php?%s", query);
+    if (*ua) buf_printf(&headers, "User-Agent: %s\r\n", ua);
+    struct http_reply r = {0};
+    int rc = http_request(s->port, "GET", target.data, headers.len ? headers.data : "", NULL, 0,
+                          &r);
+    int status = rc ? -1 : r.status;
+    if (status != 204)
+        printf("# tracking %s answered %d: %.300s\n", target.data, status,
+               r.body.data ? r.body.data : "");
+    http_reply_free(&r);
+    buf_free(&target);
+    buf_free(&headers);
+    return status;
+}
+
+int track_visitor_hit(const struct server *s, const char *token, unsigned site, const char *cid,
+                      int64_t t_ms, const char *ua, const char *params)
+{
+    struct buf query;
+    buf_init(&query);
+    buf_encode_params(&query, params);
+    buf_printf(&query, "&idsite=%u&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s", site, cid,
+               (long long)(t_ms / 1000), token);
+    int status = track_get(s, query.data, ua);
+    buf_free(&query);
+    return status;
+}
+
+bool api_error_says(const struct server *s, const char *token, unsigned site, const char *query,
+                    int want_status, const char *part)
+{
+    int status;
+    char *body = api_get(s, token, site, query, &status);
+    bool ok = body && status == want_status && strstr(body, part) &&
+              strstr(body, "\"result\":\"error\"");
+    if (!ok)
+        printf("# %s: want %d with \"%s\", got %d: %.400s\n", query, want_status, part, status,
+               body ? body : "(none)");
+    free(body);
+    return ok;
+}
+
 char *api_get(const struct server *s, const char *token, unsigned site, const char *query,
               int *status)
 {

@@ -66,6 +66,17 @@ void buf_url_encode(struct buf *b, const char *s, size_t n);
 /* Appends "a=x y|b=z" as "a=x%20y&b=z" ('&' first when b is not empty). */
 void buf_encode_params(struct buf *b, const char *params);
 
+/* ---- tracking ---- */
+/* Sends GET /matomo.php?QUERY (already encoded) with User-Agent ua ("":
+ * none). Returns the status (-1: no answer); anything but 204 is printed
+ * with the request as a TAP comment. */
+int track_get(const struct server *s, const char *query, const char *ua);
+/* One hit of visitor cid (16 hex) at t_ms on site, as Matomo's log importer
+ * sends it: params is "a=x y|b=z" (encoded here), then idsite, rec,
+ * send_image=0, cid, cdt and token_auth (write access, for cdt). */
+int track_visitor_hit(const struct server *s, const char *token, unsigned site, const char *cid,
+                      int64_t t_ms, const char *ua, const char *params);
+
 /* ---- the Reporting API ---- */
 /* GET /index.php?module=API&idSite=SITE&token_auth=TOKEN&QUERY: the status
  * goes to *status (-1: no answer), the body is returned (caller frees;
@@ -76,6 +87,10 @@ char *api_get(const struct server *s, const char *token, unsigned site, const ch
  * or NULL with the query, status and body printed as a TAP comment. */
 json_t *api_jsonv(const struct server *s, const char *token, unsigned site, const char *fmt,
                   va_list ap);
+/* Whether the query answers want_status with an error whose message holds
+ * part; prints what came instead as a TAP comment. */
+bool api_error_says(const struct server *s, const char *token, unsigned site, const char *query,
+                    int want_status, const char *part);
 /* The row of a report table whose label is label, or NULL. */
 json_t *report_row(const json_t *rows, const char *label);
 /* Checks "key=value key=value ..." against an object: a JSON number is

@@ -64,19 +64,13 @@ static json_t *api(const char *fmt, ...)
  * query params (already URL-encoded). */
 static bool track(char v, int days_ago, int m, const char *params)
 {
-    char target[2048], cid[17];
+    char query[2048], cid[17];
     memset(cid, v, 16);
     cid[16] = '\0';
     int64_t t = ((today - days_ago) * MS_PER_DAY + m * 60000LL) / 1000;
-    snprintf(target, sizeof target,
-             "/matomo.php?idsite=1&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s&%s", cid,
-             (long long)t, token, params);
-    struct http_reply r = {0};
-    int rc = http_request(server.port, "GET", target, "", NULL, 0, &r);
-    bool ok = rc == 0 && r.status == 204;
-    if (!ok) printf("# %s answered %d: %.300s\n", target, r.status, r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    return ok;
+    snprintf(query, sizeof query, "idsite=1&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s&%s",
+             cid, (long long)t, token, params);
+    return track_get(&server, query, "") == 204;
 }
 
 #define PAGE "url=" SHOP "%2F&action_name=Home"

@@ -157,41 +157,10 @@ static void set_dates(void)
 
 static int track(unsigned site, char visitor, int64_t t_ms, const char *params)
 {
-    struct buf target;
-    buf_init(&target);
-    for (const char *p = params; *p;) {
-        const char *end = strchr(p, '|');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        size_t name = eq ? (size_t)(eq - p) : len;
-        if (target.len) buf_putc(&target, '&');
-        buf_append(&target, p, name);
-        if (eq) {
-            buf_putc(&target, '=');
-            buf_url_encode(&target, eq + 1, len - name - 1);
-        }
-        p += len + (end != NULL);
-    }
     char cid[17];
     memset(cid, "0123456789abcdef"[(visitor - 'A') % 16], 16); /* A..P: one hex digit each */
     cid[16] = '\0';
-    buf_printf(&target, "&idsite=%u&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s", site, cid,
-               (long long)(t_ms / 1000), tokens[site]);
-    struct buf full;
-    buf_init(&full);
-    buf_printf(&full, "/matomo.php?%s", target.data);
-    char headers[300];
-    snprintf(headers, sizeof headers, "User-Agent: %s\r\n", UA);
-    struct http_reply r = {0};
-    int rc = http_request(server.port, "GET", full.data, headers, NULL, 0, &r);
-    int status = rc ? -1 : r.status;
-    if (status != 204)
-        printf("# tracking %s answered %d: %.300s\n", full.data, status,
-               r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    buf_free(&target);
-    buf_free(&full);
-    return status;
+    return track_visitor_hit(&server, tokens[site], site, cid, t_ms, UA, params);
 }
 
 #define RUN(fn)                                                                                    \

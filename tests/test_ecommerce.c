@@ -108,22 +108,14 @@ static bool track(unsigned site, const char *cid, int64_t t, const char *fmt, ..
     __attribute__((format(printf, 4, 5)));
 static bool track(unsigned site, const char *cid, int64_t t, const char *fmt, ...)
 {
-    char params[3000], target[4096];
+    char params[3000], query[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(params, sizeof params, fmt, ap);
     va_end(ap);
-    snprintf(target, sizeof target,
-             "/matomo.php?idsite=%u&rec=1&send_image=0&%s&cid=%s&cdt=%lld&token_auth=%s", site,
-             params, cid, (long long)t, tokens[site]);
-    struct http_reply r = {0};
-    int rc = http_request(server.port, "GET", target, "User-Agent: " UA "\r\n", NULL, 0, &r);
-    int status = rc ? -1 : r.status;
-    if (status != 204)
-        printf("# tracking %s answered %d: %.300s\n", target, status,
-               r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    return status == 204;
+    snprintf(query, sizeof query, "idsite=%u&rec=1&send_image=0&%s&cid=%s&cdt=%lld&token_auth=%s",
+             site, params, cid, (long long)t, tokens[site]);
+    return track_get(&server, query, UA) == 204;
 }
 
 /* The labels of rows in order, "a,b,c". */

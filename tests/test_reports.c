@@ -222,19 +222,11 @@ static int iso_weekday(int64_t day) /* 1 Monday .. 7 Sunday */
 static int track(char visitor, int64_t t_ms, const char *params)
 {
     const int v = visitor - 'A';
-    char target[2048], headers[512];
-    snprintf(target, sizeof target,
-             "/matomo.php?idsite=1&rec=1&send_image=0&%s&cid=%s&cip=%s&cdt=%lld&token_auth=%s",
-             params, visitors[v].cid, visitors[v].cip, (long long)(t_ms / 1000), token);
-    snprintf(headers, sizeof headers, "User-Agent: %s\r\n", visitors[v].ua);
-    struct http_reply r = {0};
-    int rc = http_request(server.port, "GET", target, headers, NULL, 0, &r);
-    int status = rc ? -1 : r.status;
-    if (status != 204)
-        printf("# tracking %s answered %d: %.300s\n", target, status,
-               r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    return status;
+    char query[2048];
+    snprintf(query, sizeof query,
+             "idsite=1&rec=1&send_image=0&%s&cid=%s&cip=%s&cdt=%lld&token_auth=%s", params,
+             visitors[v].cid, visitors[v].cip, (long long)(t_ms / 1000), token);
+    return track_get(&server, query, visitors[v].ua);
 }
 
 #define RUN(fn)                                                                                    \
