@@ -294,6 +294,10 @@ struct report_query {
     const char *lapsed_days;          /* Customers.get: raw lapsedDays, NULL for the default */
     const char *attribution_days;     /* attribution: raw numDaysPriorToConversion, NULL default */
     const char *cohort_period;        /* Cohorts.get: raw cohortPeriod, NULL for the default */
+    /* Funnels reports: the idFunnel's definition, and the raw funnelScope,
+     * funnelWindowDays and step (NULL when absent). */
+    const struct funnel *funnel;
+    const char *funnel_scope, *funnel_window_days, *funnel_step;
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */

@@ -13,6 +13,7 @@
 #include "report_attribution.h"
 #include "report_cohorts.h"
 #include "report_ecommerce.h"
+#include "report_funnels.h"
 #include "report_goals.h"
 
 /* ---- context ---- */
@@ -677,7 +678,7 @@ const char *report_channel_label(unsigned referrer_type)
 
 struct method {
     const char *name;
-    enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION, COHORTS } family;
+    enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION, COHORTS, FUNNELS } family;
     int what; /* enum grouping, action_report, goal_report, ecommerce_report,
                  attribution_report */
 };
@@ -744,6 +745,10 @@ static const struct method methods[] = {
     {"MultiChannelConversionAttribution.getChannelAttribution", ATTRIBUTION, ATTR_CHANNELS},
     {"MultiChannelConversionAttribution.getConversionPaths", ATTRIBUTION, ATTR_PATHS},
     {"Cohorts.get", COHORTS, 0},
+    {"Funnels.getFunnelFlow", FUNNELS, FR_FLOW},
+    {"Funnels.getMetrics", FUNNELS, FR_METRICS},
+    {"Funnels.getFunnelEntries", FUNNELS, FR_ENTRIES},
+    {"Funnels.getFunnelExits", FUNNELS, FR_EXITS},
 };
 
 const char *report_method(size_t i)
@@ -776,6 +781,7 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
         rc = attribution_report(q, &ctx, (enum attribution_report)m->what, arena, out);
         break;
     case COHORTS: rc = cohort_report(q, &ctx, arena, out); break;
+    case FUNNELS: rc = funnel_report(q, &ctx, (enum funnel_report)m->what, arena, out); break;
     default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
     }
     if (rc && !err[0]) snprintf(err, errlen, "the report could not be computed: %s", strerror(-rc));
