@@ -28,6 +28,7 @@
  *   V6        F    D1 13:00   direct   :00 /cart  :10 /address  :11 /cart  :20 pay  :21 /thanks
  *   V7, V8    G    D0 20:00 /cart;     D1 09:30 pay, 09:31 /thanks
  *   V9, V10   H    D0 01:00 /cart;     D1 23:00 pay, 23:01 /thanks
+ *   V11, V12  I    D0 10:00 /cart;     D1 09:00 /thanks
  *
  * Checkout per visit on D1: V3's pay comes before its cart (a required step
  * first), V4 and V8, V10 never reach the cart, V5 skips the required Pay
@@ -47,10 +48,14 @@
  *   entries B1 2, B2 1, B3 2; conversions: goal 1 at or after the entry:
  *   V1, V5 (though it never reached B4), V6 = 3; V2 reached B4 without it.
  * Checkout per visitor over D0..D1 (window 30 days): G and H join: their
- * D0 cart and D1 pay and /thanks are one journey each -> entries 7,
- * conversions 4. funnelWindowDays=1: H's pay is 46 h after its cart, out
- * of the window -> conversions 3. Over D0 alone: G and H entered then,
- * followed into D1 -> 2 entries, 2 conversions (window 1: 1). */
+ * D0 cart and D1 pay and /thanks are one journey each; I's /thanks cannot
+ * count without Pay -> entries 8, conversions 4. funnelWindowDays=1: H's
+ * pay is 46 h after its cart, out of the window -> conversions 3. Over D0
+ * alone: G, H and I entered then, followed into D1 -> 3 entries, 2
+ * conversions (window 1: 1). Per visit, D0's three carts went nowhere.
+ * Browse per visitor over D0..D1: G, H, I enter at B3 on D0 and convert
+ * the goal on D1 (I in a visit that matches no step) -> entries 8,
+ * conversions 6; window 1: H's is too late -> 5. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -91,6 +96,7 @@ static const struct {
     {'F', 1, 13, 20, PAY},      {'F', 1, 13, 21, THANKS},
     {'G', 0, 20, 0, CART},      {'G', 1, 9, 30, PAY},     {'G', 1, 9, 31, THANKS},
     {'H', 0, 1, 0, CART},       {'H', 1, 23, 0, PAY},     {'H', 1, 23, 1, THANKS},
+    {'I', 0, 10, 0, CART},      {'I', 1, 9, 0, THANKS},
 };
 
 static struct server server;
@@ -328,8 +334,8 @@ static void test_per_visitor(void)
     json_t *j = keep(api("method=Funnels.getFunnelFlow&idFunnel=1&period=range&date=%s,%s"
                          "&funnelScope=visitor",
                          d0, d1));
-    ASSERT_ROW(j, "Cart", "step_nb_visits=7 step_nb_entries=7 funnel_scope=visitor "
-                          "funnel_window_days=30");
+    ASSERT_ROW(j, "Cart", "step_nb_visits=8 step_nb_entries=8 step_nb_exits=2 "
+                          "funnel_scope=visitor funnel_window_days=30");
     /* B, G and H went from the cart to paying without the address */
     ASSERT_ROW(j, "Address", "step_nb_visits=3 step_nb_skipped=3");
     ASSERT_ROW(j, "Pay", "step_nb_visits=5");
@@ -337,26 +343,35 @@ static void test_per_visitor(void)
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=range&date=%s,%s"
                  "&funnelScope=visitor&funnelWindowDays=1",
                  d0, d1));
-    ASSERT_FIELDS(j, "funnel_sum_entries=7 funnel_nb_conversions=3 funnel_window_days=1 "
+    ASSERT_FIELDS(j, "funnel_sum_entries=8 funnel_nb_conversions=3 funnel_window_days=1 "
                      "funnel_scope=visitor");
     /* entered on D0, followed into D1 */
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s&funnelScope=visitor",
                  d0));
-    ASSERT_FIELDS(j, "funnel_sum_entries=2 funnel_nb_conversions=2");
+    ASSERT_FIELDS(j, "funnel_sum_entries=3 funnel_nb_conversions=2");
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s&funnelScope=visitor"
                  "&funnelWindowDays=1",
                  d0));
-    ASSERT_FIELDS(j, "funnel_sum_entries=2 funnel_nb_conversions=1 funnel_sum_exits=1");
+    ASSERT_FIELDS(j, "funnel_sum_entries=3 funnel_nb_conversions=1 funnel_sum_exits=2");
     /* per visit, D0's carts are journeys of their own that went nowhere */
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s", d0));
-    ASSERT_FIELDS(j, "funnel_sum_entries=2 funnel_nb_conversions=0 funnel_sum_exits=2");
+    ASSERT_FIELDS(j, "funnel_sum_entries=3 funnel_nb_conversions=0 funnel_sum_exits=3");
+    /* tied to a goal: converting it in a later visit counts, within the window */
+    j = keep(api("method=Funnels.getMetrics&idFunnel=2&period=range&date=%s,%s"
+                 "&funnelScope=visitor",
+                 d0, d1));
+    ASSERT_FIELDS(j, "funnel_sum_entries=8 funnel_nb_conversions=6");
+    j = keep(api("method=Funnels.getMetrics&idFunnel=2&period=range&date=%s,%s"
+                 "&funnelScope=visitor&funnelWindowDays=1",
+                 d0, d1));
+    ASSERT_FIELDS(j, "funnel_sum_entries=8 funnel_nb_conversions=5");
 }
 
 static void test_periods(void)
 {
     /* a list of periods: one table each */
     json_t *j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s,%s", d0, d1));
-    ASSERT_FIELDS(get(j, d0), "funnel_sum_entries=2");
+    ASSERT_FIELDS(get(j, d0), "funnel_sum_entries=3");
     ASSERT_FIELDS(get(j, d1), "funnel_sum_entries=5");
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=2001-01-01"));
     ASSERT_FIELDS(j, "funnel_sum_entries=0 funnel_nb_conversions=0 funnel_conversion_rate=0%");

@@ -234,22 +234,30 @@ struct walk {
     size_t count, cap;
 };
 
-/* Appends visit row's actions; returns the bits they match together. */
+static struct item *walk_push(struct walk *w)
+{
+    if (w->count == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 256;
+        w->items = realloc(w->items, w->cap * sizeof *w->items);
+        if (!w->items) abort();
+    }
+    return &w->items[w->count++];
+}
+
+/* Appends visit row's actions that match a step or the funnel's goal
+ * (keep_all: every action, for where journeys came from and went);
+ * returns the bits they match together. */
 static uint32_t walk_visit(struct walk *w, struct matcher *m, const struct site_index *s,
-                           uint32_t row)
+                           uint32_t row, bool keep_all)
 {
     uint32_t any = 0;
     const struct visit_row *v = &s->visits[row];
     for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
         const struct action_row *a = &s->actions[i];
-        if (w->count == w->cap) {
-            w->cap = w->cap ? w->cap * 2 : 256;
-            w->items = realloc(w->items, w->cap * sizeof *w->items);
-            if (!w->items) abort();
-        }
         uint32_t bits = action_bits(m, a);
-        w->items[w->count] = (struct item){a->time_ms, i, row, bits, (uint32_t)w->count};
-        w->count++;
+        if (!bits && !keep_all) continue;
+        uint32_t seq = (uint32_t)w->count;
+        *walk_push(w) = (struct item){a->time_ms, i, row, bits, seq};
         any |= bits;
     }
     return any;
@@ -286,14 +294,18 @@ struct funnel_plan {
     /* reachable[last + 1]: the steps a journey whose furthest step is
      * last may reach next (last = -1: where it may enter) */
     uint32_t reachable[FUNNEL_STEPS_MAX + 1];
+    bool has_goal;            /* tied to a goal: conversions are its conversions */
+    bool keep_all;            /* every action is walked (entries, exits), not only matches */
     bool visitor_scope;
     int64_t window_ms;        /* visitor scope */
     int64_t enter_before_ms;  /* visitor scope: visits from then on cannot enter */
 };
 
-static void plan_init(struct funnel_plan *p, const struct funnel *f)
+static void plan_init(struct funnel_plan *p, const struct funnel *f, enum funnel_report what)
 {
     p->steps = f->step_count;
+    p->has_goal = f->goal_id != 0;
+    p->keep_all = what == FR_ENTRIES || what == FR_EXITS;
     for (size_t from = 0; from <= f->step_count; from++) {
         uint32_t bits = 0;
         for (size_t k = from; k < f->step_count; k++) {
@@ -323,6 +335,8 @@ static void journey_walk(const struct funnel_plan *p, const struct site_index *s
             j->last = k;
         }
         if ((it->bits & GOAL_BIT) && j->entry >= 0) j->converted = true;
+        /* Nothing further can change: the last step reached, the goal converted (or none). */
+        if (j->last == (int)p->steps - 1 && (j->converted || !p->has_goal)) break;
     }
 }
 
@@ -408,15 +422,24 @@ static void durations_add(struct durations *d, int64_t ms)
     d->ms[d->count++] = ms;
 }
 
-static void count_journey(struct funnel_counts *c, const struct funnel_plan *p, bool has_goal,
-                          enum funnel_report what, const struct report_context *ctx,
-                          const struct walk *w, const struct journey *j)
+/* What one report run counts with. */
+struct funnel_run {
+    struct funnel_counts counts;
+    const struct funnel_plan *plan;
+    const struct report_context *ctx;
+    struct matcher matcher;
+    enum funnel_report what;
+};
+
+static void count_journey(struct funnel_run *run, const struct walk *w, const struct journey *j)
 {
+    struct funnel_counts *c = &run->counts;
+    const struct funnel_plan *p = run->plan;
     if (j->entry < 0) return;
     int last_step = (int)p->steps - 1;
     c->journeys++;
     c->entries[j->entry]++;
-    if (has_goal ? j->converted : j->last == last_step) c->conversions++;
+    if (p->has_goal ? j->converted : j->last == last_step) c->conversions++;
     if (j->last != last_step) c->exits_total++;
     for (int k = 0; k <= j->last; k++) {
         if (!(j->reached & 1u << k)) {
@@ -431,54 +454,68 @@ static void count_journey(struct funnel_counts *c, const struct funnel_plan *p, 
             durations_add(&c->to_next[k - 1], j->at[k] - j->at[k - 1]);
         }
     }
-    if (what == FR_ENTRIES) count_entry_source(&c->sources[j->entry], ctx, w, j);
-    if (what == FR_EXITS && j->last != last_step)
-        count_exit_destination(&c->sources[j->last], ctx, w, j);
+    if (run->what == FR_ENTRIES) count_entry_source(&c->sources[j->entry], run->ctx, w, j);
+    if (run->what == FR_EXITS && j->last != last_step)
+        count_exit_destination(&c->sources[j->last], run->ctx, w, j);
+}
+
+static void walk_journey(struct funnel_run *run, struct walk *w)
+{
+    struct journey j;
+    walk_sort(w);
+    journey_walk(run->plan, run->ctx->site, w, &j);
+    count_journey(run, w, &j);
 }
 
 /* Visit scope: each visit of the query is a journey. */
-static void count_visits(struct funnel_counts *c, const struct funnel_plan *p, bool has_goal,
-                         enum funnel_report what, const struct report_context *ctx,
-                         struct matcher *m, const uint32_t *rows, size_t n)
+static void count_visits(struct funnel_run *run, const uint32_t *rows, size_t n)
 {
     struct walk w = {0};
-    struct journey j;
     for (size_t i = 0; i < n; i++) {
         w.count = 0;
-        if (!(walk_visit(&w, m, ctx->site, rows[i]) & ~GOAL_BIT)) continue;
-        walk_sort(&w);
-        journey_walk(p, ctx->site, &w, &j);
-        count_journey(c, p, has_goal, what, ctx, &w, &j);
+        if (walk_visit(&w, &run->matcher, run->ctx->site, rows[i], run->plan->keep_all) &
+            ~GOAL_BIT)
+            walk_journey(run, &w);
     }
     free(w.items);
 }
 
 /* Visitor scope: rows are the visits from the range's start to its end
- * plus the window; each visitor's are one journey. */
-static void count_visitors(struct funnel_counts *c, const struct funnel_plan *p, bool has_goal,
-                           enum funnel_report what, const struct report_context *ctx,
-                           struct matcher *m, const uint32_t *rows, size_t n)
+ * plus the window, and each visitor's are one journey. The actions are
+ * read once, in row order (memory order); only the visits that match a
+ * step are then grouped by visitor. */
+static void count_visitors(struct funnel_run *run, const uint32_t *rows, size_t n)
 {
-    const struct site_index *s = ctx->site;
+    const struct site_index *s = run->ctx->site;
+    struct walk all = {0}, w = {0};
+    uint32_t *first = malloc((n + 1) * sizeof *first);
     uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
-    if (!keys) abort();
-    for (size_t i = 0; i < n; i++) keys[i] = (uint64_t)s->visits[rows[i]].visitor << 32 | rows[i];
-    index_radix_sort(keys, n, 32);
-    struct walk w = {0};
-    struct journey j;
-    for (size_t i = 0; i < n;) {
-        size_t end = i;
-        uint32_t any = 0;
+    if (!first || !keys) abort();
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        first[i] = (uint32_t)all.count;
+        if (walk_visit(&all, &run->matcher, s, rows[i], run->plan->keep_all))
+            keys[kept++] = (uint64_t)s->visits[rows[i]].visitor << 32 | i;
+    }
+    first[n] = (uint32_t)all.count;
+    index_radix_sort(keys, kept, 32);
+    for (size_t i = 0; i < kept;) {
         w.count = 0;
-        while (end < n && keys[end] >> 32 == keys[i] >> 32)
-            any |= walk_visit(&w, m, s, (uint32_t)keys[end++]);
+        size_t end = i;
+        for (; end < kept && keys[end] >> 32 == keys[i] >> 32; end++) {
+            uint32_t visit = (uint32_t)keys[end];
+            for (uint32_t k = first[visit]; k < first[visit + 1]; k++) {
+                struct item *it = walk_push(&w);
+                *it = all.items[k];
+                it->seq = (uint32_t)(w.count - 1);
+            }
+        }
         i = end;
-        if (!(any & ~GOAL_BIT)) continue;
-        walk_sort(&w);
-        journey_walk(p, s, &w, &j);
-        count_journey(c, p, has_goal, what, ctx, &w, &j);
+        walk_journey(run, &w);
     }
     free(w.items);
+    free(all.items);
+    free(first);
     free(keys);
 }
 
@@ -714,21 +751,21 @@ int funnel_report(const struct report_query *q, struct report_context *ctx,
         return -EINVAL;
     }
     struct funnel_plan p = {0};
-    plan_init(&p, q->funnel);
+    plan_init(&p, q->funnel, what);
     int64_t window_days;
     size_t step = 0;
     int rc = parse_scope(ctx, &p, &window_days);
-    if (!rc && (what == FR_ENTRIES || what == FR_EXITS)) rc = parse_step(ctx, p.steps, &step);
+    if (!rc && p.keep_all) rc = parse_step(ctx, p.steps, &step);
     if (rc) return rc;
 
-    struct funnel_counts c = {0};
+    struct funnel_run run = {.plan = &p, .ctx = ctx, .what = what};
+    struct funnel_counts *c = &run.counts;
     struct agg sources[FUNNEL_STEPS_MAX];
-    if (what == FR_ENTRIES || what == FR_EXITS) {
+    if (p.keep_all) {
         for (size_t k = 0; k < p.steps; k++) agg_init(&sources[k], arena, 0);
-        c.sources = sources;
+        c->sources = sources;
     }
-    struct matcher m;
-    rc = matcher_init(&m, q);
+    rc = matcher_init(&run.matcher, q);
     if (!rc && ctx->site) {
         /* Visitor scope follows journeys past the range's end, up to the window. */
         struct report_query range = *q;
@@ -738,22 +775,22 @@ int funnel_report(const struct report_query *q, struct report_context *ctx,
         uint32_t *rows;
         size_t n;
         rc = report_select_visits(&range, &range_ctx, &rows, &n);
-        if (!rc && p.visitor_scope) count_visitors(&c, &p, q->funnel->goal_id, what, ctx, &m, rows, n);
-        else if (!rc) count_visits(&c, &p, q->funnel->goal_id, what, ctx, &m, rows, n);
+        if (!rc && p.visitor_scope) count_visitors(&run, rows, n);
+        else if (!rc) count_visits(&run, rows, n);
         free(rows);
     }
-    matcher_free(&m);
+    matcher_free(&run.matcher);
     double window = p.visitor_scope ? (double)window_days : NAN;
     if (!rc) {
         switch (what) {
-        case FR_FLOW: rc = flow_table(q, &p, &c, window, arena, out); break;
-        case FR_METRICS: rc = metrics_table(&p, &c, window, arena, out); break;
-        default: rc = sources_table(q, &p, &c, step, arena, out); break;
+        case FR_FLOW: rc = flow_table(q, &p, c, window, arena, out); break;
+        case FR_METRICS: rc = metrics_table(&p, c, window, arena, out); break;
+        default: rc = sources_table(q, &p, c, step, arena, out); break;
         }
     }
     for (size_t k = 0; k < p.steps; k++) {
-        free(c.to_next[k].ms);
-        if (c.sources) agg_free(&sources[k]);
+        free(c->to_next[k].ms);
+        if (c->sources) agg_free(&sources[k]);
     }
     return rc;
 }
