@@ -563,6 +563,41 @@ json_t *api_jsonv(const struct server *s, const char *token, unsigned site, cons
     return j;
 }
 
+int track_hit(const struct server *s, const char *token, const char *cid, int64_t t_ms,
+              const char *params, const char *ua)
+{
+    struct buf target;
+    buf_init(&target);
+    buf_puts(&target, "/matomo.php?");
+    buf_encode_params(&target, params);
+    buf_printf(&target, "&idsite=1&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s", cid,
+               (long long)(t_ms / 1000), token);
+    char headers[600];
+    snprintf(headers, sizeof headers, "User-Agent: %s\r\n", ua);
+    struct http_reply r = {0};
+    int status = http_request(s->port, "GET", target.data, headers, NULL, 0, &r) ? -1 : r.status;
+    if (status != 204)
+        printf("# tracking %s answered %d: %.300s\n", target.data, status,
+               r.body.data ? r.body.data : "");
+    http_reply_free(&r);
+    buf_free(&target);
+    return status;
+}
+
+bool api_error_says(const struct server *s, const char *token, unsigned site, const char *query,
+                    int want_status, const char *part)
+{
+    int status;
+    char *body = api_get(s, token, site, query, &status);
+    bool ok = body && status == want_status && strstr(body, part) &&
+              strstr(body, "\"result\":\"error\"");
+    if (!ok)
+        printf("# %s: want %d with \"%s\", got %d: %.400s\n", query, want_status, part, status,
+               body ? body : "(none)");
+    free(body);
+    return ok;
+}
+
 json_t *report_row(const json_t *rows, const char *label)
 {
     size_t i;

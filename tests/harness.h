@@ -66,6 +66,13 @@ void buf_url_encode(struct buf *b, const char *s, size_t n);
 /* Appends "a=x y|b=z" as "a=x%20y&b=z" ('&' first when b is not empty). */
 void buf_encode_params(struct buf *b, const char *params);
 
+/* Sends one hit of site 1 as a tracker would (GET /matomo.php): params as
+ * buf_encode_params takes them, the visitor's cid, cdt at t_ms (token
+ * lets a hit be placed in the past), user agent ua. The HTTP status (-1:
+ * no answer); anything but 204 is printed as a TAP comment. */
+int track_hit(const struct server *s, const char *token, const char *cid, int64_t t_ms,
+              const char *params, const char *ua);
+
 /* ---- the Reporting API ---- */
 /* GET /index.php?module=API&idSite=SITE&token_auth=TOKEN&QUERY: the status
  * goes to *status (-1: no answer), the body is returned (caller frees;
@@ -76,6 +83,10 @@ char *api_get(const struct server *s, const char *token, unsigned site, const ch
  * or NULL with the query, status and body printed as a TAP comment. */
 json_t *api_jsonv(const struct server *s, const char *token, unsigned site, const char *fmt,
                   va_list ap);
+/* Whether QUERY answers an error (status want_status, "result":"error")
+ * whose body holds part; prints what came instead. */
+bool api_error_says(const struct server *s, const char *token, unsigned site, const char *query,
+                    int want_status, const char *part);
 /* The row of a report table whose label is label, or NULL. */
 json_t *report_row(const json_t *rows, const char *label);
 /* Checks "key=value key=value ..." against an object: a JSON number is

@@ -123,42 +123,15 @@ static json_t *api(const char *fmt, ...)
 
 static int track(char visitor, int64_t t_ms, const char *params)
 {
-    struct buf target;
-    buf_init(&target);
-    buf_encode_params(&target, params);
     char cid[17];
     memset(cid, "123456789abcdef"[visitor - 'A'], 16);
     cid[16] = '\0';
-    buf_printf(&target, "&idsite=1&rec=1&send_image=0&cid=%s&cdt=%lld&token_auth=%s", cid,
-               (long long)(t_ms / 1000), token);
-    struct buf full;
-    buf_init(&full);
-    buf_printf(&full, "/matomo.php?%s", target.data);
-    char headers[300];
-    snprintf(headers, sizeof headers, "User-Agent: %s\r\n", UA);
-    struct http_reply r = {0};
-    int rc = http_request(server.port, "GET", full.data, headers, NULL, 0, &r);
-    int status = rc ? -1 : r.status;
-    if (status != 204)
-        printf("# tracking %s answered %d: %.300s\n", full.data, status,
-               r.body.data ? r.body.data : "");
-    http_reply_free(&r);
-    buf_free(&target);
-    buf_free(&full);
-    return status;
+    return track_hit(&server, token, cid, t_ms, params, UA);
 }
 
 static bool error_says(const char *query, int want_status, const char *part)
 {
-    int status;
-    char *body = api_get(&server, token, 1, query, &status);
-    bool ok = body && status == want_status && strstr(body, part) &&
-              strstr(body, "\"result\":\"error\"");
-    if (!ok)
-        printf("# %s: want %d with \"%s\", got %d: %.400s\n", query, want_status, part, status,
-               body ? body : "(none)");
-    free(body);
-    return ok;
+    return api_error_says(&server, token, 1, query, want_status, part);
 }
 
 #define TALLY(...) (buf_reset(&out), run_tally(&out, __VA_ARGS__))
