@@ -93,10 +93,20 @@ static void setup_once(void)
     struct goal pages = {.site_id = 1, .name = "A pages", .description = "", .pattern = "/a(/|$)",
                          .match = GOAL_MATCH_URL, .pattern_type = GOAL_PATTERN_REGEX,
                          .allow_multiple = true, .revenue = 1};
+    /* A funnel over what seed_hits sends, for the Funnels reports. */
+    struct funnel funnel = {.site_id = 1, .name = "Shop", .goal_id = 1, .step_count = 3};
+    funnel.steps[0] = (struct funnel_step){.name = "A", .match = FUNNEL_MATCH_PATH,
+                                           .pattern_type = GOAL_PATTERN_STARTS_WITH,
+                                           .pattern = "/a", .required = true};
+    funnel.steps[1] = (struct funnel_step){.name = "Play", .match = FUNNEL_MATCH_EVENT_ACTION,
+                                           .pattern_type = GOAL_PATTERN_EXACT, .pattern = "Play"};
+    funnel.steps[2] = (struct funnel_step){.name = "Pages", .match = FUNNEL_MATCH_GOAL,
+                                           .pattern_type = GOAL_PATTERN_EXACT, .pattern = "2"};
     if (sites_add(data_dir, &draft, &id, err, sizeof err) ||
         tokens_create(data_dir, id, token, err, sizeof err) ||
         goals_add(data_dir, &manual, &id, err, sizeof err) ||
-        goals_add(data_dir, &pages, &id, err, sizeof err)) {
+        goals_add(data_dir, &pages, &id, err, sizeof err) ||
+        funnels_add(data_dir, &funnel, &id, err, sizeof err)) {
         fprintf(stderr, "fuzz_reporting: %s\n", err);
         abort();
     }

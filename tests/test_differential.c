@@ -711,7 +711,7 @@ static json_t *api(const char *segment, const char *fmt, ...)
 /* Rows of a query, each a key and some numbers, sorted by key. */
 struct keyed {
     char key[160];
-    long long v[4];
+    long long v[5];
 };
 struct table {
     struct keyed rows[256];
@@ -1159,6 +1159,183 @@ static void test_items(void)
     ASSERT_EQ_INT(bad, 0);
 }
 
+/* ---- funnels ---------------------------------------------------------------------- */
+
+/* Step conditions for random funnels: a `tally funnel add --step` without
+ * its name and flags, and the same in SQL over a hit h, where path is the
+ * pageview's path (without the query) and conditions ignore ASCII case as
+ * the patterns do unless case-sensitive. */
+#define H_PATH                                                                                     \
+    "(CASE WHEN instr(substr(h.url, 25), '?') THEN substr(substr(h.url, 25), 1,"                  \
+    " instr(substr(h.url, 25), '?') - 1) ELSE substr(h.url, 25) END)"
+static const struct {
+    const char *step, *sql;
+} step_pool[] = {
+    {"path|exact|/", "h.kind = 'pageview' AND " H_PATH " IN ('', '/')"},
+    {"path|starts-with|/blog", "h.kind = 'pageview' AND " H_PATH " LIKE '/blog%'"},
+    {"url|contains|/SHOP/ITEM-1", "h.kind = 'pageview' AND instr(lower(h.url), '/shop/item-1') > 0"},
+    {"url|regex|item-[0-9]$", "h.kind = 'pageview' AND h.url GLOB '*item-[0-9]'"},
+    {"event-action|exact|play", "h.kind = 'event' AND lower(h.event_action) = 'play'"},
+    {"event-category|starts-with|VID", "h.kind = 'event' AND lower(h.event_category) LIKE 'vid%'"},
+    {"title|regex|^Page /(about|contact)$",
+     "h.kind = 'pageview' AND lower(h.title) IN ('page /about', 'page /contact')"},
+    {"goal||1", "h.kind = 'goal' AND h.goal_id = 1"},
+    {"goal||2", "(h.kind = 'pageview' AND instr(lower(h.url), '/shop/item-1') > 0)"
+                " OR (h.kind = 'goal' AND h.goal_id = 2)"},
+    {"goal||5", "(h.kind = 'download' AND lower(h.target_url) LIKE '%.pdf')"
+                " OR (h.kind = 'goal' AND h.goal_id = 5)"},
+};
+#define FUNNELS 6
+#define FUNNEL_STEPS 5
+
+static struct random_funnel {
+    int steps;
+    int pool[FUNNEL_STEPS];
+    bool required[FUNNEL_STEPS];
+} funnels[FUNNELS];
+
+/* Random funnels through the CLI, after the data arrived; true once the
+ * server serves the last one. */
+static bool define_funnels(void)
+{
+    struct buf cmd, out;
+    buf_init(&cmd);
+    buf_init(&out);
+    bool ok = true;
+    for (int f = 0; f < FUNNELS && ok; f++) {
+        struct random_funnel *rf = &funnels[f];
+        rf->steps = 2 + below(FUNNEL_STEPS - 1);
+        buf_reset(&cmd);
+        buf_printf(&cmd, "funnel add --data %s --site 1 --name F%d", data_dir, f + 1);
+        for (int k = 0; k < rf->steps; k++) {
+            rf->pool[k] = below((int)(sizeof step_pool / sizeof *step_pool));
+            rf->required[k] = chance(40);
+            buf_printf(&cmd, " --step 'S%d|%s%s'", k + 1, step_pool[rf->pool[k]].step,
+                       rf->required[k] ? "|required" : "");
+        }
+        buf_reset(&out);
+        ok = run_tally(&out, "%s", cmd.data) == 0;
+        if (!ok) printf("# %s: %s\n", cmd.data, out.data);
+    }
+    for (int i = 0; ok && i < 100; i++) {
+        json_t *j = api("", "method=Funnels.getMetrics&idFunnel=%d&period=day&date=today", FUNNELS);
+        json_decref(j);
+        if (j) break;
+        usleep(100000);
+        ok = i < 99;
+    }
+    buf_free(&cmd);
+    buf_free(&out);
+    return ok;
+}
+
+/* Each visit's walk through each funnel, as docs/funnels.md says: actions
+ * in time order (then arrival); an action reaches the steps it matches
+ * among those after the furthest one reached, up to and including the
+ * first required one. fstate keeps where each visit ended: entry and last
+ * step (-1: never entered) and the steps reached (bits). */
+static bool load_funnel_reference(void)
+{
+    bool ok = sql("CREATE TABLE fdef (funnel INTEGER, k INTEGER, required INTEGER)") &&
+              sql("CREATE TABLE fsteps (funnel INTEGER, visit_id INTEGER, pos INTEGER, bits INTEGER)");
+    for (int f = 0; f < FUNNELS && ok; f++) {
+        struct buf q;
+        buf_init(&q);
+        buf_printf(&q, "INSERT INTO fsteps SELECT %d, h.visit_id, row_number() OVER"
+                       " (PARTITION BY h.visit_id ORDER BY h.time_ms, h.seq), 0", f + 1);
+        for (int k = 0; k < funnels[f].steps; k++)
+            buf_printf(&q, " | (CASE WHEN %s THEN %d ELSE 0 END)", step_pool[funnels[f].pool[k]].sql,
+                       1 << k);
+        buf_puts(&q, " FROM hits h");
+        ok = sql(q.data);
+        for (int k = 0; k < funnels[f].steps && ok; k++) {
+            buf_reset(&q);
+            buf_printf(&q, "INSERT INTO fdef VALUES (%d, %d, %d)", f + 1, k, funnels[f].required[k]);
+            ok = sql(q.data);
+        }
+        buf_free(&q);
+    }
+#define HIT_BITS "(s.bits & (SELECT r.mask FROM freach r WHERE r.funnel = w.funnel AND r.last = w.last))"
+    return ok && sql("CREATE INDEX fsteps_walk ON fsteps (funnel, visit_id, pos)") &&
+           sql("CREATE TABLE freach AS SELECT l.funnel, l.last, coalesce((SELECT sum(1 << s.k)"
+               " FROM fdef s WHERE s.funnel = l.funnel AND s.k > l.last AND NOT EXISTS (SELECT 1"
+               " FROM fdef r WHERE r.funnel = s.funnel AND r.required AND r.k > l.last"
+               " AND r.k < s.k)), 0) AS mask"
+               " FROM (SELECT funnel, k AS last FROM fdef UNION SELECT funnel, -1 FROM fdef) l") &&
+           sql("CREATE TABLE fstate AS WITH RECURSIVE walk (funnel, visit_id, pos, last, reached,"
+               " entry) AS (SELECT DISTINCT funnel, visit_id, 0, -1, 0, -1 FROM fsteps"
+               " UNION ALL SELECT w.funnel, w.visit_id, s.pos,"
+               " CASE WHEN " HIT_BITS " >= 16 THEN 4 WHEN " HIT_BITS " >= 8 THEN 3"
+               "  WHEN " HIT_BITS " >= 4 THEN 2 WHEN " HIT_BITS " >= 2 THEN 1"
+               "  WHEN " HIT_BITS " = 1 THEN 0 ELSE w.last END,"
+               " w.reached | " HIT_BITS ","
+               " CASE WHEN w.entry >= 0 OR " HIT_BITS " = 0 THEN w.entry"
+               "  WHEN " HIT_BITS " & 1 THEN 0 WHEN " HIT_BITS " & 2 THEN 1"
+               "  WHEN " HIT_BITS " & 4 THEN 2 WHEN " HIT_BITS " & 8 THEN 3 ELSE 4 END"
+               " FROM walk w JOIN fsteps s ON s.funnel = w.funnel AND s.visit_id = w.visit_id"
+               " AND s.pos = w.pos + 1)"
+               " SELECT funnel, visit_id, last, reached, entry FROM walk"
+               " WHERE (funnel, visit_id, pos) IN (SELECT funnel, visit_id, max(pos) FROM fsteps"
+               " GROUP BY funnel, visit_id)");
+#undef HIT_BITS
+}
+
+static void step_key(const json_t *row, char *key, size_t n)
+{
+    snprintf(key, n, "%lld", (long long)json_number_value(json_object_get(row, "step_position")));
+}
+
+/* Funnels.getFunnelFlow's counts per step against fstate, for the visits
+ * where holds. */
+static bool same_flow(const char *segment, const char *where, int f)
+{
+    static const char *const columns[] = {"step_nb_visits", "step_nb_entries",
+                                          "step_nb_proceeded", "step_nb_exits",
+                                          "step_nb_skipped"};
+    static struct table engine, ref;
+    char q[20000];
+    snprintf(q, sizeof q,
+             "SELECT d.k + 1, count(CASE WHEN s.reached >> d.k & 1 THEN 1 END),"
+             " count(CASE WHEN s.entry = d.k THEN 1 END),"
+             " count(CASE WHEN s.reached >> d.k & 1 AND d.k < s.last THEN 1 END),"
+             " count(CASE WHEN s.reached >> d.k & 1 AND d.k = s.last AND d.k < %d THEN 1 END),"
+             " count(CASE WHEN NOT s.reached >> d.k & 1 AND d.k > s.entry AND d.k < s.last"
+             "  THEN 1 END)"
+             " FROM fdef d LEFT JOIN (SELECT s.* FROM fstate s JOIN visits v"
+             "  ON v.visit_id = s.visit_id WHERE s.funnel = %d AND s.entry >= 0 AND %s) s ON 1"
+             " WHERE d.funnel = %d GROUP BY d.k",
+             funnels[f].steps - 1, f + 1, where, f + 1);
+    sql_table(q, 5, &ref);
+    json_t *rows = api(segment, "method=Funnels.getFunnelFlow&idFunnel=%d&period=range&date="
+                       FIRST_DAY "," LAST_DAY, f + 1);
+    api_table(rows, step_key, columns, 5, &engine);
+    char what[64];
+    snprintf(what, sizeof what, "Funnels.getFunnelFlow of funnel %d", f + 1);
+    bool same = json_is_array(rows) && same_tables(what, segment, &engine, &ref, columns, 5);
+    json_decref(rows);
+    return same;
+}
+
+static void test_funnels(void)
+{
+    int bad = 0;
+    for (int i = 0; i <= SEGMENTS; i++) {
+        char where[8400];
+        snprintf(where, sizeof where, "%s AND %s", range_where, segments[i].where);
+        for (int f = 0; f < FUNNELS; f++) bad += !same_flow(segments[i].text, where, f);
+    }
+    ASSERT_EQ_INT(bad, 0);
+    /* The funnels are not degenerate: journeys enter, some get through. */
+    long long n[3];
+    sql_numbers("SELECT count(*), count(CASE WHEN entry > 0 THEN 1 END),"
+                " count(DISTINCT funnel) FROM fstate WHERE last >= 1",
+                n, 3);
+    printf("# funnels: %lld journeys past their first step, %lld entered mid-way, %lld funnels\n",
+           n[0], n[1], n[2]);
+    ASSERT_TRUE(n[0] > 20);
+    ASSERT_TRUE(n[1] > 0);
+}
+
 /* The data has what the goal and ecommerce checks need. */
 static void test_conversions_are_varied(void)
 {
@@ -1206,6 +1383,7 @@ static void test_after_restart(void)
         snprintf(where, sizeof where, "%s AND %s", range_where, segments[i].where);
         bad += !same_goals(segments[i].text, where, NULL);
         bad += !same_goals(segments[i].text, where, "ecommerceOrder");
+        for (int f = 0; f < FUNNELS; f++) bad += !same_flow(segments[i].text, where, f);
     }
     ASSERT_EQ_INT(bad, 0);
 }
@@ -1283,7 +1461,8 @@ int main(void)
         return 1;
     }
     make_data();
-    bool ready = send_data() && define_late_goals() && load_reference();
+    bool ready = send_data() && define_late_goals() && define_funnels() && load_reference() &&
+                 load_funnel_reference();
     for (size_t i = 0; i < pending_count; i++)
         free(pending[i].query);
     free(pending);
@@ -1306,6 +1485,7 @@ int main(void)
     TEST_RUN(test_conversions_are_varied);
     TEST_RUN(test_goals);
     TEST_RUN(test_items);
+    TEST_RUN(test_funnels);
     TEST_RUN(test_after_restart);
     server_stop(&server);
     sqlite3_close(db);

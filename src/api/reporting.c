@@ -198,6 +198,7 @@ struct request {
     struct site site;          /* copied under the api lock: the snapshot may be replaced */
     struct goal *goals;        /* the site's, copied likewise */
     size_t goal_count;
+    struct funnel funnel;      /* Funnels reports: the idFunnel's, copied likewise */
     struct tz *tz;
     struct segment *segment;
     enum output_format format;
@@ -228,12 +229,36 @@ static void request_free(struct request *r)
     free(r->site.timezone);
     free(r->site.currency);
     goal_array_free(r->goals, r->goal_count);
+    funnel_clear(&r->funnel);
 }
 
 /* Lock held. */
 static bool token_can_view(struct api *api, const char *token, uint32_t site_id)
 {
     return access_for(api->users, api->tokens, api->sites, token, site_id) >= ACCESS_VIEW;
+}
+
+/* The funnel idFunnel names, for the Funnels reports; api lock held. 0, or
+ * 400 with r->err. */
+static int request_funnel(struct api *api, struct request *r)
+{
+    const char *text = param(r->params, "idFunnel");
+    int64_t id;
+    if (!text || parse_i64(text, 1, UINT32_MAX, &id)) {
+        snprintf(r->err, sizeof r->err,
+                 "idFunnel: expected the id of one of the site's funnels (Funnels.getFunnels "
+                 "lists them)");
+        return 400;
+    }
+    const struct funnel *f = funnels_find(api->funnels, r->site.id, (uint32_t)id);
+    if (!f) {
+        snprintf(r->err, sizeof r->err,
+                 "idFunnel %" PRId64 " is not a funnel of site %u (Funnels.getFunnels lists them)",
+                 id, r->site.id);
+        return 400;
+    }
+    funnel_copy(f, &r->funnel);
+    return 0;
 }
 
 /* Site and access, under the api lock. 0, or an HTTP status with r->err. */
@@ -264,6 +289,7 @@ static int request_site(struct api *api, struct request *r)
         if (!r->site.name || !r->site.timezone || !r->site.currency ||
             goals_copy_site(api->goals, site->id, &r->goals, &r->goal_count))
             abort();
+        if (strncmp(r->method, "Funnels.", 8) == 0) status = request_funnel(api, r);
     }
     pthread_mutex_unlock(&api->lock);
     return status;
@@ -356,7 +382,11 @@ static int request_parse(struct api *api, struct request *r)
                                           .explore_step = param(r->params, "exploreStep"),
                                           .explore_url = param(r->params, "exploreUrl"),
                                           .interaction_position = param(r->params, "interactionPosition"),
-                                          .offset_actions_per_step = param(r->params, "offsetActionsPerStep")}};
+                                          .offset_actions_per_step = param(r->params, "offsetActionsPerStep")},
+                                 .funnel = r->funnel.step_count ? &r->funnel : NULL,
+                                 .funnel_scope = param(r->params, "funnelScope"),
+                                 .funnel_window_days = param(r->params, "funnelWindowDays"),
+                                 .funnel_step = param(r->params, "step")};
     return 0;
 }
 

@@ -228,7 +228,7 @@ int goals_delete(const char *data_dir, uint32_t site_id, uint32_t goal_id, char 
 /* ---- funnels ----
  * A funnel is a definition only: an ordered list of steps a visit goes
  * through, each a condition on one of its actions. Reports evaluate it at
- * query time over any range (they come with the next part of issue 6). */
+ * query time over any range (src/query/report_funnels.c). */
 enum funnel_match {
     FUNNEL_MATCH_URL,            /* a pageview's full URL */
     FUNNEL_MATCH_PATH,           /* a pageview's path, from '/', without query or fragment */
@@ -289,8 +289,11 @@ int funnel_validate(const struct funnel *draft, const struct goals *goals, char 
  * match and pattern_type; a goal step may leave pattern_type out. */
 int funnel_steps_parse(const char *json, struct funnel *draft, char *err, size_t errlen);
 /* Frees the strings of a funnel filled by funnel_steps_parse or
- * funnels_copy; leaves it zeroed. */
+ * funnel_copy; leaves it zeroed. */
 void funnel_clear(struct funnel *f);
+/* out: a heap-owned copy of in (absent strings become ""), e.g. for a
+ * report that outlives a reload of funnels.json; free with funnel_clear. */
+void funnel_copy(const struct funnel *in, struct funnel *out);
 /* Adds a funnel to draft->site_id (which must exist: else -ENOENT) with the
  * next id of that site; writes funnels.json atomically. */
 int funnels_add(const char *data_dir, const struct funnel *draft, uint32_t *id_out, char *err,

@@ -163,8 +163,7 @@ void funnel_clear(struct funnel *f)
     memset(f, 0, sizeof *f);
 }
 
-/* out: a heap-owned copy of in (absent strings become ""). */
-static void funnel_copy(const struct funnel *in, struct funnel *out)
+void funnel_copy(const struct funnel *in, struct funnel *out)
 {
     *out = *in;
     out->name = config_strdup(in->name ? in->name : "");

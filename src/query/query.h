@@ -301,6 +301,10 @@ struct report_query {
     const char *attribution_days;     /* attribution: raw numDaysPriorToConversion, NULL default */
     const char *cohort_period;        /* Cohorts.get: raw cohortPeriod, NULL for the default */
     struct report_flow_params flow;   /* UsersFlow.* */
+    /* Funnels reports: the idFunnel's definition, and the raw funnelScope,
+     * funnelWindowDays and step (NULL when absent). */
+    const struct funnel *funnel;
+    const char *funnel_scope, *funnel_window_days, *funnel_step;
 };
 /* Runs the report that Matomo calls method ("UserCountry.getCountry"),
  * sorted by its main metric. -ENOENT for a method that is not a report. */

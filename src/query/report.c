@@ -14,6 +14,7 @@
 #include "report_cohorts.h"
 #include "report_ecommerce.h"
 #include "report_flows.h"
+#include "report_funnels.h"
 #include "report_goals.h"
 
 /* ---- context ---- */
@@ -678,9 +679,9 @@ const char *report_channel_label(unsigned referrer_type)
 
 struct method {
     const char *name;
-    enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION, COHORTS, FLOWS } family;
+    enum { VISITS, FREQUENCY, ACTIONS, GOALS, ECOMMERCE, ATTRIBUTION, COHORTS, FLOWS, FUNNELS } family;
     int what; /* enum grouping, action_report, goal_report, ecommerce_report,
-                 attribution_report, flow_report */
+                 attribution_report, flow_report, funnel_report */
 };
 
 static const struct method methods[] = {
@@ -748,6 +749,10 @@ static const struct method methods[] = {
     {"UsersFlow.getUsersFlow", FLOWS, FLOW_STEPS},
     {"UsersFlow.getUsersFlowPretty", FLOWS, FLOW_STEPS_PRETTY},
     {"UsersFlow.getInteractionActions", FLOWS, FLOW_STEP_ACTIONS},
+    {"Funnels.getFunnelFlow", FUNNELS, FR_FLOW},
+    {"Funnels.getMetrics", FUNNELS, FR_METRICS},
+    {"Funnels.getFunnelEntries", FUNNELS, FR_ENTRIES},
+    {"Funnels.getFunnelExits", FUNNELS, FR_EXITS},
 };
 
 const char *report_method(size_t i)
@@ -781,6 +786,7 @@ int report_run(const struct report_query *q, const char *method, struct arena *a
         break;
     case COHORTS: rc = cohort_report(q, &ctx, arena, out); break;
     case FLOWS: rc = flow_report(q, &ctx, (enum flow_report)m->what, arena, out); break;
+    case FUNNELS: rc = funnel_report(q, &ctx, (enum funnel_report)m->what, arena, out); break;
     default: rc = action_report(q, &ctx, (enum action_report)m->what, arena, out); break;
     }
     if (rc && !err[0]) snprintf(err, errlen, "the report could not be computed: %s", strerror(-rc));
