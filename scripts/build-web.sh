@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what the binary serves to browsers and embeds it: the dashboard
 # (web/app.js bundled with Preact, htm and uPlot; web/index.html) and the
-# JavaScript tracker (tracker/tally.js), minified by esbuild from npm, each
+# JavaScript tracker (tracker/tally.js, its extension tally-ext.js and the
+# opt-out page optout.html + optout.js), minified by esbuild from npm, each
 # also gzipped, then written as one C file of byte arrays (src/web/web.c
 # serves them).
 #
@@ -22,12 +23,20 @@ mkdir -p "$out/assets" "$(dirname "$generated")"
     --outfile="$out/assets/app.js" --log-level=warning
 cp "$root/web/index.html" "$out/index.html"
 cp "$root/web/favicon.svg" "$out/assets/favicon.svg"
-"$esbuild" "$root/tracker/tally.js" --minify --format=iife --target=es2017 \
-    --outfile="$out/tally.js" --log-level=warning
+for js in tally tally-ext optout; do
+    "$esbuild" "$root/tracker/$js.js" --minify --format=iife --target=es2017 \
+        --outfile="$out/$js.js" --log-level=warning
+done
+cp "$root/tracker/optout.html" "$out/optout.html"
 
 for f in $(cd "$out" && find . -type f | sort); do
     gzip -9 -n -k "$out/$f"
 done
-echo "tracker: $(stat -c %s "$out/tally.js") bytes minified, $(stat -c %s "$out/tally.js.gz") gzipped" >&2
+for js in tally tally-ext; do
+    echo "tracker: $js.js $(stat -c %s "$out/$js.js") bytes minified, $(stat -c %s "$out/$js.js.gz") gzipped" >&2
+done
+# The promise of docs/tracker.md: the core a page always loads stays small.
+core_gz=$(stat -c %s "$out/tally.js.gz")
+[ "$core_gz" -le 2048 ] || { echo "tracker: tally.js is $core_gz bytes gzipped, over 2048" >&2; exit 1; }
 perl "$root/scripts/embed.pl" "$out" >"$generated.tmp"
 mv "$generated.tmp" "$generated"

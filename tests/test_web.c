@@ -156,6 +156,40 @@ static void test_tracker_under_matomo_names(void)
     fixture_stop(&f);
 }
 
+/* The opt-out page may be framed by any site (its purpose), runs only its
+ * own script, and answers at Matomo's opt-out URL too; the tracker's
+ * extension and the page's script load. */
+static void test_optout_page(void)
+{
+    static struct fixture f;
+    char value[512];
+    ASSERT_TRUE(fixture_start(&f));
+    ASSERT_EQ_INT(req(&f, "GET", "/optout", ""), 200);
+    ASSERT_EQ_STR(hdr(&f, "Content-Type", value), "text/html; charset=utf-8");
+    ASSERT_EQ_STR(hdr(&f, "Content-Security-Policy", value),
+                  "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; "
+                  "frame-ancestors *");
+    char *page = strndup(f.reply.body.data, f.reply.body.len);
+    bool names_script = strstr(page, "<script src=\"optout.js\">") != NULL;
+    free(page);
+    ASSERT_TRUE(names_script);
+    size_t page_len = f.reply.body.len;
+    ASSERT_EQ_INT(req(&f, "GET", "/index.php?module=CoreAdminHome&action=optOut&language=auto", ""),
+                  200);
+    ASSERT_CONTAINS(hdr(&f, "Content-Security-Policy", value), "frame-ancestors *");
+    ASSERT_EQ_U64(f.reply.body.len, page_len);
+    ASSERT_EQ_INT(req(&f, "GET", "/optout.js", ""), 200);
+    ASSERT_EQ_STR(hdr(&f, "Content-Type", value), "text/javascript; charset=utf-8");
+    ASSERT_EQ_INT(req(&f, "GET", "/tally-ext.js", ""), 200);
+    ASSERT_CONTAINS(hdr(&f, "Content-Type", value), "text/javascript");
+    /* Other pages still may not be framed, nor other module= asked of index.php. */
+    ASSERT_EQ_INT(req(&f, "GET", "/", ""), 200);
+    ASSERT_CONTAINS(hdr(&f, "Content-Security-Policy", value), "frame-ancestors 'none'");
+    ASSERT_EQ_INT(req(&f, "GET", "/index.php?module=CoreAdminHome&action=other", ""), 400);
+    ASSERT_EQ_INT(req(&f, "GET", "/optout.html", ""), 404);
+    fixture_stop(&f);
+}
+
 /* module= on the dashboard's paths is the Reporting API, as in Matomo;
  * POSTs and unknown paths never reach the web stage; every answer carries
  * a policy that runs nothing. */
@@ -185,6 +219,7 @@ int main(void)
     RUN(test_dashboard_page_and_its_assets);
     RUN(test_etag_and_gzip);
     RUN(test_tracker_under_matomo_names);
+    RUN(test_optout_page);
     RUN(test_api_keeps_its_paths);
     return TEST_DONE();
 }

@@ -14,6 +14,14 @@ static const char dashboard_policy[] =
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'";
 
+/* The opt-out page is made to be framed by the tracked sites, whichever
+ * they are; it runs only its own script and loads nothing else. Framing it
+ * cannot hurt a visitor: the choice it stores stays with the site that
+ * frames it (see docs/tracker.md). */
+static const char optout_policy[] =
+    "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors *";
+
 static int compare_path(const void *key, const void *entry)
 {
     return strcmp(key, ((const struct web_asset *)entry)->path);
@@ -50,15 +58,30 @@ static bool accepts_gzip(const char *accept_encoding)
     return *p >= '1' && *p <= '9';
 }
 
+/* Whether the query is Matomo's opt-out page (module=CoreAdminHome&action=optOut),
+ * which sites that switched from Matomo still embed. */
+static bool is_matomo_optout(const struct api_request *req)
+{
+    const char *module = track_params_get(req->query, "module");
+    const char *action = track_params_get(req->query, "action");
+    return module && action && strcmp(module, "CoreAdminHome") == 0 && strcmp(action, "optOut") == 0;
+}
+
 /* The asset a path names: the dashboard's page for its entry points, the
- * tracker under its own and Matomo's names. */
+ * tracker under its own and Matomo's names, its extension, and the opt-out
+ * page with its script. */
 static const char *asset_path(const struct api_request *req)
 {
     const char *path = req->path;
     bool entry = strcmp(path, "/") == 0 || strcmp(path, "/index.php") == 0;
+    if (entry && is_matomo_optout(req)) return "/optout.html";
     if (entry) return track_params_get(req->query, "module") ? NULL : "/index.html";
+    if (strcmp(path, "/optout") == 0) return "/optout.html";
     if (strcmp(path, "/matomo.js") == 0 || strcmp(path, "/piwik.js") == 0) return "/tally.js";
-    if (strcmp(path, "/tally.js") == 0 || strncmp(path, "/assets/", 8) == 0) return path;
+    static const char *const tracker_files[] = {"/tally.js", "/tally-ext.js", "/optout.js"};
+    for (size_t i = 0; i < sizeof tracker_files / sizeof *tracker_files; i++)
+        if (strcmp(path, tracker_files[i]) == 0) return path;
+    if (strncmp(path, "/assets/", 8) == 0) return path;
     return NULL;
 }
 
@@ -79,6 +102,7 @@ bool web_handle(const struct api_request *req, struct api_response *resp)
      * unchanged file costs a 304. */
     resp->cache_control = "no-cache";
     if (strcmp(asset->path, "/index.html") == 0) resp->content_security_policy = dashboard_policy;
+    if (strcmp(asset->path, "/optout.html") == 0) resp->content_security_policy = optout_policy;
     bool gzip = accepts_gzip(req->accept_encoding);
     resp->content_encoding = gzip ? "gzip" : NULL;
     resp->etag = gzip ? asset->etag_gzipped : asset->etag;
