@@ -1,0 +1,268 @@
+/* test_dashboard_api: what the dashboard relies on (issue 7's contract),
+ * through real HTTP against the real server: logging in and out, the
+ * session cookie and the X-Tally-Requested rule, throttling, sessions that
+ * end with their user or password, and the settings methods (sites, users,
+ * tokens, saved segments) with their refusals and access levels. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "test.h"
+
+#define PASSWORD "correct horse battery staple"
+#define FORM "Content-Type: application/x-www-form-urlencoded\r\n"
+#define DASHBOARD "X-Tally-Requested: 1\r\n"
+#define SITES "/index.php?module=API&method=SitesManager.getSitesWithAtLeastViewAccess&format=json"
+
+static char dir[256];
+static struct buf out;
+static struct server server;
+static bool running;
+static struct http_reply reply;
+static char cookie[200]; /* "Cookie: tally_session=...\r\n" of the last login */
+
+#define TALLY(...) (buf_reset(&out), run_tally(&out, __VA_ARGS__))
+#define TALLY_IN(input, ...) (buf_reset(&out), run_tally_input(&out, input, __VA_ARGS__))
+
+/* Sites Alpha (1) and Beta (2); users alice (view on 1), walt (write on
+ * 1), adam (admin on 1) and root (superuser), each with PASSWORD. Made
+ * once (hashing passwords is slow under the sanitizers); each test starts
+ * a fresh server on it, so sessions and throttling start empty. Tests that
+ * change users or sites change their own ones. */
+static bool start(const char *serve_args)
+{
+    static bool made;
+    if (!made) {
+        harness_tmpdir(dir);
+        made = TALLY("site add --data %s --name Alpha --url https://a.example", dir) == 0 &&
+               TALLY("site add --data %s --name Beta --url https://b.example", dir) == 0 &&
+               TALLY_IN(PASSWORD "\n", "user add --data %s alice", dir) == 0 &&
+               TALLY_IN(PASSWORD "\n", "user add --data %s walt", dir) == 0 &&
+               TALLY_IN(PASSWORD "\n", "user add --data %s adam", dir) == 0 &&
+               TALLY_IN(PASSWORD "\n", "user add --data %s root --superuser", dir) == 0 &&
+               TALLY("user grant --data %s alice --site 1 --access view", dir) == 0 &&
+               TALLY("user grant --data %s walt --site 1 --access write", dir) == 0 &&
+               TALLY("user grant --data %s adam --site 1 --access admin", dir) == 0;
+        if (!made) {
+            printf("# setting up: %s\n", out.data);
+            return false;
+        }
+    }
+    buf_init(&reply.headers);
+    buf_init(&reply.body);
+    running = server_start(&server, dir, serve_args) == 0;
+    return running;
+}
+
+static void stop(void)
+{
+    http_reply_free(&reply);
+    if (running) server_stop(&server);
+    running = false;
+    cookie[0] = '\0';
+}
+
+#define RUN(fn)                                                                                    \
+    do {                                                                                           \
+        TEST_RUN(fn);                                                                              \
+        stop();                                                                                    \
+    } while (0)
+
+/* One request; the answer stays in reply. Returns the status (-1: none). */
+static int request(const char *method, const char *target, const char *headers, const char *body)
+{
+    http_reply_free(&reply);
+    if (http_request(server.port, method, target, headers, body, body ? strlen(body) : 0,
+                     &reply))
+        return -1;
+    return reply.status;
+}
+
+static const char *body(void)
+{
+    return reply.body.data ? reply.body.data : "";
+}
+
+/* POST /login as name; on success keeps the cookie for the next requests. */
+static int login(const char *name, const char *password)
+{
+    char form[300];
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "login=%s&password=", name);
+    buf_url_encode(&b, password, strlen(password));
+    snprintf(form, sizeof form, "%s", b.data);
+    buf_free(&b);
+    int status = request("POST", "/login", FORM, form);
+    char value[200];
+    if (status == 200 && http_reply_header(&reply, "Set-Cookie", value, sizeof value)) {
+        size_t len = strcspn(value, ";");
+        snprintf(cookie, sizeof cookie, "Cookie: %.*s\r\n", (int)len, value);
+    }
+    return status;
+}
+
+/* A dashboard call: the cookie and the header (headers adds more). */
+static int dashboard(const char *method, const char *target, const char *body_text)
+{
+    char headers[400];
+    snprintf(headers, sizeof headers, "%s" DASHBOARD "%s", cookie, body_text ? FORM : "");
+    return request(method, target, headers, body_text);
+}
+
+/* ---- sessions ---- */
+
+static void test_login_sets_a_strict_http_only_cookie(void)
+{
+    ASSERT_TRUE(start(""));
+    ASSERT_EQ_INT(login("alice", PASSWORD), 200);
+    ASSERT_EQ_STR(body(), "{\"login\":\"alice\",\"superuser\":false}");
+    char value[200];
+    ASSERT_TRUE(http_reply_header(&reply, "Set-Cookie", value, sizeof value) != NULL);
+    /* 64 hex characters (256 random bits), then exactly the contract's
+     * flags: no Secure without --secure-cookies (plain HTTP would drop it). */
+    ASSERT_EQ_INT(strspn(value + 14, "0123456789abcdef"), 64);
+    ASSERT_EQ_STR(value + 14 + 64, "; Path=/; HttpOnly; SameSite=Strict");
+    ASSERT_TRUE(strncmp(value, "tally_session=", 14) == 0);
+    /* No credentialed CORS on the session routes. */
+    ASSERT_TRUE(http_reply_header(&reply, "Access-Control-Allow-Credentials", value,
+                                  sizeof value) == NULL);
+
+    ASSERT_EQ_INT(dashboard("GET", "/session", NULL), 200);
+    ASSERT_EQ_STR(body(), "{\"login\":\"alice\",\"superuser\":false}");
+    ASSERT_EQ_INT(login("root", PASSWORD), 200);
+    ASSERT_EQ_STR(body(), "{\"login\":\"root\",\"superuser\":true}");
+    /* Without a cookie nobody is logged in. */
+    ASSERT_EQ_INT(request("GET", "/session", "", NULL), 401);
+}
+
+static void test_secure_cookies(void)
+{
+    ASSERT_TRUE(start("--secure-cookies"));
+    ASSERT_EQ_INT(login("alice", PASSWORD), 200);
+    char value[200];
+    ASSERT_TRUE(http_reply_header(&reply, "Set-Cookie", value, sizeof value) != NULL);
+    ASSERT_EQ_STR(value + 14 + 64, "; Path=/; HttpOnly; SameSite=Strict; Secure");
+}
+
+static void test_login_refusals(void)
+{
+    ASSERT_TRUE(start(""));
+    /* A wrong password and an unknown user get the very same answer. */
+    ASSERT_EQ_INT(login("alice", PASSWORD "!"), 401);
+    ASSERT_EQ_STR(body(), "{\"result\":\"error\",\"message\":\"wrong login or password\"}");
+    char value[200];
+    ASSERT_TRUE(http_reply_header(&reply, "Set-Cookie", value, sizeof value) == NULL);
+    ASSERT_EQ_INT(login("nobody", PASSWORD), 401);
+    ASSERT_EQ_STR(body(), "{\"result\":\"error\",\"message\":\"wrong login or password\"}");
+    ASSERT_EQ_INT(request("POST", "/login", FORM, "login=alice"), 400);
+    ASSERT_CONTAINS(body(), "expected a form body login=NAME");
+    ASSERT_EQ_INT(request("GET", "/login?login=alice&password=x", "", NULL), 405);
+}
+
+static void test_failed_logins_are_throttled(void)
+{
+    ASSERT_TRUE(start(""));
+    /* Five attempts per client address in 15 minutes; the sixth is
+     * refused without checking, even with the right password. */
+    for (int i = 0; i < 5; i++)
+        ASSERT_EQ_INT(login(i % 2 ? "nobody" : "alice", "wrong password"), 401);
+    ASSERT_EQ_INT(login("alice", PASSWORD), 429);
+    ASSERT_CONTAINS(body(), "too many failed logins from this address; try again in 15 minute");
+    ASSERT_EQ_INT(login("root", PASSWORD), 429);
+}
+
+static void test_a_success_resets_the_count(void)
+{
+    ASSERT_TRUE(start(""));
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ_INT(login("alice", "wrong password"), 401);
+    ASSERT_EQ_INT(login("alice", PASSWORD), 200);
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ_INT(login("alice", "wrong password"), 401);
+    ASSERT_EQ_INT(login("alice", PASSWORD), 200);
+}
+
+static void test_the_cookie_needs_the_header(void)
+{
+    ASSERT_TRUE(start(""));
+    ASSERT_EQ_INT(login("alice", PASSWORD), 200);
+    /* With the header the session acts as alice: view on Alpha only. */
+    ASSERT_EQ_INT(dashboard("GET", SITES, NULL), 200);
+    ASSERT_CONTAINS(body(), "\"name\":\"Alpha\"");
+    ASSERT_NOT_CONTAINS(body(), "Beta");
+    /* A form posted from elsewhere carries the cookie but no header. */
+    ASSERT_EQ_INT(request("GET", SITES, cookie, NULL), 401);
+    ASSERT_CONTAINS(body(), "X-Tally-Requested: 1");
+    ASSERT_EQ_INT(request("POST", "/index.php", cookie, "module=API&method=SitesManager."
+                                                        "getSitesWithAtLeastViewAccess"),
+                  401);
+    /* A header of another value is no header. */
+    char headers[300];
+    snprintf(headers, sizeof headers, "%sX-Tally-Requested: yes\r\n", cookie);
+    ASSERT_EQ_INT(request("GET", SITES, headers, NULL), 401);
+    /* The session's answers are not shared with other origins. */
+    snprintf(headers, sizeof headers, "%s" DASHBOARD "Origin: https://evil.example\r\n", cookie);
+    ASSERT_EQ_INT(request("GET", SITES, headers, NULL), 200);
+    char value[100];
+    ASSERT_TRUE(http_reply_header(&reply, "Access-Control-Allow-Credentials", value,
+                                  sizeof value) == NULL);
+    /* token_auth keeps working beside a cookie (the server notices the
+     * new token within a second or two). */
+    char token[33];
+    ASSERT_EQ_INT(harness_token_create(dir, 2, token), 0);
+    char target[300];
+    snprintf(target, sizeof target, SITES "&token_auth=%s", token);
+    for (int i = 0; i < 50 && request("GET", target, cookie, NULL) == 200 &&
+                    !strstr(body(), "Beta");
+         i++)
+        usleep(100 * 1000);
+    ASSERT_EQ_INT(reply.status, 200);
+    ASSERT_CONTAINS(body(), "\"name\":\"Beta\"");
+    /* A cookie that names no session (or a malformed one) is nobody. */
+    ASSERT_EQ_INT(request("GET", SITES,
+                          "Cookie: tally_session=00000000000000000000000000000000000000000000000"
+                          "00000000000000000\r\n" DASHBOARD,
+                          NULL),
+                  200);
+    ASSERT_EQ_STR(body(), "[]");
+}
+
+static void test_logout(void)
+{
+    ASSERT_TRUE(start(""));
+    ASSERT_EQ_INT(login("alice", PASSWORD), 200);
+    char old[200];
+    snprintf(old, sizeof old, "%s", cookie);
+    ASSERT_EQ_INT(dashboard("POST", "/logout", ""), 204);
+    char value[200];
+    ASSERT_TRUE(http_reply_header(&reply, "Set-Cookie", value, sizeof value) != NULL);
+    ASSERT_EQ_STR(value, "tally_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    /* The old cookie is worth nothing now, even if a browser kept it. */
+    ASSERT_EQ_INT(request("GET", "/session", old, NULL), 401);
+    char headers[300];
+    snprintf(headers, sizeof headers, "%s" DASHBOARD, old);
+    ASSERT_EQ_INT(request("GET", SITES, headers, NULL), 200);
+    ASSERT_EQ_STR(body(), "[]");
+    /* Logging out twice (or without a session) is fine. */
+    ASSERT_EQ_INT(request("POST", "/logout", old, ""), 204);
+}
+
+int main(void)
+{
+    buf_init(&out);
+    RUN(test_login_sets_a_strict_http_only_cookie);
+    RUN(test_secure_cookies);
+    RUN(test_login_refusals);
+    RUN(test_failed_logins_are_throttled);
+    RUN(test_a_success_resets_the_count);
+    RUN(test_the_cookie_needs_the_header);
+    RUN(test_logout);
+    if (dir[0]) harness_rmtree(dir);
+    buf_free(&out);
+    return TEST_DONE();
+}
