@@ -252,6 +252,233 @@ static void test_logout(void)
     ASSERT_EQ_INT(request("POST", "/logout", old, ""), 204);
 }
 
+
+/* ---- settings ---- */
+
+/* Logs name in and copies its "Cookie: ...\r\n" line into line. */
+static bool session_of(const char *name, const char *password, char line[200])
+{
+    if (login(name, password) != 200) return false;
+    snprintf(line, 200, "%s", cookie);
+    return true;
+}
+
+/* A Reporting API call from the dashboard logged in as who (a cookie
+ * line): POST /index.php with the header and a form body. */
+static int call(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int call(const char *who, const char *fmt, ...)
+{
+    char params[1500], form[1600], headers[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(params, sizeof params, fmt, ap);
+    va_end(ap);
+    snprintf(form, sizeof form, "module=API&format=json&%s", params);
+    snprintf(headers, sizeof headers, "%s" DASHBOARD FORM, who);
+    return request("POST", "/index.php", headers, form);
+}
+
+#define OK "{\"result\":\"success\",\"message\":\"ok\"}"
+
+static json_t *sites_file(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/sites.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    return root;
+}
+
+static void test_update_site(void)
+{
+    char adam[200], walt[200];
+    ASSERT_TRUE(start(""));
+    ASSERT_TRUE(session_of("adam", PASSWORD, adam) && session_of("walt", PASSWORD, walt));
+    ASSERT_EQ_INT(call(adam, "method=SitesManager.updateSite&idSite=1&siteName=Alpha%%20Shop&"
+                             "urls[]=https://A.example&urls[]=https://www.a.example/&"
+                             "timezone=Europe/Paris&currency=EUR&excludedParameters=gclid,fbclid&"
+                             "honourDnt=0&ipv4MaskBytes=3&ipv6MaskBits=96"),
+                  200);
+    ASSERT_EQ_STR(body(), OK);
+    /* At once, with the URLs normalised as `tally site add` does. */
+    ASSERT_EQ_INT(call(adam, "method=SitesManager.getSiteFromId&idSite=1"), 200);
+    ASSERT_CONTAINS(body(), "\"name\":\"Alpha Shop\",\"main_url\":\"https://a.example\"");
+    ASSERT_CONTAINS(body(), "\"timezone\":\"Europe/Paris\",\"currency\":\"EUR\"");
+    json_t *root = keep(sites_file());
+    json_t *alpha = json_array_get(json_object_get(root, "sites"), 0);
+    ASSERT_TRUE(alpha != NULL);
+    ASSERT_TRUE(json_is_false(json_object_get(alpha, "honour_dnt")));
+    ASSERT_FIELDS(alpha, "ipv4_mask_bytes=3 ipv6_mask_bits=96");
+    ASSERT_EQ_STR(json_text(json_object_get(alpha, "excluded_params")), "[\"gclid\",\"fbclid\"]");
+    ASSERT_EQ_STR(json_text(json_object_get(alpha, "urls")),
+                  "[\"https://a.example\",\"https://www.a.example\"]");
+    keep(NULL);
+    /* What is not given stays: only the name changes back. */
+    ASSERT_EQ_INT(call(adam, "method=SitesManager.updateSite&idSite=1&siteName=Alpha"), 200);
+    ASSERT_EQ_INT(call(adam, "method=SitesManager.getSiteFromId&idSite=1"), 200);
+    ASSERT_CONTAINS(body(), "\"name\":\"Alpha\",\"main_url\":\"https://a.example\"");
+    ASSERT_CONTAINS(body(), "\"currency\":\"EUR\"");
+
+    /* Refusals: each names what to fix, and nothing is written. */
+    static const char *const bad[][2] = {
+        {"timezone=Mars/Olympus", "time zone"},   {"currency=eur", "ISO 4217"},
+        {"ipv4MaskBytes=0", "1 to 4 bytes"},      {"ipv6MaskBits=8", "64 to 128 bits"},
+        {"ipv4MaskBytes=two", "whole number"},    {"honourDnt=yes", "honourDnt"},
+        {"urls=ftp://a.example", "http://host"},  {"siteName=", "non-empty name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ASSERT_EQ_INT(call(adam, "method=SitesManager.updateSite&idSite=1&%s", bad[i][0]), 400);
+        ASSERT_CONTAINS(body(), bad[i][1]);
+    }
+    /* Admin access is needed: write is not enough, nor admin elsewhere. */
+    ASSERT_EQ_INT(call(walt, "method=SitesManager.updateSite&idSite=1&currency=GBP"), 401);
+    ASSERT_CONTAINS(body(), "admin access");
+    ASSERT_EQ_INT(call(adam, "method=SitesManager.updateSite&idSite=2&currency=GBP"), 401);
+    ASSERT_EQ_INT(call(adam, "method=SitesManager.getSiteFromId&idSite=1"), 200);
+    ASSERT_CONTAINS(body(), "\"currency\":\"EUR\"");
+}
+
+static void test_javascript_tag(void)
+{
+    char alice[200];
+    ASSERT_TRUE(start(""));
+    ASSERT_TRUE(session_of("alice", PASSWORD, alice));
+    ASSERT_EQ_INT(call(alice, "method=SitesManager.getJavascriptTag&idSite=1"), 200);
+    json_t *j = keep(json_loads(body(), 0, NULL));
+    const char *tag = json_string_value(json_object_get(j, "value"));
+    char u[64];
+    snprintf(u, sizeof u, "var u=\"//127.0.0.1:%d/\";", server.port);
+    ASSERT_TRUE(tag && strncmp(tag, "<!-- Tally -->\n<script>\n", 24) == 0);
+    ASSERT_CONTAINS(tag, u);
+    ASSERT_CONTAINS(tag, "_paq.push(['setSiteId', '1']);");
+    ASSERT_CONTAINS(tag, "_paq.push(['setTrackerUrl', u+'matomo.php']);");
+    ASSERT_CONTAINS(tag, "g.src=u+'tally.js'");
+    keep(NULL);
+    /* View access is enough; none is not. */
+    ASSERT_EQ_INT(call(alice, "method=SitesManager.getJavascriptTag&idSite=2"), 401);
+}
+
+static void test_users_are_managed_by_a_superuser(void)
+{
+    char root[200], alice[200], dora[200];
+    ASSERT_TRUE(start(""));
+    ASSERT_TRUE(session_of("root", PASSWORD, root) && session_of("alice", PASSWORD, alice));
+    ASSERT_EQ_INT(call(root, "method=UsersManager.addUser&userLogin=dora&password=" PASSWORD), 200);
+    ASSERT_EQ_STR(body(), OK);
+    ASSERT_EQ_INT(call(root, "method=UsersManager.addUser&userLogin=Dora&password=" PASSWORD), 400);
+    ASSERT_CONTAINS(body(), "a user named dora already exists");
+    ASSERT_EQ_INT(call(root, "method=UsersManager.addUser&userLogin=eve&password=short"), 400);
+    ASSERT_CONTAINS(body(), "at least 8 characters");
+    ASSERT_EQ_INT(call(root, "method=UsersManager.addUser&userLogin=-eve&password=" PASSWORD), 400);
+    ASSERT_EQ_INT(call(root, "method=UsersManager.setUserAccess&userLogin=dora&access=view&"
+                             "idSites=1,2"),
+                  200);
+    ASSERT_EQ_INT(call(root, "method=UsersManager.setUserAccess&userLogin=dora&access=admin&"
+                             "idSites=2"),
+                  200);
+    /* All or nothing: a site that does not exist grants nothing. */
+    ASSERT_EQ_INT(call(root, "method=UsersManager.setUserAccess&userLogin=dora&access=write&"
+                             "idSites=1,99"),
+                  400);
+    ASSERT_CONTAINS(body(), "no site with id 99");
+    ASSERT_EQ_INT(call(root, "method=UsersManager.setUserAccess&userLogin=dora&access=superuser&"
+                             "idSites=1"),
+                  400);
+    ASSERT_EQ_INT(call(root, "method=UsersManager.getUsers"), 200);
+    json_t *users = keep(json_loads(body(), 0, NULL));
+    ASSERT_ROWS(users, 5);
+    json_t *row = json_array_get(users, 4);
+    ASSERT_FIELDS(row, "login=dora");
+    ASSERT_TRUE(json_is_false(json_object_get(row, "superuser_access")));
+    ASSERT_EQ_STR(json_text(json_object_get(row, "access")), "{\"1\":\"view\",\"2\":\"admin\"}");
+    ASSERT_FIELDS(json_array_get(users, 3), "login=root");
+    ASSERT_TRUE(json_is_true(json_object_get(json_array_get(users, 3), "superuser_access")));
+    keep(NULL);
+    ASSERT_EQ_INT(call(root, "method=UsersManager.setUserAccess&userLogin=dora&access=noaccess&"
+                             "idSites=2"),
+                  200);
+
+    /* None of it for anyone else. */
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.getUsers"), 401);
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.addUser&userLogin=mallory&password=" PASSWORD),
+                  401);
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.setUserAccess&userLogin=alice&access=admin&"
+                              "idSites=1"),
+                  401);
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.deleteUser&userLogin=dora"), 401);
+
+    /* A deleted user's session ends at once, and so do their tokens. */
+    ASSERT_TRUE(session_of("dora", PASSWORD, dora));
+    ASSERT_EQ_INT(call(dora, "method=SitesManager.getSitesWithAtLeastViewAccess"), 200);
+    ASSERT_CONTAINS(body(), "Alpha");
+    ASSERT_EQ_INT(call(root, "method=UsersManager.deleteUser&userLogin=dora"), 200);
+    ASSERT_EQ_INT(request("GET", "/session", dora, NULL), 401);
+    ASSERT_EQ_INT(call(dora, "method=SitesManager.getSitesWithAtLeastViewAccess"), 200);
+    ASSERT_EQ_STR(body(), "[]");
+    ASSERT_EQ_INT(login("dora", PASSWORD), 401);
+    ASSERT_EQ_INT(call(root, "method=UsersManager.deleteUser&userLogin=dora"), 400);
+    ASSERT_CONTAINS(body(), "no user named dora");
+    ASSERT_EQ_INT(call(root, "method=UsersManager.deleteUser&userLogin=root"), 400);
+    ASSERT_CONTAINS(body(), "cannot delete yourself");
+}
+
+static void test_password_change_ends_sessions(void)
+{
+    char root[200], walt[200], alice[200];
+    ASSERT_TRUE(start(""));
+    ASSERT_TRUE(session_of("root", PASSWORD, root) && session_of("walt", PASSWORD, walt) &&
+                session_of("alice", PASSWORD, alice));
+    /* Only with one's own current password, and only for oneself. */
+    ASSERT_EQ_INT(call(walt, "method=UsersManager.updateUser&userLogin=walt&password=new%%20"
+                             "password%%201&passwordConfirmation=wrong"),
+                  401);
+    ASSERT_CONTAINS(body(), "passwordConfirmation");
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.updateUser&userLogin=walt&password=new%%20"
+                              "password%%201&passwordConfirmation=" PASSWORD),
+                  401);
+    ASSERT_EQ_INT(call(walt, "method=UsersManager.updateUser&userLogin=walt&password=short&"
+                             "passwordConfirmation=" PASSWORD),
+                  400);
+    ASSERT_EQ_INT(request("GET", "/session", walt, NULL), 200);
+    ASSERT_EQ_INT(call(walt, "method=UsersManager.updateUser&userLogin=walt&password=new%%20"
+                             "password%%201&passwordConfirmation=" PASSWORD),
+                  200);
+    /* The session opened with the old password is over. */
+    ASSERT_EQ_INT(request("GET", "/session", walt, NULL), 401);
+    ASSERT_EQ_INT(login("walt", PASSWORD), 401);
+    ASSERT_EQ_INT(login("walt", "new password 1"), 200);
+    /* A superuser may set anyone's, confirming with their own. */
+    ASSERT_EQ_INT(call(root, "method=UsersManager.updateUser&userLogin=walt&password=" PASSWORD
+                             "&passwordConfirmation=" PASSWORD),
+                  200);
+    ASSERT_EQ_INT(login("walt", PASSWORD), 200);
+}
+
+static void test_app_specific_token(void)
+{
+    char alice[200];
+    ASSERT_TRUE(start(""));
+    ASSERT_TRUE(session_of("alice", PASSWORD, alice));
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.createAppSpecificTokenAuth&userLogin=alice&"
+                              "description=phone"),
+                  401);
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.createAppSpecificTokenAuth&userLogin=root&"
+                              "passwordConfirmation=" PASSWORD "&description=phone"),
+                  401);
+    ASSERT_EQ_INT(call(alice, "method=UsersManager.createAppSpecificTokenAuth&userLogin=alice&"
+                              "passwordConfirmation=" PASSWORD "&description=phone"),
+                  200);
+    json_t *j = keep(json_loads(body(), 0, NULL));
+    const char *token = json_string_value(json_object_get(j, "value"));
+    ASSERT_TRUE(token && strlen(token) == 32 && strspn(token, "0123456789abcdef") == 32);
+    /* The token acts as alice, with no cookie at all. */
+    char target[300];
+    snprintf(target, sizeof target, SITES "&token_auth=%s", token);
+    keep(NULL);
+    ASSERT_EQ_INT(request("GET", target, "", NULL), 200);
+    ASSERT_CONTAINS(body(), "\"name\":\"Alpha\"");
+    ASSERT_NOT_CONTAINS(body(), "Beta");
+}
+
 int main(void)
 {
     buf_init(&out);
@@ -262,6 +489,11 @@ int main(void)
     RUN(test_a_success_resets_the_count);
     RUN(test_the_cookie_needs_the_header);
     RUN(test_logout);
+    RUN(test_update_site);
+    RUN(test_javascript_tag);
+    RUN(test_users_are_managed_by_a_superuser);
+    RUN(test_password_change_ends_sessions);
+    RUN(test_app_specific_token);
     if (dir[0]) harness_rmtree(dir);
     buf_free(&out);
     return TEST_DONE();

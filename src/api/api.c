@@ -453,9 +453,9 @@ bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id
     char msg[200];
     if (min >= ACCESS_WRITE)
         snprintf(msg, sizeof msg,
-                 "token_auth is missing or does not grant write access to this site, which "
+                 "token_auth is missing or does not grant %s access to this site, which "
                  "managing its %s needs",
-                 managed);
+                 access_name(min), managed);
     else
         snprintf(msg, sizeof msg,
                  "token_auth is missing or does not grant view access to this site");
@@ -465,7 +465,8 @@ bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id
 
 void api_answer_config_error(struct api_response *resp, int rc, const char *err)
 {
-    bool client = rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC || rc == -EOVERFLOW;
+    bool client = rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC || rc == -EOVERFLOW ||
+                  rc == -EEXIST;
     answer_api_error(resp, client ? 400 : 500, err);
 }
 
@@ -646,7 +647,9 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
     } else if (!method || !*method) {
         answer_api_error(resp, 400, "method is missing; e.g. method=VisitsSummary.get");
     } else if (strncmp(method, "SitesManager.", 13) == 0) {
-        sites_api_handle(api, &params, method, resp);
+        sites_api_handle(api, req, &params, method, resp);
+    } else if (users_api_serves(method)) {
+        users_api_handle(api, &params, method, resp);
     } else if (goals_api_serves(method)) {
         goals_api_handle(api, &params, method, resp);
     } else if (strncmp(method, "Funnels.", 8) == 0 && funnels_api_serves(method)) {

@@ -40,6 +40,7 @@ struct api_request {
     const char *origin;               /* Origin header, "" when absent */
     const char *if_none_match;        /* If-None-Match header, "" when absent */
     const char *accept_encoding;      /* Accept-Encoding header, "" when absent */
+    const char *host;                 /* Host header, "" when absent */
     const char *cookie;               /* Cookie header, "" when absent */
     const char *tally_requested;      /* X-Tally-Requested header, "" when absent */
     struct track_context ctx;         /* peer, headers, arrival time */

@@ -77,7 +77,8 @@ bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id
  * mistake, 500 for ours. */
 void api_answer_config_error(struct api_response *resp, int rc, const char *err);
 /* SitesManager.* methods; takes the api lock. */
-void sites_api_handle(struct api *api, const struct track_params *params, const char *method,
+void sites_api_handle(struct api *api, const struct api_request *req,
+                      const struct track_params *params, const char *method,
                       struct api_response *resp);
 /* True for the Goals methods that manage definitions (addGoal, updateGoal,
  * deleteGoal, getGoals, getGoal); Goals reports go to reporting_handle. */
@@ -110,6 +111,11 @@ int login_authenticate(struct api *api, const struct api_request *req,
                        struct track_params *params, struct api_response *resp);
 /* Ends idle and invalidated sessions, forgets old failed attempts. Lock held. */
 void login_sweep(struct api *api, int64_t now);
+/* UsersManager methods served by users_api.c; they take the lock themselves
+ * (never while hashing a password). */
+bool users_api_serves(const char *method);
+void users_api_handle(struct api *api, const struct track_params *params, const char *method,
+                      struct api_response *resp);
 /* Reloads config files that changed on disk. Lock held. */
 void api_reload_config(struct api *api);
 

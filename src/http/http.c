@@ -288,6 +288,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         .origin = header(con, "Origin"),
         .if_none_match = header(con, MHD_HTTP_HEADER_IF_NONE_MATCH),
         .accept_encoding = header(con, MHD_HTTP_HEADER_ACCEPT_ENCODING),
+        .host = header(con, MHD_HTTP_HEADER_HOST),
         .cookie = header(con, MHD_HTTP_HEADER_COOKIE),
         .tally_requested = header(con, "X-Tally-Requested"),
         .ctx =
