@@ -479,6 +479,93 @@ static void test_app_specific_token(void)
     ASSERT_NOT_CONTAINS(body(), "Beta");
 }
 
+/* ---- saved segments ---- */
+
+#define SEGMENT_ADD "method=SegmentEditor.add&"
+
+/* The names getAll answers for site, as "A,B". */
+static const char *segment_names(const char *who, unsigned site)
+{
+    static char names[300];
+    names[0] = '\0';
+    if (call(who, "method=SegmentEditor.getAll&idSite=%u", site) != 200) return "(refused)";
+    json_t *rows = json_loads(body(), 0, NULL);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        size_t len = strlen(names);
+        snprintf(names + len, sizeof names - len, "%s%s", len ? "," : "",
+                 json_string_value(json_object_get(row, "name")));
+    }
+    json_decref(rows);
+    return names;
+}
+
+static void test_saved_segments(void)
+{
+    char alice[200], walt[200], root[200];
+    ASSERT_TRUE(start(""));
+    ASSERT_TRUE(session_of("alice", PASSWORD, alice) && session_of("walt", PASSWORD, walt) &&
+                session_of("root", PASSWORD, root));
+    /* View access saves one's own; sharing needs write; every site root. */
+    ASSERT_EQ_INT(call(alice, SEGMENT_ADD "name=Mobile&definition=deviceType%%3D%%3Dsmartphone&"
+                              "idSite=1"),
+                  200);
+    ASSERT_EQ_STR(body(), "{\"value\":1}");
+    ASSERT_EQ_INT(call(alice, SEGMENT_ADD "name=Mine&definition=visitorType%%3D%%3Dnew&idSite=1&"
+                              "enable_all_users=1"),
+                  401);
+    ASSERT_CONTAINS(body(), "needs write access");
+    ASSERT_EQ_INT(call(walt, SEGMENT_ADD "name=Returning&definition=visitorType%%3D%%3Dreturning&"
+                             "idSite=1&enable_all_users=1"),
+                  200);
+    ASSERT_EQ_STR(body(), "{\"value\":2}");
+    ASSERT_EQ_INT(call(alice, SEGMENT_ADD "name=Beta&definition=visitorType%%3D%%3Dnew&idSite=2"),
+                  401);
+    ASSERT_EQ_INT(call(alice, SEGMENT_ADD "name=Everywhere&definition=visitorType%%3D%%3Dnew"),
+                  401);
+    ASSERT_CONTAINS(body(), "superuser");
+    ASSERT_EQ_INT(call(root, SEGMENT_ADD "name=Germany&definition=countryCode%%3D%%3Dde"), 200);
+    ASSERT_EQ_STR(body(), "{\"value\":3}");
+    /* The definition is checked by the segment parser, the name as text. */
+    ASSERT_EQ_INT(call(alice, SEGMENT_ADD "name=Typo&definition=contry%%3D%%3Dde&idSite=1"), 400);
+    ASSERT_CONTAINS(body(), "unknown dimension \\u0027contry");
+    ASSERT_EQ_INT(call(alice, SEGMENT_ADD "name=&definition=visitorType%%3D%%3Dnew&idSite=1"), 400);
+    ASSERT_EQ_INT(call(alice, SEGMENT_ADD "name=A%%0AB&definition=visitorType%%3D%%3Dnew&idSite=1"),
+                  400);
+    ASSERT_CONTAINS(body(), "control characters");
+
+    /* Each sees their own and the shared ones of the site and of every
+     * site; root's unshared Germany is root's alone, but root sees all. */
+    ASSERT_EQ_STR(segment_names(alice, 1), "Mobile,Returning");
+    ASSERT_EQ_STR(segment_names(walt, 1), "Returning");
+    ASSERT_EQ_STR(segment_names(root, 1), "Mobile,Returning,Germany");
+    ASSERT_EQ_STR(segment_names(root, 2), "Germany");
+    ASSERT_EQ_STR(segment_names(alice, 2), "(refused)");
+    ASSERT_EQ_INT(call(alice, "method=SegmentEditor.getAll&idSite=1"), 200);
+    ASSERT_CONTAINS(body(), "{\"idsegment\":\"1\",\"name\":\"Mobile\",\"definition\":"
+                            "\"deviceType==smartphone\",\"login\":\"alice\","
+                            "\"enable_all_users\":\"0\",\"enable_only_idsite\":\"1\"");
+
+    /* Only the owner (or a superuser) changes or deletes one. */
+    ASSERT_EQ_INT(call(walt, "method=SegmentEditor.update&idSegment=1&name=Mine"), 400);
+    ASSERT_CONTAINS(body(), "no saved segment with this id");
+    ASSERT_EQ_INT(call(alice, "method=SegmentEditor.update&idSegment=1&name=Phones"), 200);
+    ASSERT_EQ_STR(body(), OK);
+    ASSERT_EQ_INT(call(alice, "method=SegmentEditor.update&idSegment=1&enable_all_users=1"), 401);
+    ASSERT_EQ_INT(call(alice, "method=SegmentEditor.update&idSegment=1&definition=x"), 400);
+    ASSERT_EQ_STR(segment_names(alice, 1), "Phones,Returning");
+    ASSERT_EQ_INT(call(walt, "method=SegmentEditor.delete&idSegment=1"), 400);
+    ASSERT_EQ_INT(call(alice, "method=SegmentEditor.delete&idSegment=1"), 200);
+    ASSERT_EQ_STR(segment_names(alice, 1), "Returning");
+    ASSERT_EQ_INT(call(alice, "method=SegmentEditor.delete&idSegment=1"), 400);
+    /* A deleted id is never given again. */
+    ASSERT_EQ_INT(call(root, "method=SegmentEditor.delete&idSegment=3"), 200);
+    ASSERT_EQ_INT(call(root, SEGMENT_ADD "name=Germany&definition=countryCode%%3D%%3Dde"), 200);
+    ASSERT_EQ_STR(body(), "{\"value\":4}");
+}
+
 int main(void)
 {
     buf_init(&out);
@@ -494,6 +581,7 @@ int main(void)
     RUN(test_users_are_managed_by_a_superuser);
     RUN(test_password_change_ends_sessions);
     RUN(test_app_specific_token);
+    RUN(test_saved_segments);
     if (dir[0]) harness_rmtree(dir);
     buf_free(&out);
     return TEST_DONE();

@@ -648,6 +648,8 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
         answer_api_error(resp, 400, "method is missing; e.g. method=VisitsSummary.get");
     } else if (strncmp(method, "SitesManager.", 13) == 0) {
         sites_api_handle(api, req, &params, method, resp);
+    } else if (segments_api_serves(method)) {
+        segments_api_handle(api, &params, method, resp);
     } else if (users_api_serves(method)) {
         users_api_handle(api, &params, method, resp);
     } else if (goals_api_serves(method)) {

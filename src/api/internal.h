@@ -116,6 +116,10 @@ void login_sweep(struct api *api, int64_t now);
 bool users_api_serves(const char *method);
 void users_api_handle(struct api *api, const struct track_params *params, const char *method,
                       struct api_response *resp);
+/* SegmentEditor methods (segments_api.c); takes the api lock. */
+bool segments_api_serves(const char *method);
+void segments_api_handle(struct api *api, const struct track_params *params, const char *method,
+                         struct api_response *resp);
 /* Reloads config files that changed on disk. Lock held. */
 void api_reload_config(struct api *api);
 

@@ -326,4 +326,46 @@ int funnels_update(const char *data_dir, const struct funnel *draft, char *err, 
 int funnels_delete(const char *data_dir, uint32_t site_id, uint32_t funnel_id, char *err,
                    size_t errlen);
 
+/* ---- saved segments ----
+ * A name for a segment string, saved by a user for one site (or every
+ * site) and seen by that user only, or by every user who may view the
+ * site when shared. DATA/segments.json; SegmentEditor in the API. */
+#define SAVED_SEGMENT_NAME_MAX 200          /* characters */
+#define SAVED_SEGMENT_DEFINITION_MAX 4096   /* bytes */
+#define SAVED_SEGMENTS_MAX 10000
+
+struct saved_segment {
+    uint32_t id;           /* from 1, never reused (not even after delete) */
+    char *name;
+    char *definition;      /* the segment string, as segment_parse reads it */
+    uint32_t site_id;      /* 0: every site */
+    char *login;           /* who saved it; kept by updates */
+    bool shared;           /* Matomo's enable_all_users */
+    int64_t created_ms;
+};
+
+struct saved_segments;
+/* Loads DATA/segments.json; a missing file is none, a malformed one an
+ * error written to err. */
+int saved_segments_load(const char *data_dir, struct saved_segments **out, char *err,
+                        size_t errlen);
+void saved_segments_free(struct saved_segments *segments);
+size_t saved_segments_count(const struct saved_segments *segments);
+/* The i-th in the file's order, or NULL past the end. */
+const struct saved_segment *saved_segments_get(const struct saved_segments *segments, size_t i);
+const struct saved_segment *saved_segments_find(const struct saved_segments *segments,
+                                                uint32_t id);
+/* Checks name and the definition's size and text (not its grammar, which
+ * is the segment parser's): 0, or -EINVAL with a message. */
+int saved_segment_validate(const struct saved_segment *draft, char *err, size_t errlen);
+/* Adds draft (its id and created_ms are given here) and returns the id. */
+int saved_segments_add(const char *data_dir, const struct saved_segment *draft, uint32_t *id_out,
+                       char *err, size_t errlen);
+/* Replaces name, definition, site_id and shared of segment draft->id,
+ * keeping its login and creation time; -ENOENT when absent. */
+int saved_segments_update(const char *data_dir, const struct saved_segment *draft, char *err,
+                          size_t errlen);
+/* -ENOENT when absent. */
+int saved_segments_delete(const char *data_dir, uint32_t id, char *err, size_t errlen);
+
 #endif
