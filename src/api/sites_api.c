@@ -233,7 +233,7 @@ static void update_site(struct api *api, const struct track_params *p, struct ap
 /* The Host the request came to, when it is a plain host[:port]. */
 static bool host_valid(const char *host)
 {
-    size_t len = strlen(host);
+    size_t len = host ? strlen(host) : 0;
     if (len == 0 || len > 255) return false;
     for (const char *c = host; *c; c++)
         if (!isalnum((unsigned char)*c) && !strchr(".-:[]", *c)) return false;
