@@ -290,6 +290,7 @@ static int cmd_serve(const struct args *a)
     opts.seal_grace_ms = grace * 1000;
     opts.geoip_path = arg_get(a, "--geoip", NULL);
     opts.assets_dir = arg_get(a, "--assets", NULL);
+    opts.secure_cookies = arg_set(a, "--secure-cookies");
 
     struct sigaction sa = {.sa_handler = on_stop_signal};
     sigemptyset(&sa.sa_mask);
@@ -1507,6 +1508,7 @@ static const struct opt serve_opts[] = {
     {"--listen", OPT_VALUE, "ADDR", "HOST:PORT to listen on (default 127.0.0.1:8080)"},
     {"--fsync", OPT_VALUE, "POLICY", "always, interval (default) or never"},
     {"--seal-grace", OPT_VALUE, "SECONDS", "seal a UTC day this long after it ends (default 600)"},
+    {"--secure-cookies", OPT_SWITCH, NULL, "the dashboard's session cookie is Secure (behind TLS)"},
     OPT_GEOIP,
     OPT_ASSETS,
     OPT_END,

@@ -86,6 +86,8 @@ void api_reload_config(struct api *api)
         if (tokens_load(api->data_dir, &tokens, err, sizeof err)) {
             log_error("keeping the previous tokens: %s", err);
         } else {
+            /* Dashboard sessions' tokens live only in memory. */
+            tokens_carry_transient(api->tokens, tokens);
             tokens_free(api->tokens);
             api->tokens = tokens;
             log_info("reloaded tokens.json");
@@ -174,6 +176,8 @@ int api_create(const struct api_options *opts, struct api **out, char *err, size
     if (!rc) rc = goals_load(opts->data_dir, &api->goals, err, errlen);
     if (!rc) rc = funnels_load(opts->data_dir, &api->funnels, err, errlen);
     if (!rc) rc = session_create(opts->data_dir, &api->session, err, errlen);
+    if (!rc && (rc = login_create(opts->secure_cookies, &api->login)))
+        snprintf(err, errlen, "libsodium failed to initialise");
     if (!rc) {
         struct enrich_options eo = {
             .assets_dir = opts->assets_dir ? opts->assets_dir : TALLY_ASSETS_DIR,
@@ -206,6 +210,7 @@ void api_destroy(struct api *api)
     }
     store_close(api->store);
     session_destroy(api->session);
+    login_destroy(api->login);
     enrich_destroy(api->enrich);
     index_destroy(api->index);
     names_free(api->names);
@@ -448,9 +453,9 @@ bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id
     char msg[200];
     if (min >= ACCESS_WRITE)
         snprintf(msg, sizeof msg,
-                 "token_auth is missing or does not grant write access to this site, which "
+                 "token_auth is missing or does not grant %s access to this site, which "
                  "managing its %s needs",
-                 managed);
+                 access_name(min), managed);
     else
         snprintf(msg, sizeof msg,
                  "token_auth is missing or does not grant view access to this site");
@@ -460,7 +465,8 @@ bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id
 
 void api_answer_config_error(struct api_response *resp, int rc, const char *err)
 {
-    bool client = rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC || rc == -EOVERFLOW;
+    bool client = rc == -EINVAL || rc == -ENOENT || rc == -ENOSPC || rc == -EOVERFLOW ||
+                  rc == -EEXIST;
     answer_api_error(resp, client ? 400 : 500, err);
 }
 
@@ -621,6 +627,10 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
     arena_init(&arena, API_ARENA_LIMIT);
     struct track_params params;
     int rc = request_params(&arena, req, &params, err, sizeof err);
+    if (!rc && login_authenticate(api, req, &params, resp)) {
+        arena_free(&arena);
+        return;
+    }
     const char *module = rc ? NULL : track_params_get(&params, "module");
     const char *method = rc ? NULL : track_params_get(&params, "method");
     if (rc) {
@@ -637,7 +647,11 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
     } else if (!method || !*method) {
         answer_api_error(resp, 400, "method is missing; e.g. method=VisitsSummary.get");
     } else if (strncmp(method, "SitesManager.", 13) == 0) {
-        sites_api_handle(api, &params, method, resp);
+        sites_api_handle(api, req, &params, method, resp);
+    } else if (segments_api_serves(method)) {
+        segments_api_handle(api, &params, method, resp);
+    } else if (users_api_serves(method)) {
+        users_api_handle(api, &params, method, resp);
     } else if (goals_api_serves(method)) {
         goals_api_handle(api, &params, method, resp);
     } else if (strncmp(method, "Funnels.", 8) == 0 && funnels_api_serves(method)) {
@@ -665,6 +679,10 @@ void api_handle(struct api *api, const struct api_request *req, struct api_respo
     cors_origin(req->origin, resp);
     bool tracking = is_tracking_path(req->path);
     bool root = strcmp(req->path, "/") == 0 || strcmp(req->path, "/index.php") == 0;
+    if (login_serves(req->path)) {
+        login_handle(api, req, resp);
+        return;
+    }
     if (!tracking && !root) {
         answer_text(resp, 404,
                     "not found: tracking is served at /matomo.php, /piwik.php and /tally");
@@ -701,6 +719,7 @@ void api_maintain(struct api *api, int64_t now)
     int rc = store_seal(api->store, now, err, sizeof err);
     if (rc) log_error("sealing closed days failed: %s", *err ? err : strerror(-rc));
     api_reload_config(api);
+    login_sweep(api, now);
     pthread_rwlock_wrlock(&api->index_lock);
     index_compact(api->index, true);
     pthread_rwlock_unlock(&api->index_lock);

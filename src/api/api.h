@@ -19,6 +19,7 @@ struct api_options {
     int64_t seal_grace_ms;
     const char *assets_dir;  /* npm data for enrichment; NULL: TALLY_ASSETS_DIR */
     const char *geoip_path;  /* NULL: the default database among the assets */
+    bool secure_cookies;     /* the session cookie says Secure (behind TLS) */
 };
 
 struct api;
@@ -39,6 +40,9 @@ struct api_request {
     const char *origin;               /* Origin header, "" when absent */
     const char *if_none_match;        /* If-None-Match header, "" when absent */
     const char *accept_encoding;      /* Accept-Encoding header, "" when absent */
+    const char *host;                 /* Host header, "" when absent */
+    const char *cookie;               /* Cookie header, "" when absent */
+    const char *tally_requested;      /* X-Tally-Requested header, "" when absent */
     struct track_context ctx;         /* peer, headers, arrival time */
 };
 
@@ -53,6 +57,7 @@ struct api_response {
     const char *content_security_policy;
     const char *etag;                 /* quoted, or NULL */
     const char *content_encoding;     /* "gzip" or NULL; set means Vary: Accept-Encoding */
+    char set_cookie[160];             /* a Set-Cookie header's value, "" for none */
     bool sync_needed;                 /* --fsync always: api_sync before answering */
 };
 

@@ -51,6 +51,7 @@ struct api {
     pthread_rwlock_t index_lock;
     struct index *index;
     struct names *names;
+    struct login_state *login; /* dashboard sessions (login.c), under lock */
 };
 
 /* Answers module=API requests other than the tracking ones. Called
@@ -76,7 +77,8 @@ bool api_allowed(struct api *api, const struct track_params *p, uint32_t site_id
  * mistake, 500 for ours. */
 void api_answer_config_error(struct api_response *resp, int rc, const char *err);
 /* SitesManager.* methods; takes the api lock. */
-void sites_api_handle(struct api *api, const struct track_params *params, const char *method,
+void sites_api_handle(struct api *api, const struct api_request *req,
+                      const struct track_params *params, const char *method,
                       struct api_response *resp);
 /* True for the Goals methods that manage definitions (addGoal, updateGoal,
  * deleteGoal, getGoals, getGoal); Goals reports go to reporting_handle. */
@@ -90,6 +92,34 @@ bool funnels_api_serves(const char *method);
 /* Those methods; takes the api lock. */
 void funnels_api_handle(struct api *api, const struct track_params *params, const char *method,
                         struct api_response *resp);
+/* ---- dashboard sessions (login.c) ---- */
+struct login_state;
+int login_create(bool secure_cookies, struct login_state **out);
+void login_destroy(struct login_state *state);
+/* The value of the tally_session cookie in a Cookie header: 0 with 64
+ * lower-case hex characters in out, or -ENOENT when there is none. */
+int login_cookie_session(const char *header, char out[65]);
+/* /login, /logout and /session. */
+bool login_serves(const char *path);
+/* Answers them; takes the api lock (not while checking a password). */
+void login_handle(struct api *api, const struct api_request *req, struct api_response *resp);
+/* For a Reporting API request with a session cookie: with the header
+ * X-Tally-Requested: 1 and a live session, adds the session's token_auth
+ * to params; without the header (and without a token_auth of its own)
+ * answers 401 and returns -EACCES. Takes the api lock. */
+int login_authenticate(struct api *api, const struct api_request *req,
+                       struct track_params *params, struct api_response *resp);
+/* Ends idle and invalidated sessions, forgets old failed attempts. Lock held. */
+void login_sweep(struct api *api, int64_t now);
+/* UsersManager methods served by users_api.c; they take the lock themselves
+ * (never while hashing a password). */
+bool users_api_serves(const char *method);
+void users_api_handle(struct api *api, const struct track_params *params, const char *method,
+                      struct api_response *resp);
+/* SegmentEditor methods (segments_api.c); takes the api lock. */
+bool segments_api_serves(const char *method);
+void segments_api_handle(struct api *api, const struct track_params *params, const char *method,
+                         struct api_response *resp);
 /* Reloads config files that changed on disk. Lock held. */
 void api_reload_config(struct api *api);
 

@@ -368,13 +368,88 @@ int users_grant(const char *data_dir, const char *name, uint32_t site_id, enum a
     return rc;
 }
 
-int users_check_password(const struct users *users, const char *name, const char *password)
+int password_verify(const char *password_hash, const char *password)
 {
     if (sodium_init() < 0 || !password || strlen(password) > USER_PASSWORD_MAX) return -EACCES;
-    const struct user *user = users_find(users, name);
-    int rc = crypto_pwhash_str_verify(user ? user->password_hash : unknown_user_hash, password,
+    int rc = crypto_pwhash_str_verify(password_hash ? password_hash : unknown_user_hash, password,
                                       strlen(password));
-    return user && rc == 0 ? 0 : -EACCES;
+    return password_hash && rc == 0 ? 0 : -EACCES;
+}
+
+int users_check_password(const struct users *users, const char *name, const char *password)
+{
+    const struct user *user = users_find(users, name);
+    return password_verify(user ? user->password_hash : NULL, password);
+}
+
+/* Loads users.json under the config lock, hands the user named name to
+ * change (which edits it in place; a non-zero return cancels), and writes
+ * the file back. -ENOENT when there is no such user. */
+static int users_edit(const char *data_dir, const char *name,
+                      int (*change)(struct users *users, struct user *user, void *arg), void *arg,
+                      char *err, size_t errlen)
+{
+    int rc = user_name_check(name, err, errlen);
+    if (rc) return rc;
+    int lock = config_lock(data_dir, err, errlen);
+    if (lock < 0) return lock;
+    struct users *users = NULL;
+    rc = users_load(data_dir, &users, err, errlen);
+    struct user *user = rc ? NULL : users_find_mutable(users, name);
+    if (!rc && !user) {
+        snprintf(err, errlen, "no user named %s; `tally user list` shows the users", name);
+        rc = -ENOENT;
+    }
+    if (!rc) rc = change(users, user, arg);
+    if (!rc) rc = users_write(data_dir, users, err, errlen);
+    users_free(users);
+    close(lock);
+    return rc;
+}
+
+static int set_password_hash(struct users *users, struct user *user, void *hash)
+{
+    (void)users;
+    free(user->password_hash);
+    user->password_hash = config_strdup(hash);
+    return 0;
+}
+
+int users_set_password(const char *data_dir, const char *name, const char *password, char *err,
+                       size_t errlen)
+{
+    int rc = password_check(password, err, errlen);
+    if (!rc) rc = sodium_ready(err, errlen);
+    if (rc) return rc;
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, password, strlen(password), PASSWORD_OPSLIMIT,
+                          PASSWORD_MEMLIMIT)) {
+        snprintf(err, errlen, "cannot hash the password: out of memory (Argon2id needs %zu MiB)",
+                 (size_t)PASSWORD_MEMLIMIT >> 20);
+        return -ENOMEM;
+    }
+    return users_edit(data_dir, name, set_password_hash, hash, err, errlen);
+}
+
+static int remove_user(struct users *users, struct user *user, void *arg)
+{
+    (void)arg;
+    size_t i = (size_t)(user - users->items);
+    user_free_fields(user);
+    memmove(&users->items[i], &users->items[i + 1], (users->count - i - 1) * sizeof *user);
+    users->count--;
+    return 0;
+}
+
+static int tokens_drop_user(const char *data_dir, const char *name, char *err, size_t errlen);
+
+int users_delete(const char *data_dir, const char *name, char *err, size_t errlen)
+{
+    int rc = users_edit(data_dir, name, remove_user, NULL, err, errlen);
+    /* Already worth nothing (a token's user must exist), but a user added
+     * later under the same name must not inherit them. */
+    if (!rc) rc = tokens_drop_user(data_dir, name, err, errlen);
+    return rc;
 }
 
 /* ---- tokens ---- */
@@ -383,6 +458,7 @@ struct token_entry {
     uint32_t site_id; /* a site token's site, 0 for a user's token */
     char *user;       /* a user's token's owner, NULL for a site token */
     unsigned char hash[TOKEN_HASH_LEN];
+    bool transient;   /* a dashboard session's: in memory only, never in tokens.json */
 };
 
 struct tokens {
@@ -505,6 +581,29 @@ static int tokens_append(const char *data_dir, json_t *owner, char token_out[33]
     return rc;
 }
 
+/* Removes every token of the user name from tokens.json. */
+static int tokens_drop_user(const char *data_dir, const char *name, char *err, size_t errlen)
+{
+    int lock = config_lock(data_dir, err, errlen);
+    if (lock < 0) return lock;
+    char path[PATH_MAX];
+    config_path(path, sizeof path, data_dir, "tokens.json");
+    json_t *root = NULL;
+    int rc = config_json_read(path, &root, err, errlen);
+    json_t *arr = root ? json_object_get(root, "tokens") : NULL;
+    if (!rc && json_is_array(arr)) {
+        size_t before = json_array_size(arr);
+        for (size_t i = json_array_size(arr); i-- > 0;) {
+            const char *owner = config_json_str(json_array_get(arr, i), "user", NULL);
+            if (owner && strcmp(owner, name) == 0) json_array_remove(arr, i);
+        }
+        if (json_array_size(arr) != before) rc = config_json_write(path, root, 0600, err, errlen);
+    }
+    json_decref(root);
+    close(lock);
+    return rc;
+}
+
 int tokens_create(const char *data_dir, uint32_t site_id, char token_out[33], char *err,
                   size_t errlen)
 {
@@ -545,6 +644,52 @@ int tokens_create_for_user(const char *data_dir, const char *name, char token_ou
     if (!rc) rc = tokens_append(data_dir, json_pack("{s:s}", "user", name), token_out, err, errlen);
     close(lock);
     return rc;
+}
+
+/* ---- transient tokens (dashboard sessions) ---- */
+
+static void token_entry_add(struct tokens *tokens, const struct token_entry *e)
+{
+    struct token_entry *grown = realloc(tokens->items, (tokens->count + 1) * sizeof *grown);
+    if (!grown) abort();
+    tokens->items = grown;
+    tokens->items[tokens->count] = *e;
+    tokens->items[tokens->count].user = e->user ? config_strdup(e->user) : NULL;
+    tokens->count++;
+}
+
+int tokens_add_transient(struct tokens *tokens, const char *user, char token_out[33])
+{
+    if (!user_name_valid(user) || sodium_init() < 0) return -EINVAL;
+    unsigned char raw[TOKEN_HEX_LEN / 2];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(token_out, 33, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+    struct token_entry e = {.user = (char *)user, .transient = true};
+    token_hash(token_out, e.hash);
+    token_entry_add(tokens, &e);
+    return 0;
+}
+
+void tokens_remove_transient(struct tokens *tokens, const char *token)
+{
+    if (!tokens || !token_well_formed(token)) return;
+    unsigned char hash[TOKEN_HASH_LEN];
+    token_hash(token, hash);
+    for (size_t i = 0; i < tokens->count; i++) {
+        struct token_entry *e = &tokens->items[i];
+        if (!e->transient || sodium_memcmp(hash, e->hash, TOKEN_HASH_LEN) != 0) continue;
+        free(e->user);
+        memmove(e, e + 1, (tokens->count - i - 1) * sizeof *e);
+        tokens->count--;
+        return;
+    }
+}
+
+void tokens_carry_transient(const struct tokens *from, struct tokens *to)
+{
+    for (size_t i = 0; from && i < from->count; i++)
+        if (from->items[i].transient) token_entry_add(to, &from->items[i]);
 }
 
 /* ---- access ---- */
@@ -607,6 +752,13 @@ bool access_is_superuser(const struct users *users, const struct tokens *tokens,
 {
     struct principal p = principal_of(users, tokens, token_auth);
     return p.kind == PRINCIPAL_USER && p.user->superuser;
+}
+
+const char *access_user_name(const struct users *users, const struct tokens *tokens,
+                             const char *token_auth)
+{
+    struct principal p = principal_of(users, tokens, token_auth);
+    return p.kind == PRINCIPAL_USER ? p.user->name : NULL;
 }
 
 size_t access_sites(const struct users *users, const struct tokens *tokens,

@@ -473,6 +473,22 @@ static json_t *site_to_json(const struct site *s)
                      (json_int_t)s->created_ms);
 }
 
+/* Writes sites, with extra appended when not NULL; config lock held. */
+static int sites_write(const char *data_dir, const struct sites *sites, const struct site *extra,
+                       char *err, size_t errlen)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sites->count; i++)
+        json_array_append_new(arr, site_to_json(&sites->items[i]));
+    if (extra) json_array_append_new(arr, site_to_json(extra));
+    json_t *root = json_pack("{s:o}", "sites", arr);
+    char path[PATH_MAX];
+    config_path(path, sizeof path, data_dir, "sites.json");
+    int rc = config_json_write(path, root, 0644, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
 int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out, char *err,
               size_t errlen)
 {
@@ -496,17 +512,41 @@ int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out, 
         } else {
             valid.id = max_id + 1;
             valid.created_ms = now_ms();
-            json_t *arr = json_array();
-            for (size_t i = 0; i < sites->count; i++)
-                json_array_append_new(arr, site_to_json(&sites->items[i]));
-            json_array_append_new(arr, site_to_json(&valid));
-            json_t *root = json_pack("{s:o}", "sites", arr);
-            char path[PATH_MAX];
-            config_path(path, sizeof path, data_dir, "sites.json");
-            rc = config_json_write(path, root, 0644, err, errlen);
-            json_decref(root);
+            rc = sites_write(data_dir, sites, &valid, err, errlen);
             if (!rc) *id_out = valid.id;
         }
+    }
+    sites_free(sites);
+    site_free_fields(&valid);
+    close(lock);
+    return rc;
+}
+
+int sites_update(const char *data_dir, const struct site *draft, char *err, size_t errlen)
+{
+    struct site valid;
+    int rc = site_validate(draft, &valid, err, errlen);
+    if (rc) return rc;
+    int lock = config_lock(data_dir, err, errlen);
+    if (lock < 0) {
+        site_free_fields(&valid);
+        return lock;
+    }
+    struct sites *sites = NULL;
+    rc = sites_load(data_dir, &sites, err, errlen);
+    struct site *site = NULL;
+    for (size_t i = 0; !rc && i < sites->count; i++)
+        if (sites->items[i].id == draft->id) site = &sites->items[i];
+    if (!rc && !site) {
+        snprintf(err, errlen, "no site with id %u; `tally site list` shows the sites", draft->id);
+        rc = -ENOENT;
+    }
+    if (!rc) {
+        valid.created_ms = site->created_ms;
+        site_free_fields(site);
+        *site = valid;
+        valid = (struct site){0};
+        rc = sites_write(data_dir, sites, NULL, err, errlen);
     }
     sites_free(sites);
     site_free_fields(&valid);

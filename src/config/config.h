@@ -44,6 +44,9 @@ const struct site *sites_find(const struct sites *sites, uint32_t id);
  * atomically. The new id is returned through id_out. */
 int sites_add(const char *data_dir, const struct site *draft, uint32_t *id_out,
               char *err, size_t errlen);
+/* Replaces every setting of site draft->id with draft's (validated as
+ * sites_add does), keeping its creation time; -ENOENT when absent. */
+int sites_update(const char *data_dir, const struct site *draft, char *err, size_t errlen);
 /* True when the IANA zone exists on this machine (a TZif file). */
 bool timezone_valid(const char *name);
 
@@ -103,6 +106,14 @@ int users_grant(const char *data_dir, const char *name, uint32_t site_id, enum a
  * same time as a wrong password, so timing does not tell which). Slow on
  * purpose: about 0.2 s of one core and 64 MiB (see docs/access.md). */
 int users_check_password(const struct users *users, const char *name, const char *password);
+/* The same against a copy of a user's password_hash (NULL: no such user),
+ * so that a caller can verify without holding the users snapshot. */
+int password_verify(const char *password_hash, const char *password);
+/* Replaces the user's password (validated as users_add does). */
+int users_set_password(const char *data_dir, const char *name, const char *password, char *err,
+                       size_t errlen);
+/* Removes the user and every token acting as them. -ENOENT when absent. */
+int users_delete(const char *data_dir, const char *name, char *err, size_t errlen);
 
 /* API tokens: 32 lower-case hex characters, shown once; only a BLAKE2b
  * hash is kept, so a stolen tokens.json gives nothing away. A token acts
@@ -119,6 +130,15 @@ int tokens_create(const char *data_dir, uint32_t site_id, char token_out[33],
 int tokens_create_for_user(const char *data_dir, const char *name, char token_out[33],
                            char *err, size_t errlen);
 
+/* Dashboard sessions reach the access checks below as tokens that exist
+ * only in the server's memory, acting as their user exactly as the user's
+ * API tokens do. tokens_add_transient adds one to this snapshot (the token
+ * in token_out; only its hash is kept); tokens_carry_transient copies them
+ * into a snapshot just loaded from tokens.json, which never holds them. */
+int tokens_add_transient(struct tokens *tokens, const char *user, char token_out[33]);
+void tokens_remove_transient(struct tokens *tokens, const char *token);
+void tokens_carry_transient(const struct tokens *from, struct tokens *to);
+
 /* What token_auth (NULL or "" for none) may do with site_id. A token that
  * matches nothing gets ACCESS_NONE even on an anonymous_view site, so a
  * wrong token is always refused; no token gets ACCESS_VIEW on such a site.
@@ -128,6 +148,10 @@ enum access access_for(const struct users *users, const struct tokens *tokens,
                        const struct sites *sites, const char *token_auth, uint32_t site_id);
 bool access_is_superuser(const struct users *users, const struct tokens *tokens,
                          const char *token_auth);
+/* The name of the user token_auth acts as, or NULL (none, unknown, or a
+ * --site token); points into users. */
+const char *access_user_name(const struct users *users, const struct tokens *tokens,
+                             const char *token_auth);
 /* Writes to out (at most max, in sites.json order) the ids of the sites
  * on which token_auth has at least min (ACCESS_VIEW: the sites it may
  * read); returns how many there are, which may exceed max. */
@@ -304,5 +328,47 @@ int funnels_update(const char *data_dir, const struct funnel *draft, char *err, 
 /* Removes a funnel; its id is never given again. -ENOENT when absent. */
 int funnels_delete(const char *data_dir, uint32_t site_id, uint32_t funnel_id, char *err,
                    size_t errlen);
+
+/* ---- saved segments ----
+ * A name for a segment string, saved by a user for one site (or every
+ * site) and seen by that user only, or by every user who may view the
+ * site when shared. DATA/segments.json; SegmentEditor in the API. */
+#define SAVED_SEGMENT_NAME_MAX 200          /* characters */
+#define SAVED_SEGMENT_DEFINITION_MAX 4096   /* bytes */
+#define SAVED_SEGMENTS_MAX 10000
+
+struct saved_segment {
+    uint32_t id;           /* from 1, never reused (not even after delete) */
+    char *name;
+    char *definition;      /* the segment string, as segment_parse reads it */
+    uint32_t site_id;      /* 0: every site */
+    char *login;           /* who saved it; kept by updates */
+    bool shared;           /* Matomo's enable_all_users */
+    int64_t created_ms;
+};
+
+struct saved_segments;
+/* Loads DATA/segments.json; a missing file is none, a malformed one an
+ * error written to err. */
+int saved_segments_load(const char *data_dir, struct saved_segments **out, char *err,
+                        size_t errlen);
+void saved_segments_free(struct saved_segments *segments);
+size_t saved_segments_count(const struct saved_segments *segments);
+/* The i-th in the file's order, or NULL past the end. */
+const struct saved_segment *saved_segments_get(const struct saved_segments *segments, size_t i);
+const struct saved_segment *saved_segments_find(const struct saved_segments *segments,
+                                                uint32_t id);
+/* Checks name and the definition's size and text (not its grammar, which
+ * is the segment parser's): 0, or -EINVAL with a message. */
+int saved_segment_validate(const struct saved_segment *draft, char *err, size_t errlen);
+/* Adds draft (its id and created_ms are given here) and returns the id. */
+int saved_segments_add(const char *data_dir, const struct saved_segment *draft, uint32_t *id_out,
+                       char *err, size_t errlen);
+/* Replaces name, definition, site_id and shared of segment draft->id,
+ * keeping its login and creation time; -ENOENT when absent. */
+int saved_segments_update(const char *data_dir, const struct saved_segment *draft, char *err,
+                          size_t errlen);
+/* -ENOENT when absent. */
+int saved_segments_delete(const char *data_dir, uint32_t id, char *err, size_t errlen);
 
 #endif

@@ -146,6 +146,7 @@ static enum MHD_Result queue(struct MHD_Connection *con, const struct api_respon
         MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
     }
     if (resp->status == 405) MHD_add_response_header(r, "Allow", allowed_methods);
+    if (*resp->set_cookie) MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
     enum MHD_Result ret = MHD_queue_response(con, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -287,6 +288,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         .origin = header(con, "Origin"),
         .if_none_match = header(con, MHD_HTTP_HEADER_IF_NONE_MATCH),
         .accept_encoding = header(con, MHD_HTTP_HEADER_ACCEPT_ENCODING),
+        .host = header(con, MHD_HTTP_HEADER_HOST),
+        .cookie = header(con, MHD_HTTP_HEADER_COOKIE),
+        .tally_requested = header(con, "X-Tally-Requested"),
         .ctx =
             {
                 .ip = ip,
