@@ -67,6 +67,11 @@ async function settled(page) {
   await eventually(async () => (await page.$$('.loading, [aria-busy="true"]')).length === 0, 10000);
 }
 
+async function openPage(page, id) {
+  await page.goto(`${server.url}/#/${id}${VIEW}`);
+  await settled(page);
+}
+
 // What the hostile strings could have injected, had they been parsed as HTML.
 async function assertNothingInjected(page, where) {
   const injected = await page.evaluate(() => ({
@@ -104,8 +109,7 @@ run('every page opens without errors, and hostile strings stay text on each', as
   const ids = await page.$$eval('nav.menu a', (links) => links.map((a) => a.hash.slice(2).split('?')[0]));
   assert(ids.length >= 35, `menu has every page (${ids.length})`);
   for (const id of ids) {
-    await page.goto(`${server.url}/#/${id}${VIEW}`);
-    await settled(page);
+    await openPage(page, id);
     const errors = (await page.$$eval('.error', (els) => els.map((e) => e.textContent)))
       .filter((text) => !OPTIONAL.some((method) => text.includes(method)));
     assertEqual(errors, [], `errors on ${id}`);
@@ -119,8 +123,7 @@ run('every page opens without errors, and hostile strings stay text on each', as
 run('hostile titles, URLs, events, campaigns, keywords, referrers and searches read as text', async () => {
   const page = await loggedIn();
   const shows = async (id, texts, flat) => {
-    await page.goto(`${server.url}/#/${id}${VIEW}`);
-    await settled(page);
+    await openPage(page, id);
     if (flat) {
       for (const box of await page.$$('main#content label.check input[type=checkbox]')) await box.check();
       await settled(page);
@@ -148,8 +151,7 @@ run('hostile titles, URLs, events, campaigns, keywords, referrers and searches r
 
 run('a segment from the editor applies to the reports and the URL', async () => {
   const page = await loggedIn();
-  await page.goto(`${server.url}/#/visitors-overview${VIEW}`);
-  await settled(page);
+  await openPage(page, 'visitors-overview');
   await page.click('text=Add segment');
   await page.selectOption('.segment-editor .condition select >> nth=0', 'referrerType');
   await page.selectOption('.segment-editor .condition select >> nth=1', '==');
@@ -166,8 +168,7 @@ run('a segment from the editor applies to the reports and the URL', async () => 
 
 run('comparing with the previous period shows the change', async () => {
   const page = await loggedIn();
-  await page.goto(`${server.url}/#/visitors-overview${VIEW}`);
-  await settled(page);
+  await openPage(page, 'visitors-overview');
   await page.check('text=Compare with previous period');
   await eventually(async () => (await page.evaluate(() => location.hash)).includes('compare=1'));
   await page.waitForSelector('.kpi .delta');
@@ -182,8 +183,7 @@ run('comparing with the previous period shows the change', async () => {
 
 run('the CSV export has the rows the API answers', async () => {
   const page = await loggedIn();
-  await page.goto(`${server.url}/#/behaviour-titles${VIEW}`);
-  await settled(page);
+  await openPage(page, 'behaviour-titles');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
   const csv = readFileSync(await download.path(), 'utf8');
   const q = new URLSearchParams({ module: 'API', method: 'Actions.getPageTitles', idSite: '1', period: 'day',
@@ -196,8 +196,7 @@ run('the CSV export has the rows the API answers', async () => {
 
 run('the table sorts, searches, pages, expands subtables and charts a row', async () => {
   const page = await loggedIn();
-  await page.goto(`${server.url}/#/behaviour-pages${VIEW}`);
-  await settled(page);
+  await openPage(page, 'behaviour-pages');
   const labels = () => page.$$eval('tbody tr:not(.sub) th .text', (els) => els.map((e) => e.textContent));
   await page.click('thead button:has-text("Label")');
   await settled(page);

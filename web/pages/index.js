@@ -19,6 +19,11 @@ function ReportsPage({ page }) {
   <//>`);
 }
 
+// A report grouped by visits, with the visit columns.
+function byVisits(method, title, extra = {}) {
+  return { method, title, columns: VISITS, ...extra };
+}
+
 // A page made of report tables.
 function reports(id, title, specs) {
   return { id, title, component: ReportsPage, reports: specs };
@@ -30,7 +35,7 @@ export const SECTIONS = [
     { id: 'visitors-realtime', title: 'Real-time', component: Realtime },
     { id: 'visitors-log', title: 'Visitor log', component: VisitorLog },
     { id: 'visitor-profile', title: 'Visitor profile', component: VisitorProfile },
-    reports('visitors-users', 'User IDs', [{ method: 'UserId.getUsers', title: 'User IDs', columns: VISITS }]),
+    reports('visitors-users', 'User IDs', [byVisits('UserId.getUsers', 'User IDs')]),
   ] },
   { title: 'Behaviour', pages: [
     reports('behaviour-pages', 'Pages', [{ method: 'Actions.getPageUrls', title: 'Pages', columns: PAGES, flat: true, transitions: true }]),
@@ -57,41 +62,41 @@ export const SECTIONS = [
     { id: 'transitions', title: 'Transitions', component: Transitions },
   ] },
   { title: 'Acquisition', pages: [
-    reports('acquisition-channels', 'Channels', [{ method: 'Referrers.getReferrerType', title: 'Channel types', columns: VISITS }]),
+    reports('acquisition-channels', 'Channels', [byVisits('Referrers.getReferrerType', 'Channel types')]),
     reports('acquisition-referrers', 'All referrers', [
-      { method: 'Referrers.getAll', title: 'Referrers', columns: VISITS },
-      { method: 'Referrers.getWebsites', title: 'Websites', columns: VISITS, flat: true }]),
+      byVisits('Referrers.getAll', 'Referrers'),
+      byVisits('Referrers.getWebsites', 'Websites', { flat: true })]),
     reports('acquisition-search', 'Search engines & keywords', [
-      { method: 'Referrers.getSearchEngines', title: 'Search engines', columns: VISITS, flat: true },
-      { method: 'Referrers.getKeywords', title: 'Keywords', columns: VISITS, flat: true }]),
-    reports('acquisition-social', 'Social networks', [{ method: 'Referrers.getSocials', title: 'Social networks', columns: VISITS, flat: true }]),
-    reports('acquisition-ai', 'AI assistants', [{ method: 'Referrers.getAIAssistants', title: 'AI assistants', columns: VISITS, flat: true }]),
-    reports('acquisition-campaigns', 'Campaigns', [{ method: 'Referrers.getCampaigns', title: 'Campaigns', columns: VISITS, flat: true }]),
+      byVisits('Referrers.getSearchEngines', 'Search engines', { flat: true }),
+      byVisits('Referrers.getKeywords', 'Keywords', { flat: true })]),
+    reports('acquisition-social', 'Social networks', [byVisits('Referrers.getSocials', 'Social networks', { flat: true })]),
+    reports('acquisition-ai', 'AI assistants', [byVisits('Referrers.getAIAssistants', 'AI assistants', { flat: true })]),
+    reports('acquisition-campaigns', 'Campaigns', [byVisits('Referrers.getCampaigns', 'Campaigns', { flat: true })]),
   ] },
   { title: 'Audience', pages: [
     reports('audience-devices', 'Devices', [
-      { method: 'DevicesDetection.getType', title: 'Device types', columns: VISITS },
-      { method: 'DevicesDetection.getBrand', title: 'Device brands', columns: VISITS },
-      { method: 'DevicesDetection.getModel', title: 'Device models', columns: VISITS },
-      { method: 'Resolution.getResolution', title: 'Screen resolutions', columns: VISITS }]),
+      byVisits('DevicesDetection.getType', 'Device types'),
+      byVisits('DevicesDetection.getBrand', 'Device brands'),
+      byVisits('DevicesDetection.getModel', 'Device models'),
+      byVisits('Resolution.getResolution', 'Screen resolutions')]),
     reports('audience-software', 'Software', [
-      { method: 'DevicesDetection.getBrowsers', title: 'Browsers', columns: VISITS },
-      { method: 'DevicesDetection.getBrowserVersions', title: 'Browser versions', columns: VISITS },
-      { method: 'DevicesDetection.getBrowserEngines', title: 'Browser engines', columns: VISITS },
-      { method: 'DevicesDetection.getOsFamilies', title: 'Operating systems', columns: VISITS },
-      { method: 'DevicesDetection.getOsVersions', title: 'Operating system versions', columns: VISITS }]),
+      byVisits('DevicesDetection.getBrowsers', 'Browsers'),
+      byVisits('DevicesDetection.getBrowserVersions', 'Browser versions'),
+      byVisits('DevicesDetection.getBrowserEngines', 'Browser engines'),
+      byVisits('DevicesDetection.getOsFamilies', 'Operating systems'),
+      byVisits('DevicesDetection.getOsVersions', 'Operating system versions')]),
     reports('audience-locations', 'Locations', [
-      { method: 'UserCountry.getCountry', title: 'Countries', columns: VISITS },
-      { method: 'UserCountry.getContinent', title: 'Continents', columns: VISITS },
-      { method: 'UserCountry.getRegion', title: 'Regions', columns: VISITS },
-      { method: 'UserCountry.getCity', title: 'Cities', columns: VISITS }]),
+      byVisits('UserCountry.getCountry', 'Countries'),
+      byVisits('UserCountry.getContinent', 'Continents'),
+      byVisits('UserCountry.getRegion', 'Regions'),
+      byVisits('UserCountry.getCity', 'Cities')]),
     reports('audience-languages', 'Languages', [
-      { method: 'UserLanguage.getLanguage', title: 'Languages', columns: VISITS },
-      { method: 'UserLanguage.getLanguageCode', title: 'Language codes', columns: VISITS }]),
+      byVisits('UserLanguage.getLanguage', 'Languages'),
+      byVisits('UserLanguage.getLanguageCode', 'Language codes')]),
     reports('audience-times', 'Times', [
-      { method: 'VisitTime.getVisitInformationPerServerTime', title: 'Visits per hour (site time)', columns: VISITS, ...FIXED_SCALE },
-      { method: 'VisitTime.getVisitInformationPerLocalTime', title: "Visits per hour (visitor's time)", columns: VISITS, ...FIXED_SCALE },
-      { method: 'VisitTime.getByDayOfWeek', title: 'Visits per day of the week', columns: VISITS, ...FIXED_SCALE }]),
+      byVisits('VisitTime.getVisitInformationPerServerTime', 'Visits per hour (site time)', FIXED_SCALE),
+      byVisits('VisitTime.getVisitInformationPerLocalTime', "Visits per hour (visitor's time)", FIXED_SCALE),
+      byVisits('VisitTime.getByDayOfWeek', 'Visits per day of the week', FIXED_SCALE)]),
     reports('audience-engagement', 'Engagement', [
       { method: 'VisitorInterest.getNumberOfVisitsPerVisitDuration', title: 'Visits by duration', columns: ['nb_visits'], ...FIXED_SCALE },
       { method: 'VisitorInterest.getNumberOfVisitsPerPage', title: 'Visits by pages viewed', columns: ['nb_visits'], ...FIXED_SCALE },
