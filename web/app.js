@@ -18,15 +18,28 @@ function App() {
   const [sites, setSites] = useState(null);
   const [problem, setProblem] = useState(null);
 
+  // The session and the site list are asked for together (one round trip
+  // less before the first report); without a session the list's 401 is moot.
+  const loadSites = () => api('SitesManager.getSitesWithAtLeastViewAccess')
+    .then((answer) => (Array.isArray(answer) ? answer : [answer]));
   useEffect(() => {
-    currentSession().then(setSession, setProblem);
-    return onSessionLost((err) => { setLost(err); setSession(null); setSites(null); });
+    const sitesAtStart = loadSites();
+    sitesAtStart.catch(() => {});
+    currentSession().then((s) => {
+      setSession(s);
+      if (s) sitesAtStart.then(setSites, setProblem);
+    }, setProblem);
   }, []);
-  useEffect(() => {
-    if (!session) return;
-    api('SitesManager.getSitesWithAtLeastViewAccess').then(
-      (answer) => setSites(Array.isArray(answer) ? answer : [answer]), setProblem);
-  }, [session]);
+  useEffect(() => onSessionLost(() => {
+    if (session) setLost(true);
+    setSession(null);
+    setSites(null);
+  }), [session]);
+  const loggedIn = (s) => {
+    setLost(null);
+    setSession(s);
+    loadSites().then(setSites, setProblem);
+  };
   useEffect(() => {
     if (sites && sites.length && !sites.some((s) => String(s.idsite) === view.site))
       navigate(view, { site: String(sites[0].idsite) }, { replace: true });
@@ -35,7 +48,7 @@ function App() {
   if (problem) return html`<${FatalError} error=${problem} />`;
   if (session === undefined) return html`<${Loading} label="Loading Tally…" />`;
   if (!session) return html`<${LoginForm} problem=${lost && new Error('Your session ended; please log in again.')}
-    onLogin=${(s) => { setLost(null); setSession(s); }} />`;
+    onLogin=${loggedIn} />`;
   if (!sites) return html`<${Loading} label="Loading sites…" />`;
   if (!sites.length)
     return html`<${FatalError} error=${new Error(`${session.login} has no access to any site yet: a superuser can grant it (tally user grant).`)} />`;
