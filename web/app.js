@@ -18,16 +18,12 @@ function App() {
   const [sites, setSites] = useState(null);
   const [problem, setProblem] = useState(null);
 
-  // The session and the site list are asked for together (one round trip
-  // less before the first report); without a session the list's 401 is moot.
   const loadSites = () => api('SitesManager.getSitesWithAtLeastViewAccess')
     .then((answer) => (Array.isArray(answer) ? answer : [answer]));
   useEffect(() => {
-    const sitesAtStart = loadSites();
-    sitesAtStart.catch(() => {});
     currentSession().then((s) => {
       setSession(s);
-      if (s) sitesAtStart.then(setSites, setProblem);
+      if (s) loadSites().then(setSites, setProblem);
     }, setProblem);
   }, []);
   useEffect(() => onSessionLost(() => {
