@@ -22,19 +22,10 @@ export function test(name, fn) {
   tests.push({ name, fn });
 }
 
-// A case that cannot run here, reported as TAP's "ok N - name # SKIP reason".
-export function skip(name, reason) {
-  tests.push({ name, skipped: reason });
-}
-
 export async function done() {
   let failed = 0;
   for (let i = 0; i < tests.length; i++) {
-    const { name, fn, skipped } = tests[i];
-    if (skipped) {
-      console.log(`ok ${i + 1} - ${name} # SKIP ${skipped}`);
-      continue;
-    }
+    const { name, fn } = tests[i];
     try {
       await fn();
       console.log(`ok ${i + 1} - ${name}`);
@@ -148,7 +139,7 @@ export async function newPage(browser, options = {}) {
   page.problems = [];
   page.on('pageerror', (err) => page.problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') page.problems.push(`console error: ${msg.text()}`);
+    if (msg.type() === 'error') page.problems.push(`console error: ${msg.text()} (${msg.location().url})`);
   });
   return page;
 }
