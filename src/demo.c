@@ -572,6 +572,33 @@ int demo_goals(const char *data_dir, uint32_t site_id, char *err, size_t errlen)
     return 0;
 }
 
+int demo_funnel(const char *data_dir, uint32_t site_id, char *err, size_t errlen)
+{
+    struct funnels *existing;
+    int rc = funnels_load(data_dir, &existing, err, errlen);
+    if (rc) return rc;
+    size_t cursor = 0;
+    bool has_funnel = funnels_for_site(existing, site_id, &cursor) != NULL;
+    funnels_free(existing);
+    if (has_funnel) return 0;
+    struct funnel draft = {
+        .site_id = site_id,
+        .name = "Checkout",
+        .steps =
+            {
+                {.name = "Product page", .match = FUNNEL_MATCH_PATH,
+                 .pattern_type = GOAL_PATTERN_REGEX, .pattern = "^/shop/[a-z-]+/[a-z-]+$"},
+                {.name = "Cart", .match = FUNNEL_MATCH_PATH, .pattern_type = GOAL_PATTERN_EXACT,
+                 .pattern = "/cart", .required = true},
+                {.name = "Checkout", .match = FUNNEL_MATCH_PATH,
+                 .pattern_type = GOAL_PATTERN_EXACT, .pattern = "/checkout", .required = true},
+            },
+        .step_count = 3,
+    };
+    uint32_t id;
+    return funnels_add(data_dir, &draft, &id, err, errlen);
+}
+
 int demo_run(struct api *api, const struct site *site, const struct demo_options *opts,
              struct demo_result *result, char *err, size_t errlen)
 {

@@ -36,6 +36,9 @@ struct demo_options {
  * the contact page, blog readers, the brewing guide download) when the
  * site has none yet. */
 int demo_goals(const char *data_dir, uint32_t site_id, char *err, size_t errlen);
+/* Defines the demo shop's checkout funnel (a product page, the cart, the
+ * checkout) when the site has no funnel yet. */
+int demo_funnel(const char *data_dir, uint32_t site_id, char *err, size_t errlen);
 
 int demo_run(struct api *api, const struct site *site, const struct demo_options *opts,
              struct demo_result *result, char *err, size_t errlen);

@@ -1258,7 +1258,8 @@ static int cmd_demo(const struct args *a)
     struct api_options opts = {.data_dir = data_dir(a), .fsync = STORE_FSYNC_NEVER,
                                .seal_grace_ms = 600000};
     struct api *api;
-    if (demo_goals(data_dir(a), id, err, sizeof err) || api_create(&opts, &api, err, sizeof err)) {
+    if (demo_goals(data_dir(a), id, err, sizeof err) || demo_funnel(data_dir(a), id, err, sizeof err) ||
+        api_create(&opts, &api, err, sizeof err)) {
         fprintf(stderr, "tally demo: %s\n", err);
         sites_free(sites);
         return 1;
