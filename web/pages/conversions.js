@@ -64,7 +64,7 @@ export function Ecommerce() {
 }
 
 // A select bound to a key of the view (idGoal, idFunnel, ...).
-function ViewSelect({ label, name, options, value }) {
+export function ViewSelect({ label, name, options, value }) {
   const { view } = useViewContext();
   return html`<label class="picker">${label}
     <select value=${value} onChange=${(e) => navigate(view, { [name]: e.target.value })}>

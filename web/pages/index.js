@@ -5,6 +5,7 @@ import { html, Section } from '../components/ui.js';
 import { ReportTable } from '../components/table.js';
 import { Overview, Realtime, VisitorLog, VisitorProfile, VisitorTypes } from './visitors.js';
 import { GoalsOverview, Ecommerce, Funnels, Attribution, Transitions, Cohorts } from './conversions.js';
+import { UsersFlow } from './users-flow.js';
 import { SitesSettings, GoalsSettings, FunnelsSettings, UsersSettings, TrackingCode } from './settings.js';
 
 const VISITS = ['nb_visits', 'nb_uniq_visitors', 'nb_actions', 'nb_visits_converted'];
@@ -60,6 +61,7 @@ export const SECTIONS = [
       { method: 'Contents.getContentNames', title: 'Content names', flat: true },
       { method: 'Contents.getContentPieces', title: 'Content pieces', flat: true }]),
     { id: 'transitions', title: 'Transitions', component: Transitions },
+    { id: 'behaviour-users-flow', title: 'Users flow', component: UsersFlow },
   ] },
   { title: 'Acquisition', pages: [
     reports('acquisition-channels', 'Channels', [byVisits('Referrers.getReferrerType', 'Channel types')]),
