@@ -51,7 +51,7 @@ export function UsersFlow() {
     </div>
     <${Section} title="Steps of the visits">
       <${Async} result=${flow} empty=${(steps) => !steps.length}>${(steps) => html`
-        <div class="flow" data-method="UsersFlow.getUsersFlowPretty">
+        <div class="flow" data-method="UsersFlow.getUsersFlowPretty" aria-busy=${flow.loading}>
           ${steps.map((step) => html`<${FlowStep} key=${step.label} step=${step} widest=${steps[0].nb_visits} />`)}
         </div>`}<//>
     <//>`;
