@@ -19,8 +19,11 @@ esbuild="$root/node_modules/.bin/esbuild"
 rm -rf "$out"
 mkdir -p "$out/assets" "$(dirname "$generated")"
 
+# --splitting: what only one page needs (the world map's outlines) is a chunk
+# of its own, loaded by import() when that page opens; /assets/app.js stays the
+# one entry. Every chunk lands in assets/ and is embedded like any other file.
 "$esbuild" "$root/web/app.js" --bundle --minify --format=esm --target=es2020 \
-    --outfile="$out/assets/app.js" --log-level=warning
+    --splitting --outdir="$out/assets" --chunk-names='[name]-[hash]' --log-level=warning
 cp "$root/web/index.html" "$out/index.html"
 cp "$root/web/favicon.svg" "$out/assets/favicon.svg"
 for js in tally tally-ext optout; do

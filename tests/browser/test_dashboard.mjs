@@ -40,7 +40,12 @@ await visit([{ url: `${shop}/p/${encodeURIComponent(IMG)}`, action_name: IMG },
 await visit([{ url: `${shop}/c?mtm_campaign=${encodeURIComponent(IMG)}&mtm_keyword=${encodeURIComponent(SCRIPT)}`, action_name: 'Campaign' }]);
 await visit([{ url: `${shop}/k`, action_name: 'Keyword', urlref: `https://www.google.com/search?q=${encodeURIComponent(IMG)}` }]);
 await visit([{ url: `${shop}/r`, action_name: 'Referrer', urlref: `https://evil.example.org/${encodeURIComponent(SCRIPT)}` }]);
-await eventually(async () => (await server.api({ method: 'VisitsSummary.get', period: 'day', date: 'today' })).nb_visits === 7);
+// Visits from two countries for the map, their addresses given as cip (which
+// needs the site's write token): two from Google's 8.8.8.8 (US in any
+// database), one from a German network.
+for (const cip of ['8.8.8.8', '8.8.8.8', '193.99.144.80'])
+  await visit([{ url: `${shop}/`, action_name: 'Home', cip, token_auth: server.token }]);
+await eventually(async () => (await server.api({ method: 'VisitsSummary.get', period: 'day', date: 'today' })).nb_visits === 10);
 
 const browser = await launchBrowser();
 const VIEW = '?site=1&period=day&date=today';
@@ -178,6 +183,82 @@ test('comparing with the previous period shows the change', async () => {
   assertEqual(await page.textContent('.kpi:first-child .delta'), before === 0 ? 'new' : await page.textContent('.kpi:first-child .delta'), 'change');
   await page.goBack();
   await eventually(async () => !(await page.evaluate(() => location.hash)).includes('compare=1'));
+  await page.context().close();
+});
+
+test('the users flow shows the steps the API answers, by URL and by title, and more actions per step', async () => {
+  const page = await loggedIn();
+  await openPage(page, 'behaviour-users-flow');
+  const shown = () => page.$$eval('.flow-step', (steps) => steps.map((step) => ({
+    label: step.querySelector('h3').textContent,
+    totals: step.querySelector('.flow-totals').textContent,
+    actions: [...step.querySelectorAll('.flow-action > .text')].map((e) => e.textContent),
+  })));
+  const expected = async (params) => (await server.api({ method: 'UsersFlow.getUsersFlowPretty', period: 'day',
+    date: 'today', expanded: '1', ...params })).map((step) => ({
+    label: step.label,
+    totals: `${step.nb_visits} visits · ${step.nb_proceeded} proceeded · ${step.nb_exits} exits (${step.exit_rate})`,
+    actions: step.subtable.map((a) => a.label),
+  }));
+  const answer = await expected({});
+  // Ten visits start; the first and the hostile one go on (three interaction
+  // steps each: pageviews and the site search; the event is no step).
+  assertEqual(answer.map((s) => s.totals), ['10 visits · 2 proceeded · 8 exits (80%)',
+    '2 visits · 2 proceeded · 0 exits (0%)', '2 visits · 0 proceeded · 2 exits (100%)'], 'the API by hand');
+  assertEqual(await shown(), answer, 'steps by URL');
+  await page.selectOption('label:has-text("Actions by") select', 'page_title');
+  await eventually(async () => (await page.evaluate(() => location.hash)).includes('dataSource=page_title'));
+  await settled(page);
+  assertEqual(await shown(), await expected({ dataSource: 'page_title' }), 'steps by title');
+  await page.selectOption('label:has-text("Actions per step") select', '10');
+  await eventually(async () => JSON.stringify(await shown())
+    === JSON.stringify(await expected({ dataSource: 'page_title', limitActionsPerStep: '10' })));
+  assert((await page.textContent('.flow')).includes(IMG), 'a hostile title reads as text');
+  await assertNothingInjected(page, 'users flow');
+  assertEqual(scriptProblems(page), [], 'page problems');
+  await page.context().close();
+});
+
+test('comparing adds the previous span to the evolution charts as a dashed series', async () => {
+  const page = await loggedIn();
+  const chartLabels = () => page.$$eval('.chart', (charts) => charts.map((c) => c.getAttribute('aria-label')));
+  await openPage(page, 'visitors-overview');
+  await page.waitForSelector('.chart canvas');
+  assertEqual(await chartLabels(), ['Chart: Visits'], 'one series without compare');
+  await page.goto(`${server.url}/#/visitors-overview${VIEW}&compare=1`);
+  await eventually(async () => (await chartLabels()).join() === 'Chart: Visits, Visits (previous period)');
+  assertEqual(await page.$$eval('.chart .u-legend .u-series', (s) => s.length), 3, 'time and two series in the legend');
+  await page.goto(`${server.url}/#/behaviour-titles${VIEW}&compare=1`);
+  await settled(page);
+  await page.hover('tbody tr:first-child');
+  await page.click('tbody tr:first-child button:has-text("evolution")');
+  await eventually(async () => (await page.getAttribute('.evolution .chart', 'aria-label') || '').endsWith('(previous period)'));
+  assertEqual(scriptProblems(page), [], 'page problems');
+  await page.context().close();
+});
+
+test('the Locations map shades the country with the most visits darkest and titles it', async () => {
+  const page = await loggedIn();
+  await openPage(page, 'audience-locations');
+  await page.waitForSelector('.world-map path.visited');
+  const rows = (await server.api({ method: 'UserCountry.getCountry', period: 'day', date: 'today' }))
+    .filter((r) => r.code && r.code !== 'xx');
+  const top = rows.reduce((a, b) => (b.nb_visits > a.nb_visits ? b : a));
+  assertEqual([top.code, top.nb_visits], ['us', 2], 'the API: two visits from 8.8.8.8');
+  const visited = await page.$$eval('.world-map path.visited', (paths) => paths.map((p) => ({
+    code: p.dataset.code, alpha: Number(getComputedStyle(p).fill.match(/[\d.]+/g)[3] ?? 1), title: p.querySelector('title').textContent,
+    focusable: p.tabIndex === 0,
+  })));
+  assertEqual(visited.map((v) => v.code).sort(), rows.map((r) => r.code).sort(), 'every country with visits is shaded');
+  const darkest = visited.reduce((a, b) => (b.alpha > a.alpha ? b : a));
+  assertEqual([darkest.code, darkest.title], ['us', `${top.label}: 2 visits`], 'the darkest country and its title');
+  assert(visited.every((v) => v.focusable), 'countries with visits are tab stops');
+  await page.focus('.world-map path[data-code="us"]');
+  await page.keyboard.press('Enter');
+  await eventually(async () => decodeURIComponent(await page.evaluate(() => location.hash)).includes('segment=countryCode==us'));
+  await settled(page);
+  await assertNothingInjected(page, 'locations');
+  assertEqual(scriptProblems(page), [], 'page problems');
   await page.context().close();
 });
 

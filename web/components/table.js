@@ -4,11 +4,10 @@
 // text by Preact; URLs become links only when they are http(s).
 import { useState, useEffect } from 'preact/hooks';
 import { html, useApi, Async, ErrorBox, Loading } from './ui.js';
-import { EvolutionChart } from './chart.js';
+import { EvolutionChart, useEvolution } from './chart.js';
 import { downloadCsv } from '../lib/api.js';
 import { useViewContext, reportParams, andSegment, literalPattern } from '../lib/context.js';
 import { linkTo } from '../lib/route.js';
-import { evolutionParams } from '../lib/period.js';
 import { columnTitle, formatCell, change, safeHref, ROW_META, HIDDEN_COLUMNS, numeric } from '../lib/format.js';
 
 const PAGE_SIZES = [10, 25, 50, 100];
@@ -101,21 +100,16 @@ function Subtable({ id, columns, depth, spec, params, currency, view }) {
     params=${params} currency=${currency} view=${view} />`;
 }
 
-function RowEvolution({ spec, row, params, columns, view, site, close }) {
+function RowEvolution({ spec, row, params, columns, close }) {
   const [column, setColumn] = useState(columns[0]);
   const { filter_limit: _l, filter_offset: _o, filter_sort_column: _c, filter_sort_order: _s,
     filter_pattern: _p, compare: _compare, ...base } = params;
-  const result = useApi(spec.method, {
-    ...base, ...evolutionParams(view.period, view.date, site.timezone),
-    filter_pattern: `^${literalPattern(String(row.label))}$`, filter_limit: -1,
+  const evolution = useEvolution(spec.method, {
+    ...base, filter_pattern: `^${literalPattern(String(row.label))}$`, filter_limit: -1,
   });
-  const answer = {};
-  if (result.data) {
-    for (const [period, rows] of Object.entries(result.data)) {
-      const match = Array.isArray(rows) && rows.find((r) => r.label === row.label);
-      answer[period] = { [column]: match ? numeric(match[column]) ?? 0 : 0 };
-    }
-  }
+  // {period: rows} to {period: the row's numbers}, as EvolutionChart reads.
+  const rowOverTime = (answer) => answer && Object.fromEntries(Object.entries(answer).map(([period, rows]) =>
+    [period, { [column]: numeric((Array.isArray(rows) && rows.find((r) => r.label === row.label) || {})[column]) ?? 0 }]));
   return html`<div class="evolution" role="region" aria-label=${'Evolution of ' + row.label}>
     <div class="evolution-head">
       <strong>Evolution of <span class="text">${row.label}</span></strong>
@@ -124,7 +118,8 @@ function RowEvolution({ spec, row, params, columns, view, site, close }) {
       </select></label>
       <button type="button" onClick=${close}>Close</button>
     </div>
-    <${Async} result=${result}>${() => html`<${EvolutionChart} answer=${answer} columns=${[column]} />`}<//>
+    <${Async} result=${evolution.current}>${(answer) => html`<${EvolutionChart} answer=${rowOverTime(answer)}
+      previous=${rowOverTime(evolution.previous)} columns=${[column]} />`}<//>
   </div>`;
 }
 
@@ -170,7 +165,7 @@ export function ReportTable({ spec }) {
       ${exporting && html`<span role="status">${exporting}</span>`}
     </div>
     ${evolutionRow && html`<${RowEvolution} spec=${spec} row=${evolutionRow} params=${params}
-        columns=${columns} view=${view} site=${site} close=${() => setEvolutionRow(null)} />`}
+        columns=${columns} close=${() => setEvolutionRow(null)} />`}
     <${Async} result=${result}>${() => html`
       <div class="table-scroll">
         <table id=${tableId} class=${result.loading ? 'stale' : ''} aria-busy=${result.loading}>

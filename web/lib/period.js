@@ -94,6 +94,14 @@ export function evolutionParams(period, date, timezone) {
   return { period, date: `${start},${day}` };
 }
 
+// The evolution just before the one evolutionParams gives, as long as it:
+// what a chart compares with when the view compares with the previous
+// period (the 30 days before the last 30 days; a range's previous range).
+export function previousEvolutionParams(period, date, timezone) {
+  const length = { day: 30, week: 26, month: 12, year: 5, range: 1 }[period];
+  return evolutionParams(period, shiftDate(period, date, -length, timezone), timezone);
+}
+
 // The first day of a period key of a multi-period answer ("2026-11-23,2026-11-29",
 // "2026-11", "2026"), as UNIX seconds for a chart's x axis.
 export function periodKeyTime(key) {

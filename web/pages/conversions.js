@@ -3,11 +3,10 @@
 import { useState } from 'preact/hooks';
 import { html, useApi, Async, Section } from '../components/ui.js';
 import { Kpis } from '../components/kpis.js';
-import { EvolutionChart } from '../components/chart.js';
+import { EvolutionChart, useEvolution } from '../components/chart.js';
 import { ReportTable } from '../components/table.js';
 import { useViewContext, reportParams } from '../lib/context.js';
 import { navigate } from '../lib/route.js';
-import { evolutionParams } from '../lib/period.js';
 import { formatNumber, numeric } from '../lib/format.js';
 
 const CONVERSION = ['nb_conversions', 'nb_visits_converted', 'conversion_rate', 'revenue'];
@@ -16,12 +15,12 @@ export function GoalsOverview() {
   const { view, site } = useViewContext();
   const goals = useApi('Goals.getGoals', { idSite: view.site });
   const totals = useApi('Goals.get', reportParams(view));
-  const evolution = useApi('Goals.get', { ...reportParams(view, { compare: false }),
-    ...evolutionParams(view.period, view.date, site.timezone) });
+  const evolution = useEvolution('Goals.get', reportParams(view, { compare: false }));
   return html`
     <${Section} title="All goals">
       <${Async} result=${totals}>${(row) => html`<${Kpis} row=${row} columns=${CONVERSION} currency=${site.currency} />`}<//>
-      <${Async} result=${evolution}>${(answer) => html`<${EvolutionChart} answer=${answer} columns=${['nb_conversions']} />`}<//>
+      <${Async} result=${evolution.current}>${(answer) => html`<${EvolutionChart} answer=${answer}
+        previous=${evolution.previous} columns=${['nb_conversions']} />`}<//>
     <//>
     <${Async} result=${goals} empty=${(g) => !g.length}>${(list) => list.map((goal) => html`
       <${Section} key=${goal.idgoal} title=${'Goal: ' + goal.name}>
@@ -64,7 +63,7 @@ export function Ecommerce() {
 }
 
 // A select bound to a key of the view (idGoal, idFunnel, ...).
-function ViewSelect({ label, name, options, value }) {
+export function ViewSelect({ label, name, options, value }) {
   const { view } = useViewContext();
   return html`<label class="picker">${label}
     <select value=${value} onChange=${(e) => navigate(view, { [name]: e.target.value })}>

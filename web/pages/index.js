@@ -3,8 +3,10 @@
 // few that need more have a component of their own.
 import { html, Section } from '../components/ui.js';
 import { ReportTable } from '../components/table.js';
+import { WorldMap } from '../components/map.js';
 import { Overview, Realtime, VisitorLog, VisitorProfile, VisitorTypes } from './visitors.js';
 import { GoalsOverview, Ecommerce, Funnels, Attribution, Transitions, Cohorts } from './conversions.js';
+import { UsersFlow } from './users-flow.js';
 import { SitesSettings, GoalsSettings, FunnelsSettings, UsersSettings, TrackingCode } from './settings.js';
 
 const VISITS = ['nb_visits', 'nb_uniq_visitors', 'nb_actions', 'nb_visits_converted'];
@@ -17,6 +19,17 @@ function ReportsPage({ page }) {
   return page.reports.map((spec) => html`<${Section} key=${spec.method + (spec.title || '')} title=${spec.title}>
     <${ReportTable} spec=${spec} />
   <//>`);
+}
+
+// The countries on a world map beside their table, then the page's reports.
+function Locations({ page }) {
+  return html`<${Section} title="Countries">
+      <div class="locations">
+        <${WorldMap} />
+        <${ReportTable} spec=${byVisits('UserCountry.getCountry', 'Countries')} />
+      </div>
+    <//>
+    <${ReportsPage} page=${page} />`;
 }
 
 // A report grouped by visits, with the visit columns.
@@ -60,6 +73,7 @@ export const SECTIONS = [
       { method: 'Contents.getContentNames', title: 'Content names', flat: true },
       { method: 'Contents.getContentPieces', title: 'Content pieces', flat: true }]),
     { id: 'transitions', title: 'Transitions', component: Transitions },
+    { id: 'behaviour-users-flow', title: 'Users flow', component: UsersFlow },
   ] },
   { title: 'Acquisition', pages: [
     reports('acquisition-channels', 'Channels', [byVisits('Referrers.getReferrerType', 'Channel types')]),
@@ -85,11 +99,10 @@ export const SECTIONS = [
       byVisits('DevicesDetection.getBrowserEngines', 'Browser engines'),
       byVisits('DevicesDetection.getOsFamilies', 'Operating systems'),
       byVisits('DevicesDetection.getOsVersions', 'Operating system versions')]),
-    reports('audience-locations', 'Locations', [
-      byVisits('UserCountry.getCountry', 'Countries'),
+    { id: 'audience-locations', title: 'Locations', component: Locations, reports: [
       byVisits('UserCountry.getContinent', 'Continents'),
       byVisits('UserCountry.getRegion', 'Regions'),
-      byVisits('UserCountry.getCity', 'Cities')]),
+      byVisits('UserCountry.getCity', 'Cities')] },
     reports('audience-languages', 'Languages', [
       byVisits('UserLanguage.getLanguage', 'Languages'),
       byVisits('UserLanguage.getLanguageCode', 'Language codes')]),

@@ -3,11 +3,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html, useApi, Async, Section } from '../components/ui.js';
 import { Kpis } from '../components/kpis.js';
-import { EvolutionChart } from '../components/chart.js';
+import { EvolutionChart, useEvolution } from '../components/chart.js';
 import { ReportTable } from '../components/table.js';
 import { useViewContext, reportParams } from '../lib/context.js';
 import { linkTo } from '../lib/route.js';
-import { evolutionParams } from '../lib/period.js';
 import { columnTitle, formatDuration, formatMoney, safeHref } from '../lib/format.js';
 
 const SUMMARY = ['nb_visits', 'nb_uniq_visitors', 'nb_actions', 'nb_actions_per_visit',
@@ -20,9 +19,7 @@ export function Overview() {
   const [metric, setMetric] = useState('nb_visits');
   const summary = useApi('VisitsSummary.get', reportParams(view));
   const actions = useApi('Actions.get', reportParams(view));
-  const evolution = useApi('VisitsSummary.get', {
-    ...reportParams(view, { compare: false }), ...evolutionParams(view.period, view.date, site.timezone),
-  });
+  const evolution = useEvolution('VisitsSummary.get', reportParams(view, { compare: false }));
   return html`
     <${Section} title="Visits">
       <${Async} result=${summary}>${(row) => html`<${Kpis} row=${row} columns=${SUMMARY} currency=${site.currency} />`}<//>
@@ -31,7 +28,8 @@ export function Overview() {
         <select value=${metric} onChange=${(e) => setMetric(e.target.value)}>
           ${SUMMARY.map((c) => html`<option value=${c}>${columnTitle(c)}</option>`)}
         </select></label>`}>
-      <${Async} result=${evolution}>${(answer) => html`<${EvolutionChart} answer=${answer} columns=${[metric]} />`}<//>
+      <${Async} result=${evolution.current}>${(answer) => html`<${EvolutionChart} answer=${answer}
+        previous=${evolution.previous} columns=${[metric]} />`}<//>
     <//>
     <${Section} title="Actions">
       <${Async} result=${actions}>${(row) => html`<${Kpis} row=${row} columns=${ACTIONS} />`}<//>
