@@ -56,15 +56,27 @@ static int parse_days(struct report_context *ctx, int *days)
     return -EINVAL;
 }
 
-/* Every visit of the site that started before `to`, grouped by visitor and
- * in start order within each: (visitor << 32 | row) keys. */
-static uint64_t *visits_by_visitor(const struct site_index *s, int64_t to, size_t *count)
+/* The visits of the marked visitors (a bit per visitor ordinal) that
+ * started before `to`, grouped by visitor and in start order within each:
+ * (visitor << 32 | row) keys. Only converting visitors are marked, so the
+ * sort handles their few visits, not the site's. */
+static uint64_t *visits_by_visitor(const struct site_index *s, int64_t to, const uint64_t *marked,
+                                   size_t *count)
 {
-    uint64_t *keys = malloc((s->visit_count ? s->visit_count : 1) * sizeof *keys);
+    size_t n = 0, cap = 1024;
+    uint64_t *keys = malloc(cap * sizeof *keys);
     if (!keys) abort();
-    size_t n = 0;
-    for (size_t r = 0; r < s->visit_count; r++)
-        if (s->visit_start[r] < to) keys[n++] = (uint64_t)s->visits[r].visitor << 32 | r;
+    for (size_t r = 0; r < s->visit_count; r++) {
+        if (s->visit_start[r] >= to) continue;
+        uint32_t visitor = s->visits[r].visitor;
+        if (!(marked[visitor / 64] >> (visitor % 64) & 1)) continue;
+        if (n == cap) {
+            cap *= 2;
+            keys = realloc(keys, cap * sizeof *keys);
+            if (!keys) abort();
+        }
+        keys[n++] = (uint64_t)visitor << 32 | r;
+    }
     index_radix_sort(keys, n, 32);
     /* Rows arrived since the last compaction are not in start order:
      * insertion sort within each visitor (a visitor has few visits). */
@@ -151,12 +163,14 @@ static void credit(struct agg *g, struct arena *arena, const struct report_conte
 
 /* ---- journeys: what both reports start from ---- */
 
-/* The conversions a report looks at and, per visitor, the visits that can
- * be touchpoints. Owns rows and keys (journeys_close frees them). */
+/* The conversions a report looks at and, per converting visitor, the
+ * visits that can be touchpoints. Owns rows, conversions and keys
+ * (journeys_close frees them). */
 struct journeys {
     struct target target;
     int days;
-    uint32_t *rows;  /* the visits of the period and segment */
+    uint32_t *rows;  /* the converting visits of the period and segment */
+    double *conversions, *revenue; /* of rows[i] */
     size_t n;
     uint64_t *keys;  /* visits_by_visitor */
     size_t key_count;
@@ -177,8 +191,27 @@ static int journeys_open(const struct report_query *q, struct report_context *ct
     }
     if (!rc) rc = parse_days(ctx, &j->days);
     if (!rc) rc = report_select_visits(q, ctx, &j->rows, &j->n);
-    if (rc) return rc;
-    if (ctx->site && j->n) j->keys = visits_by_visitor(ctx->site, q->to_ms, &j->key_count);
+    if (rc || !j->n) return rc;
+    /* Keep the converting visits, and mark their visitors. */
+    const struct site_index *s = ctx->site;
+    uint64_t *marked = calloc(s->visitor_count / 64 + 1, sizeof *marked);
+    j->conversions = malloc(j->n * sizeof *j->conversions);
+    j->revenue = malloc(j->n * sizeof *j->revenue);
+    if (!marked || !j->conversions || !j->revenue) abort();
+    size_t kept = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        uint32_t row = j->rows[i];
+        double revenue, conversions = conversions_of(ctx, &j->target, row, &revenue);
+        if (!conversions) continue;
+        uint32_t visitor = s->visits[row].visitor;
+        marked[visitor / 64] |= 1ull << (visitor % 64);
+        j->rows[kept] = row;
+        j->conversions[kept] = conversions;
+        j->revenue[kept++] = revenue;
+    }
+    j->n = kept;
+    if (kept) j->keys = visits_by_visitor(s, q->to_ms, marked, &j->key_count);
+    free(marked);
     return 0;
 }
 
@@ -186,6 +219,8 @@ static void journeys_close(struct journeys *j)
 {
     free(j->keys);
     free(j->rows);
+    free(j->conversions);
+    free(j->revenue);
     *j = (struct journeys){0};
 }
 
@@ -218,8 +253,6 @@ static int channel_attribution(const struct report_query *q, struct report_conte
     agg_set_extras(&g, 2 * MODEL_COUNT, NULL, NULL);
     const struct site_index *s = ctx->site;
     for (size_t i = 0; i < j.n; i++) {
-        double revenue, conversions = conversions_of(ctx, &j.target, j.rows[i], &revenue);
-        if (!conversions) continue;
         size_t first, touches = journey_touches(&j, s, j.rows[i], &first);
         size_t last_non_direct = touches - 1;
         for (size_t k = touches; k-- > 0;)
@@ -230,7 +263,8 @@ static int channel_attribution(const struct report_query *q, struct report_conte
         for (size_t k = 0; k < touches; k++) {
             double share[MODEL_COUNT];
             shares(k, touches, last_non_direct, share);
-            credit(&g, arena, ctx, (uint32_t)j.keys[first + k], share, conversions, revenue);
+            credit(&g, arena, ctx, (uint32_t)j.keys[first + k], share, j.conversions[i],
+                   j.revenue[i]);
         }
     }
     journeys_close(&j);
@@ -357,8 +391,6 @@ static int conversion_paths(const struct report_query *q, struct report_context 
     uint32_t key[2 * MAX_TOUCHPOINTS];
     const struct site_index *s = ctx->site;
     for (size_t i = 0; i < j.n; i++) {
-        double revenue, conversions = conversions_of(ctx, &j.target, j.rows[i], &revenue);
-        if (!conversions) continue;
         size_t first, touches = journey_touches(&j, s, j.rows[i], &first);
         bool created;
         for (size_t k = 0; k < touches; k++)
@@ -379,9 +411,9 @@ static int conversion_paths(const struct report_query *q, struct report_context 
         if (created) g.entries[entries[1]].label = path_label(arena, ctx, &j, first, touches, true);
         for (size_t l = 0; l < 2; l++) {
             struct agg_entry *e = &g.entries[entries[l]];
-            e->m[M_VALUE_SUM] += conversions;
+            e->m[M_VALUE_SUM] += j.conversions[i];
             e->m[M_CONVERTED]++;
-            g.extras[entries[l]] += revenue;
+            g.extras[entries[l]] += j.revenue[i];
         }
     }
     paths_free(&types);
