@@ -57,17 +57,17 @@ static int parse_days(struct report_context *ctx, int *days)
 }
 
 /* The visits of the marked visitors (a bit per visitor ordinal) that
- * started before `to`, grouped by visitor and in start order within each:
+ * started in [from, to), grouped by visitor and in start order within each:
  * (visitor << 32 | row) keys. Only converting visitors are marked, so the
  * sort handles their few visits, not the site's. */
-static uint64_t *visits_by_visitor(const struct site_index *s, int64_t to, const uint64_t *marked,
-                                   size_t *count)
+static uint64_t *visits_by_visitor(const struct site_index *s, int64_t from, int64_t to,
+                                   const uint64_t *marked, size_t *count)
 {
     size_t n = 0, cap = 1024;
     uint64_t *keys = malloc(cap * sizeof *keys);
     if (!keys) abort();
     for (size_t r = 0; r < s->visit_count; r++) {
-        if (s->visit_start[r] >= to) continue;
+        if (s->visit_start[r] < from || s->visit_start[r] >= to) continue;
         uint32_t visitor = s->visits[r].visitor;
         if (!(marked[visitor / 64] >> (visitor % 64) & 1)) continue;
         if (n == cap) {
@@ -94,7 +94,7 @@ static uint64_t *visits_by_visitor(const struct site_index *s, int64_t to, const
     return keys;
 }
 
-/* Position of row in keys (it is there: it started before the range's end). */
+/* Position of row in keys (it is there: it started in the period). */
 static size_t find_visit(const uint64_t *keys, size_t n, uint32_t visitor, uint32_t row)
 {
     size_t lo = 0, hi = n;
@@ -210,7 +210,10 @@ static int journeys_open(const struct report_query *q, struct report_context *ct
         j->revenue[kept++] = revenue;
     }
     j->n = kept;
-    if (kept) j->keys = visits_by_visitor(s, q->to_ms, marked, &j->key_count);
+    /* A touchpoint starts at most the window before a conversion of the period. */
+    if (kept)
+        j->keys = visits_by_visitor(s, q->from_ms - (int64_t)j->days * MS_PER_DAY, q->to_ms,
+                                    marked, &j->key_count);
     free(marked);
     return 0;
 }
