@@ -13,10 +13,12 @@
  *   actions.tsv  one row per action (pageview, event, download, outlink,
  *                site search, content interaction), tracked goal, order
  *                and cart update:
- *                visit_id visitor_id visit_start time kind url goal_id
- *                revenue order_id quantity sku
- *                (url: a download's or outlink's target, else the page;
- *                quantity: an order's items; sku: a product view's)
+ *                visit_id visitor_id visit_start time time_msec kind url
+ *                goal_id revenue order_id quantity sku
+ *                (time_msec: the time's milliseconds, which order a visit's
+ *                actions as Tally does; url: a download's or outlink's
+ *                target, else the page; quantity: an order's items; sku: a
+ *                product view's)
  *   items.tsv    one row per line of an order:
  *                visit_id visit_start order_id sku price quantity
  *   visits.tsv   one row per visit, folded from all its hits as Matomo's
@@ -343,9 +345,10 @@ static int export_hit(const struct hit *hit, void *arg)
     if (hit_kind_is_action(hit->kind) || hit->kind == HIT_GOAL || ecommerce) {
         double quantity = hit->kind == HIT_ECOMMERCE_ORDER ? export_items(e, hit, v->first_ms) : 0;
         fprintf(e->actions,
-                "%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%d\t%s\t%d\t%.2f\t%s\t%.0f\t%s\n",
+                "%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                "\t%d\t%s\t%d\t%.2f\t%s\t%.0f\t%s\n",
                 hit->visit_id, (int64_t)hit->visitor_id, v->first_ms / 1000, hit->time_ms / 1000,
-                hit->kind, plain(e, *hit->target_url ? hit->target_url : hit->url),
+                hit->time_ms % 1000, hit->kind, plain(e, *hit->target_url ? hit->target_url : hit->url),
                 hit->goal_id > 0 ? hit->goal_id : 0,
                 isfinite(hit->revenue) ? hit->revenue : 0, plain(e, hit->order_id), quantity,
                 plain(e, hit->product_sku));

@@ -135,7 +135,7 @@ ch_sql() { # SQL -> its answer; fails the bench on an error
     curl -fsS "http://127.0.0.1:$ch_http/" --data-binary "$1"
 }
 ch_sql "CREATE TABLE actions (visit_id UInt64, visitor_id Int64, visit_start DateTime,
-    time DateTime, kind UInt8, url String, goal_id Int32, revenue Float64, order_id String,
+    time DateTime, time_msec UInt16, kind UInt8, url String, goal_id Int32, revenue Float64, order_id String,
     quantity UInt32, sku String)
     ENGINE = MergeTree() PARTITION BY toYYYYMM(visit_start) ORDER BY (visit_start, visit_id)"
 ch_sql "CREATE TABLE items (visit_id UInt64, visit_start DateTime, order_id String, sku String,
@@ -167,7 +167,7 @@ if [ "$use_sqlite" = 1 ]; then
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE actions (visit_id INTEGER, visitor_id INTEGER, visit_start INTEGER,
-    time INTEGER, kind INTEGER, url TEXT, goal_id INTEGER, revenue REAL, order_id TEXT,
+    time INTEGER, time_msec INTEGER, kind INTEGER, url TEXT, goal_id INTEGER, revenue REAL, order_id TEXT,
     quantity INTEGER, sku TEXT);
 CREATE TABLE items (visit_id INTEGER, visit_start INTEGER, order_id TEXT, sku TEXT,
     price REAL, quantity INTEGER);
@@ -308,31 +308,35 @@ SELECT sku, SUM(price * quantity) AS rev, SUM(quantity), COUNT(DISTINCT order_id
 SELECT sku, COUNT(DISTINCT visit_id) FROM actions WHERE kind = 1 AND sku != '' AND $SRA
     GROUP BY sku;"
 # (g) The funnel's steps (above) by path; every step required, so a visit reaches
-# step k only through steps 1 .. k-1 in time order: what windowFunnel counts
-# (its window, 31 days, is longer than any visit). SQLite takes each visit's
-# first action of each step after the previous step's.
+# step k only through steps 1 .. k-1 in time order, to the millisecond (two
+# visitors that share a cookieless id share visits, whose pageviews can fall
+# in one second): what windowFunnel counts (its window, 31 days, is longer
+# than any visit). SQLite takes each visit's first action of each step after
+# the previous step's.
 funnel_ch="SELECT countIf(level >= 1), countIf(level >= 2), countIf(level >= 3),
-    countIf(level >= 4), countIf(level >= 5) FROM (SELECT visit_id, windowFunnel(2678400)(time,
+    countIf(level >= 4), countIf(level >= 5) FROM (SELECT visit_id,
+    windowFunnel(2678400000)(toUInt64(time) * 1000 + time_msec,
     path(url) = '/', path(url) = '/shop',
     match(path(url), '^/shop/(green-tea|black-tea|herbal|accessories)/'),
     path(url) = '/cart', path(url) = '/checkout') AS level
     FROM actions WHERE kind = 1 AND $RA GROUP BY visit_id) FORMAT TSV"
-funnel_sqlite="WITH steps AS MATERIALIZED (SELECT visit_id, time, CASE WHEN path = '/' THEN 1
+funnel_sqlite="WITH steps AS MATERIALIZED (SELECT visit_id, ms, CASE WHEN path = '/' THEN 1
         WHEN path = '/shop' THEN 2 WHEN path GLOB '/shop/green-tea/*'
         OR path GLOB '/shop/black-tea/*' OR path GLOB '/shop/herbal/*'
         OR path GLOB '/shop/accessories/*' THEN 3 WHEN path = '/cart' THEN 4
         WHEN path = '/checkout' THEN 5 END AS step
-        FROM (SELECT visit_id, time, CASE WHEN instr(rest, '?') THEN substr(rest, 1,
+        FROM (SELECT visit_id, ms, CASE WHEN instr(rest, '?') THEN substr(rest, 1,
             instr(rest, '?') - 1) ELSE rest END AS path
-            FROM (SELECT visit_id, time, substr(url, instr(substr(url, 9), '/') + 8) AS rest
+            FROM (SELECT visit_id, time * 1000 + time_msec AS ms,
+                substr(url, instr(substr(url, 9), '/') + 8) AS rest
                 FROM actions WHERE kind = 1 AND $SRA))
         WHERE step IS NOT NULL),
-    s1 AS MATERIALIZED (SELECT visit_id, min(time) AS t FROM steps WHERE step = 1
+    s1 AS MATERIALIZED (SELECT visit_id, min(ms) AS t FROM steps WHERE step = 1
         GROUP BY visit_id)"
 for k in 2 3 4 5; do
     funnel_sqlite+=",
-    s$k AS MATERIALIZED (SELECT s.visit_id, min(s.time) AS t FROM steps s
-        JOIN s$((k - 1)) p ON p.visit_id = s.visit_id WHERE s.step = $k AND s.time >= p.t
+    s$k AS MATERIALIZED (SELECT s.visit_id, min(s.ms) AS t FROM steps s
+        JOIN s$((k - 1)) p ON p.visit_id = s.visit_id WHERE s.step = $k AND s.ms >= p.t
         GROUP BY s.visit_id)"
 done
 funnel_sqlite+="
