@@ -204,14 +204,6 @@ static int64_t periods_find(struct periods *p, int64_t utc_ms)
     return (int64_t)lo;
 }
 
-/* What the passes note per visitor, together: a visit reads one line. */
-struct visitor_cells {
-    int64_t first;      /* the first visit's start */
-    int32_t cohort;     /* index into the cohorts, -1 none */
-    uint64_t visited;   /* bit k: a visit the segment keeps in offset k */
-    uint64_t converted; /* bit k: one of them converted */
-};
-
 /* The visits' side: each visitor's first visit start, then per cohort
  * visitor the offsets with a visit the segment keeps (bit k), and the
  * offsets with a conversion. Fills cohorts[0 .. c1-c0]. */
@@ -221,28 +213,32 @@ static int count_visits(const struct report_query *q, struct report_context *ctx
 {
     const struct site_index *s = ctx->site;
     size_t nv = s->visitor_count;
-    struct visitor_cells *cells = malloc((nv ? nv : 1) * sizeof *cells);
+    int64_t *first = malloc((nv ? nv : 1) * sizeof *first);
+    int32_t *cohort_of = malloc((nv ? nv : 1) * sizeof *cohort_of);
+    uint64_t *visited = calloc(nv ? nv : 1, sizeof *visited);
+    uint64_t *converted = calloc(nv ? nv : 1, sizeof *converted);
     struct segment_plan *plan = NULL;
     /* From the first cohort to the period of now or the last cohort's last
      * offset, whichever comes first. */
     struct periods periods = {0};
     int64_t end = c1 + COHORT_MAX_OFFSETS - 1 < last ? c1 + COHORT_MAX_OFFSETS - 1 : last;
-    int rc = !cells ? -ENOMEM : segment_plan_create(ctx, &plan);
+    int rc = !first || !cohort_of || !visited || !converted ? -ENOMEM
+                                                             : segment_plan_create(ctx, &plan);
     if (!rc) rc = periods_init(&periods, ctx, u, c0, (size_t)(end - c0 + 1));
     if (rc) goto done;
     /* Rows after compacted_visits arrived later and in any order: the
      * minimum over every row is the first visit, whatever the order. */
-    for (size_t i = 0; i < nv; i++) cells[i] = (struct visitor_cells){INT64_MAX, -1, 0, 0};
+    for (size_t i = 0; i < nv; i++) first[i] = INT64_MAX;
     for (size_t r = 0; r < s->visit_count; r++) {
         uint32_t v = s->visits[r].visitor;
-        if (v < nv && s->visit_start[r] < cells[v].first) cells[v].first = s->visit_start[r];
+        if (v < nv && s->visit_start[r] < first[v]) first[v] = s->visit_start[r];
     }
     for (size_t i = 0; i < nv; i++) {
-        int64_t first = cells[i].first;
-        if (first < q->from_ms || first >= q->to_ms) continue;
-        int64_t c = periods_find(&periods, first);
+        cohort_of[i] = -1;
+        if (first[i] < q->from_ms || first[i] >= q->to_ms) continue;
+        int64_t c = periods_find(&periods, first[i]);
         if (c < 0 || c > c1 - c0) continue; /* a first visit after now_ms's period */
-        cells[i].cohort = (int32_t)c;
+        cohort_of[i] = (int32_t)c;
         cohorts[c].size++;
     }
     for (size_t r = 0; r < s->visit_count; r++) {
@@ -250,28 +246,30 @@ static int count_visits(const struct report_query *q, struct report_context *ctx
         int64_t p = periods_find(&periods, s->visit_start[r]);
         if (p < 0) continue;
         const struct visit_row *v = &s->visits[r];
-        if (v->visitor >= nv) continue;
-        struct visitor_cells *cell = &cells[v->visitor];
-        int64_t k = p - cell->cohort;
-        if (cell->cohort < 0 || k < 0 || k >= COHORT_MAX_OFFSETS) continue;
+        if (v->visitor >= nv || cohort_of[v->visitor] < 0) continue;
+        int64_t k = p - cohort_of[v->visitor];
+        if (k < 0 || k >= COHORT_MAX_OFFSETS) continue;
         if (!segment_plan_matches(plan, s, (uint32_t)r)) continue;
         uint64_t bit = 1ULL << k;
-        cell->visited |= bit;
-        if (v->conversion_count) cell->converted |= bit;
-        struct cohort *co = &cohorts[cell->cohort];
+        visited[v->visitor] |= bit;
+        if (v->conversion_count) converted[v->visitor] |= bit;
+        struct cohort *co = &cohorts[cohort_of[v->visitor]];
         co->orders[k] += v->orders;
         co->revenue[k] += v->order_revenue;
     }
     for (size_t i = 0; i < nv; i++) {
-        if (cells[i].cohort < 0) continue;
-        struct cohort *co = &cohorts[cells[i].cohort];
-        for (uint64_t b = cells[i].visited; b; b &= b - 1) co->visitors[__builtin_ctzll(b)]++;
-        for (uint64_t b = cells[i].converted; b; b &= b - 1) co->converted[__builtin_ctzll(b)]++;
+        if (cohort_of[i] < 0) continue;
+        struct cohort *co = &cohorts[cohort_of[i]];
+        for (uint64_t b = visited[i]; b; b &= b - 1) co->visitors[__builtin_ctzll(b)]++;
+        for (uint64_t b = converted[i]; b; b &= b - 1) co->converted[__builtin_ctzll(b)]++;
     }
 done:
     free(periods.bounds);
     segment_plan_free(plan);
-    free(cells);
+    free(first);
+    free(cohort_of);
+    free(visited);
+    free(converted);
     return rc;
 }
 
