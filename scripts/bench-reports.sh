@@ -310,13 +310,14 @@ SELECT sku, COUNT(DISTINCT visit_id) FROM actions WHERE kind = 1 AND sku != '' A
 # (g) The funnel's steps (above) by path; every step required, so a visit reaches
 # step k only through steps 1 .. k-1 in time order, to the millisecond (two
 # visitors that share a cookieless id share visits, whose pageviews can fall
-# in one second): what windowFunnel counts (its window, 31 days, is longer
+# in one second): what windowFunnel counts (its window, 7 days, is longer
 # than any visit; 18.16 takes a UInt32 time, so milliseconds since the 30
-# days' start). SQLite takes each visit's first action of each step after
-# the previous step's.
+# days' start, and adds the window in UInt32: a longer one overflows).
+# SQLite takes each visit's first action of each step after the previous
+# step's.
 funnel_ch="SELECT countIf(level >= 1), countIf(level >= 2), countIf(level >= 3),
     countIf(level >= 4), countIf(level >= 5) FROM (SELECT visit_id,
-    windowFunnel(2678400000)(toUInt32((toUInt64(time) - $from_s) * 1000 + time_msec),
+    windowFunnel(604800000)(toUInt32((toUInt64(time) - $from_s) * 1000 + time_msec),
     path(url) = '/', path(url) = '/shop',
     match(path(url), '^/shop/(green-tea|black-tea|herbal|accessories)/'),
     path(url) = '/cart', path(url) = '/checkout') AS level
