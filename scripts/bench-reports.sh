@@ -311,13 +311,12 @@ SELECT sku, COUNT(DISTINCT visit_id) FROM actions WHERE kind = 1 AND sku != '' A
 # step k only through steps 1 .. k-1 in time order, to the millisecond (two
 # visitors that share a cookieless id share visits, whose pageviews can fall
 # in one second): what windowFunnel counts (its window, 7 days, is longer
-# than any visit; 18.16 takes a UInt32 time, so milliseconds since the 30
-# days' start, and adds the window in UInt32: a longer one overflows).
-# SQLite takes each visit's first action of each step after the previous
-# step's.
+# than any visit). 18.16 takes a UInt32 time and loses times past 2^31, so
+# its times are milliseconds since the visit's start second. SQLite takes
+# each visit's first action of each step after the previous step's.
 funnel_ch="SELECT countIf(level >= 1), countIf(level >= 2), countIf(level >= 3),
     countIf(level >= 4), countIf(level >= 5) FROM (SELECT visit_id,
-    windowFunnel(604800000)(toUInt32((toUInt64(time) - $from_s) * 1000 + time_msec),
+    windowFunnel(604800000)(toUInt32((toUInt64(time) - toUInt64(visit_start)) * 1000 + time_msec),
     path(url) = '/', path(url) = '/shop',
     match(path(url), '^/shop/(green-tea|black-tea|herbal|accessories)/'),
     path(url) = '/cart', path(url) = '/checkout') AS level
