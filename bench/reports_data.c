@@ -1,6 +1,11 @@
 /* The reports benchmark's data: `tally demo`'s traffic (src/demo.c) with a
- * 5,000-page catalogue, over the 30 UTC days before today, fed through the
- * real pipeline (api_track) into a fresh data folder and sealed. Then the
+ * 5,000-page catalogue: PAGEVIEWS over the 30 UTC days before today, and
+ * HISTORY_PAGEVIEWS more (a quieter year's start) over the days from the
+ * 1st of the month eleven months before yesterday's to those 30, so that
+ * twelve calendar months have first visits and returns (the cohort row);
+ * visitors of the history come back in the 30 days as in any month. All
+ * fed through the real pipeline (api_track) into a fresh data folder and
+ * sealed. Then the
  * stored hits are read back and written as two tab-separated files that
  * ClickHouse and SQLite load, so the three engines answer over the same
  * visits:
@@ -8,25 +13,29 @@
  *   actions.tsv  one row per action (pageview, event, download, outlink,
  *                site search, content interaction), tracked goal, order
  *                and cart update:
- *                visit_id visitor_id visit_start time kind url goal_id
- *                revenue order_id quantity sku
- *                (url: a download's or outlink's target, else the page;
- *                quantity: an order's items; sku: a product view's)
+ *                visit_id visitor_id visit_start time time_msec kind url
+ *                goal_id revenue order_id quantity sku
+ *                (time_msec: the time's milliseconds, which order a visit's
+ *                actions as Tally does; url: a download's or outlink's
+ *                target, else the page; quantity: an order's items; sku: a
+ *                product view's)
  *   items.tsv    one row per line of an order:
  *                visit_id visit_start order_id sku price quantity
  *   visits.tsv   one row per visit, folded from all its hits as Matomo's
  *                log_visit keeps it:
- *                visit_id visitor_id user_id start duration actions pageviews
- *                converted is_returning referrer_type referrer_name device_type
- *                browser country_code entry_url exit_url
+ *                visit_id visitor_id user_id start start_msec duration actions
+ *                pageviews converted is_returning referrer_type referrer_name
+ *                device_type browser country_code entry_url exit_url
+ *                (start_msec: the start's milliseconds, which order a visitor's
+ *                visits and bound the attribution window as Tally does)
  *                (converted: under the goals defined, as Matomo decides it when
  *                the hits arrive, so the peers' visits table has it ready)
  *
  * Times are Unix seconds; visitor ids are written as signed 64-bit numbers
  * (SQLite has no unsigned integers). Progress goes to stderr; stdout gets
- * "name value" lines for scripts/bench.sh.
+ * "name value" lines for scripts/bench-reports.sh.
  *
- * usage: reports_data DATA_DIR EXPORT_DIR PAGEVIEWS */
+ * usage: reports_data DATA_DIR EXPORT_DIR PAGEVIEWS HISTORY_PAGEVIEWS */
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -55,22 +64,31 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static unsigned visits_for(uint64_t pageviews)
+{
+    return (unsigned)((double)pageviews / PAGEVIEWS_PER_VISIT + 0.5);
+}
+
 struct generation {
     double started;
     int64_t first_day_ms;
+    unsigned days;
 };
 
 static void report_progress(const struct demo_result *so_far, int64_t time_ms, void *arg)
 {
     const struct generation *g = arg;
     double elapsed = seconds_now() - g->started;
-    fprintf(stderr, "\rgenerating: day %2" PRId64 "/%d, %" PRIu64 " hits, %.0f hits/s   ",
-            (int64_t)((time_ms - g->first_day_ms) / MS_PER_DAY + 1), DAYS, so_far->hits_stored,
+    fprintf(stderr, "\rgenerating: day %3" PRId64 "/%u, %" PRIu64 " hits, %.0f hits/s   ",
+            (int64_t)((time_ms - g->first_day_ms) / MS_PER_DAY + 1), g->days, so_far->hits_stored,
             (double)so_far->hits_stored / elapsed);
 }
 
-/* Feeds the traffic through a fresh store in data_dir and seals it all. */
-static int generate(const char *data_dir, uint64_t pageviews, int64_t end_ms)
+/* Feeds the traffic through a fresh store in data_dir and seals it all:
+ * pageviews over the DAYS days before end_ms, history_pageviews over the
+ * history_days before those. */
+static int generate(const char *data_dir, uint64_t pageviews, uint64_t history_pageviews,
+                    unsigned history_days, int64_t end_ms)
 {
     char err[512];
     struct site draft = {.name = "Leaf & Cup (bench)", .urls = {"https://shop.example.com"},
@@ -91,10 +109,13 @@ static int generate(const char *data_dir, uint64_t pageviews, int64_t end_ms)
         api_destroy(api);
         return -1;
     }
-    struct generation g = {seconds_now(), end_ms - DAYS * MS_PER_DAY};
-    struct demo_options demo = {.visits = (unsigned)((double)pageviews / PAGEVIEWS_PER_VISIT + 0.5),
-                                .days = DAYS, .end_ms = end_ms, .catalogue = CATALOGUE,
-                                .seed = 4, .progress = report_progress, .progress_arg = &g};
+    unsigned days = DAYS + history_days;
+    struct generation g = {seconds_now(), end_ms - days * MS_PER_DAY, days};
+    struct demo_options demo = {.visits = visits_for(pageviews), .days = DAYS,
+                                .history_visits = visits_for(history_pageviews),
+                                .history_days = history_days, .end_ms = end_ms,
+                                .catalogue = CATALOGUE, .seed = 4, .progress = report_progress,
+                                .progress_arg = &g};
     struct demo_result result;
     int rc = demo_run(api, sites_find(sites, site_id), &demo, &result, err, sizeof err);
     /* The last day too: as a server would an hour after midnight. */
@@ -185,7 +206,8 @@ struct export {
     struct visit_row *visits; /* by visit_id: the session numbers visits from 1 */
     size_t visit_cap;
     struct names names;
-    uint64_t action_count, pageview_count;
+    int64_t recent_from_ms;   /* the 30 days' start; the counts split there */
+    uint64_t action_count[2], pageview_count[2]; /* [0] history, [1] the 30 days */
     int error; /* the first problem, as a negative errno */
     char why[256];
 };
@@ -313,19 +335,20 @@ static int export_hit(const struct hit *hit, void *arg)
             v->exit_ms = hit->time_ms;
         }
         v->pageviews++;
-        e->pageview_count++;
+        e->pageview_count[v->first_ms >= e->recent_from_ms]++;
     }
     if (hit_kind_is_action(hit->kind)) {
         v->actions++;
-        e->action_count++;
+        e->action_count[v->first_ms >= e->recent_from_ms]++;
     }
     bool ecommerce = hit->kind == HIT_ECOMMERCE_ORDER || hit->kind == HIT_CART_UPDATE;
     if (hit_kind_is_action(hit->kind) || hit->kind == HIT_GOAL || ecommerce) {
         double quantity = hit->kind == HIT_ECOMMERCE_ORDER ? export_items(e, hit, v->first_ms) : 0;
         fprintf(e->actions,
-                "%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%d\t%s\t%d\t%.2f\t%s\t%.0f\t%s\n",
+                "%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                "\t%d\t%s\t%d\t%.2f\t%s\t%.0f\t%s\n",
                 hit->visit_id, (int64_t)hit->visitor_id, v->first_ms / 1000, hit->time_ms / 1000,
-                hit->kind, plain(e, *hit->target_url ? hit->target_url : hit->url),
+                hit->time_ms % 1000, hit->kind, plain(e, *hit->target_url ? hit->target_url : hit->url),
                 hit->goal_id > 0 ? hit->goal_id : 0,
                 isfinite(hit->revenue) ? hit->revenue : 0, plain(e, hit->order_id), quantity,
                 plain(e, hit->product_sku));
@@ -335,26 +358,28 @@ static int export_hit(const struct hit *hit, void *arg)
 
 static int write_visits(struct export *e, FILE *out)
 {
-    uint64_t written = 0;
+    uint64_t written[2] = {0};
     for (size_t id = 0; id < e->visit_cap; id++) {
         const struct visit_row *v = &e->visits[id];
         if (!v->started) continue;
         char **s = e->names.items;
         fprintf(out,
-                "%zu\t%" PRId64 "\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRIu32 "\t%" PRIu32
-                "\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-                id, (int64_t)v->visitor_id, s[v->user_id], v->first_ms / 1000,
+                "%zu\t%" PRId64 "\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRIu32
+                "\t%" PRIu32 "\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+                id, (int64_t)v->visitor_id, s[v->user_id], v->first_ms / 1000, v->first_ms % 1000,
                 (v->last_ms - v->first_ms) / 1000, v->actions, v->pageviews, v->converted,
                 v->is_returning, referrer_type_name(v->referrer_type), s[v->referrer_name],
                 s[v->device_type], s[v->browser], s[v->country], s[v->entry_url],
                 s[v->exit_url]);
-        written++;
+        written[v->first_ms >= e->recent_from_ms]++;
     }
-    printf("visits %" PRIu64 "\n", written);
+    printf("visits %" PRIu64 "\nall_visits %" PRIu64 "\n", written[1], written[0] + written[1]);
     return ferror(out) ? -EIO : 0;
 }
 
-static int export_tsv(const char *data_dir, const char *export_dir)
+/* Counts printed: visits, actions and pageviews of the visits that started
+ * from recent_from_ms (the 30 days), then all_* over everything stored. */
+static int export_tsv(const char *data_dir, const char *export_dir, int64_t recent_from_ms)
 {
     char err[512], path[4096];
     struct store_options so = {.data_dir = data_dir, .read_only = true};
@@ -363,7 +388,7 @@ static int export_tsv(const char *data_dir, const char *export_dir)
         fprintf(stderr, "reports_data: %s\n", err);
         return -1;
     }
-    struct export e = {0};
+    struct export e = {.recent_from_ms = recent_from_ms};
     struct goals *goals;
     if (goals_load(data_dir, &goals, err, sizeof err) ||
         goals_copy_site(goals, 1, &e.goals, &e.goal_count)) {
@@ -395,7 +420,10 @@ static int export_tsv(const char *data_dir, const char *export_dir)
         if (out && fclose(out) && !rc) rc = -EIO;
     }
     if (rc) fprintf(stderr, "reports_data: export: %s\n", e.error ? e.why : strerror(-rc));
-    printf("actions %" PRIu64 "\npageviews %" PRIu64 "\n", e.action_count, e.pageview_count);
+    printf("actions %" PRIu64 "\npageviews %" PRIu64 "\nall_actions %" PRIu64
+           "\nall_pageviews %" PRIu64 "\n",
+           e.action_count[1], e.pageview_count[1], e.action_count[0] + e.action_count[1],
+           e.pageview_count[0] + e.pageview_count[1]);
     free(e.visits);
     names_free(&e.names);
     names_free(&e.order_ids);
@@ -406,25 +434,46 @@ static int export_tsv(const char *data_dir, const char *export_dir)
     return rc ? -1 : 0;
 }
 
-int main(int argc, char **argv)
+/* A pageview count from argument `name`, or -1 after saying why not. */
+static long long parse_pageviews(const char *name, const char *text, unsigned long long min)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s DATA_DIR EXPORT_DIR PAGEVIEWS\n", argv[0]);
-        return 2;
-    }
     char *end;
     errno = 0;
-    unsigned long long pageviews = strtoull(argv[3], &end, 10);
-    if (errno || *end || pageviews < 100 || pageviews > 2000000000ull) {
-        fprintf(stderr, "reports_data: PAGEVIEWS: expected 100 to 2000000000, got '%s'\n", argv[3]);
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno || *end || n < min || n > 2000000000ull) {
+        fprintf(stderr, "reports_data: %s: expected %llu to 2000000000, got '%s'\n", name, min,
+                text);
+        return -1;
+    }
+    return (long long)n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s DATA_DIR EXPORT_DIR PAGEVIEWS HISTORY_PAGEVIEWS\n", argv[0]);
         return 2;
     }
+    long long pageviews = parse_pageviews("PAGEVIEWS", argv[3], 100);
+    long long history = parse_pageviews("HISTORY_PAGEVIEWS", argv[4], 0);
+    if (pageviews < 0 || history < 0) return 2;
     /* Whole UTC days ending at today's midnight: the bench asks for them by date. */
     int64_t today_ms = now_ms() / MS_PER_DAY * MS_PER_DAY;
-    if (generate(argv[1], pageviews, today_ms)) return 1;
+    int64_t first_day = today_ms / MS_PER_DAY - DAYS;
+    /* The history starts on the 1st of the month eleven before yesterday's:
+     * with the 30 days, twelve whole calendar months (the current one up
+     * to yesterday). */
+    int y, m, d;
+    civil_from_days(today_ms / MS_PER_DAY - 1, &y, &m, &d);
+    int months = y * 12 + (m - 1) - 11;
+    int64_t history_first_day = days_from_civil(months / 12, months % 12 + 1, 1);
+    if (generate(argv[1], (uint64_t)pageviews, (uint64_t)history,
+                 (unsigned)(first_day - history_first_day), today_ms))
+        return 1;
     double started = seconds_now();
-    if (export_tsv(argv[1], argv[2])) return 1;
+    if (export_tsv(argv[1], argv[2], first_day * MS_PER_DAY)) return 1;
     fprintf(stderr, "exported for the peers in %.0f s\n", seconds_now() - started);
-    printf("first_day %" PRId64 "\n", today_ms / 1000 - DAYS * 86400);
+    printf("first_day %" PRId64 "\nhistory_first_day %" PRId64 "\n", first_day * 86400,
+           history_first_day * 86400);
     return 0;
 }

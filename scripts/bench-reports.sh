@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# make bench, issue 4's rows: reports over BENCH_PAGEVIEWS pageviews (default
-# 10,000,000: about 3M visits over 30 days in one site) generated through the
-# real pipeline (bench/reports_data.c), answered by `tally serve`'s Reporting
-# API and, over the same visits, by ClickHouse (started here on loopback) and
-# SQLite. Queries:
+# make bench, the reports rows (issues 4, 5 and 6): reports over BENCH_PAGEVIEWS
+# pageviews (default 10,000,000: about 3M visits over the 30 UTC days before
+# today, in one site) and, before them, BENCH_HISTORY_PAGEVIEWS more (default
+# half as many) over the eleven calendar months before (from the 1st of the
+# month eleven months before yesterday's): a quieter year whose visitors come
+# back in the 30 days as in any month, so that the cohort row has twelve months
+# of first visits and returns. Generated through the real pipeline
+# (bench/reports_data.c), answered by `tally serve`'s Reporting API and, over
+# the same visits, by ClickHouse (started here on loopback) and SQLite. Rows
+# (a) to (h) ask for the 30 days (reports that look back, like (h) and
+# Customers in (d), read the history too); (i) asks for the twelve months.
+# Queries:
 #   (a) visits overview: VisitsSummary.get, each day of the 30 and the range
 #   (b) top 100 pages with visits and unique visitors (Actions.getPageUrls flat)
 #   (c) (b) under segment deviceType==smartphone;pageUrl=@checkout
@@ -13,8 +20,21 @@
 #       site's goals over the raw actions, as Tally does (query time)
 #   (f) ecommerce overview: orders, abandoned carts, products (Goals.get
 #       idGoal=ecommerceOrder and ecommerceAbandonedCart, Goals.getItemsSku)
+#   (g) a 5-step funnel per visit, every step required (Funnels.getFunnelFlow,
+#       defined below with `tally funnel add`): home page, /shop, a product
+#       page, /cart, /checkout, by path; ClickHouse's windowFunnel and a
+#       SQLite query count the visits that reached each step in order
+#   (h) attribution of the orders of the 30 days, 30-day look-back
+#       (MultiChannelConversionAttribution.getChannelAttribution
+#       idGoal=ecommerceOrder: Tally credits all six models in one pass;
+#       the peers compute the time-decay model only, per channel type)
+#   (i) a 12-month cohort triangle by month (Cohorts.get cohortPeriod=month
+#       over the twelve months): per cohort and month after, the visitors
+#       back, those who converted, orders and revenue
 # Times are medians of BENCH_ROUNDS (3) interleaved rounds: HTTP round trips
 # for Tally and ClickHouse (JSON answers), statement run times for SQLite.
+# Every row's peers compute the same numbers as Tally and the agreement lines
+# under the table say so, or DIFFER.
 # SQLite takes minutes a round at 10M pageviews, so it runs in the first
 # BENCH_SQLITE_ROUNDS (1) only, and not at all above 20M pageviews unless
 # BENCH_SQLITE=1. Prints table rows on stdout, progress on stderr.
@@ -25,6 +45,7 @@ build=${1:?usage: scripts/bench-reports.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
 tally="$root/$build/tally"
 pageviews=${BENCH_PAGEVIEWS:-10000000}
+history_pageviews=${BENCH_HISTORY_PAGEVIEWS:-$((pageviews / 2))}
 rounds=${BENCH_ROUNDS:-3}
 sqlite_rounds=${BENCH_SQLITE_ROUNDS:-1}
 use_sqlite=${BENCH_SQLITE:-$([ "$pageviews" -le 20000000 ] && echo 1 || echo 0)}
@@ -46,17 +67,32 @@ median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 mkdir -p "$work/export" "$work/out" "$work/sql"
 
 # ---- data ----
-say "generating $pageviews pageviews through the pipeline (progress below)"
-"$root/$build/bench/reports_data" "$work/data" "$work/export" "$pageviews" >"$work/generated"
+say "generating $pageviews + $history_pageviews pageviews through the pipeline (progress below)"
+"$root/$build/bench/reports_data" "$work/data" "$work/export" "$pageviews" "$history_pageviews" \
+    >"$work/generated"
 value() { awk -v k="$1" '$1 == k {print $2}' "$work/generated"; }
 visits=$(value visits)
 actions=$(value actions)
 stored_pageviews=$(value pageviews)
+all_visits=$(value all_visits)
+all_actions=$(value all_actions)
+all_pageviews=$(value all_pageviews)
 from_s=$(value first_day)
 to_s=$((from_s + 30 * 86400))
 from=$(date -u -d "@$from_s" +%F)
 to=$(date -u -d "@$((to_s - 86400))" +%F)
+cohort_from_s=$(value history_first_day)
+cohort_from=$(date -u -d "@$cohort_from_s" +%F)
 tally_bytes=$(du -sb --total "$work/data/seg" "$work/data/wal" | tail -1 | cut -f1)
+# (g)'s funnel, defined after the data as a user would: reports apply it to all of it.
+funnel_args=()
+for step in "Home|path|exact|/" "Shop|path|exact|/shop" \
+    "Product|path|regex|^/shop/(green-tea|black-tea|herbal|accessories)/" \
+    "Cart|path|exact|/cart" "Checkout|path|exact|/checkout"; do
+    funnel_args+=(--step "$step|required")
+done
+funnel_id=$("$tally" funnel add --data "$work/data" --site 1 --name "Home to checkout" \
+    "${funnel_args[@]}")
 
 # ---- ClickHouse, on loopback, everything under $work/ch ----
 ch="$work/ch"
@@ -99,14 +135,14 @@ ch_sql() { # SQL -> its answer; fails the bench on an error
     curl -fsS "http://127.0.0.1:$ch_http/" --data-binary "$1"
 }
 ch_sql "CREATE TABLE actions (visit_id UInt64, visitor_id Int64, visit_start DateTime,
-    time DateTime, kind UInt8, url String, goal_id Int32, revenue Float64, order_id String,
+    time DateTime, time_msec UInt16, kind UInt8, url String, goal_id Int32, revenue Float64, order_id String,
     quantity UInt32, sku String)
     ENGINE = MergeTree() PARTITION BY toYYYYMM(visit_start) ORDER BY (visit_start, visit_id)"
 ch_sql "CREATE TABLE items (visit_id UInt64, visit_start DateTime, order_id String, sku String,
     price Float64, quantity UInt32)
     ENGINE = MergeTree() PARTITION BY toYYYYMM(visit_start) ORDER BY (visit_start, visit_id)"
 ch_sql "CREATE TABLE visits (visit_id UInt64, visitor_id Int64, user_id String, start DateTime,
-    duration UInt32, actions UInt32, pageviews UInt32, converted UInt8, is_returning UInt8,
+    start_msec UInt16, duration UInt32, actions UInt32, pageviews UInt32, converted UInt8, is_returning UInt8,
     referrer_type String, referrer_name String, device_type String, browser String,
     country_code String, entry_url String, exit_url String)
     ENGINE = MergeTree() PARTITION BY toYYYYMM(start) ORDER BY (start, visit_id)"
@@ -131,18 +167,21 @@ if [ "$use_sqlite" = 1 ]; then
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE actions (visit_id INTEGER, visitor_id INTEGER, visit_start INTEGER,
-    time INTEGER, kind INTEGER, url TEXT, goal_id INTEGER, revenue REAL, order_id TEXT,
+    time INTEGER, time_msec INTEGER, kind INTEGER, url TEXT, goal_id INTEGER, revenue REAL, order_id TEXT,
     quantity INTEGER, sku TEXT);
 CREATE TABLE items (visit_id INTEGER, visit_start INTEGER, order_id TEXT, sku TEXT,
     price REAL, quantity INTEGER);
 CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, visitor_id INTEGER, user_id TEXT,
-    start INTEGER, duration INTEGER, actions INTEGER, pageviews INTEGER, converted INTEGER,
+    start INTEGER, start_msec INTEGER, duration INTEGER, actions INTEGER, pageviews INTEGER, converted INTEGER,
     is_returning INTEGER, referrer_type TEXT, referrer_name TEXT, device_type TEXT, browser TEXT,
     country_code TEXT, entry_url TEXT, exit_url TEXT);
 .mode tabs
 .import $work/export/actions.tsv actions
 .import $work/export/visits.tsv visits
 .import $work/export/items.tsv items
+-- A visitor's visits, as Matomo's log_visit indexes them (idvisitor): (h) and (i)
+-- look them up per converting visitor.
+CREATE INDEX visits_visitor ON visits (visitor_id);
 SQL
     sqlite_load=$(echo "$(now) - $started" | bc -l)
     sqlite_bytes=$(stat -c %s "$db")
@@ -268,6 +307,117 @@ SELECT sku, SUM(price * quantity) AS rev, SUM(quantity), COUNT(DISTINCT order_id
     FROM items WHERE $SRA GROUP BY sku ORDER BY rev DESC;
 SELECT sku, COUNT(DISTINCT visit_id) FROM actions WHERE kind = 1 AND sku != '' AND $SRA
     GROUP BY sku;"
+# (g) The funnel's steps (above) by path; every step required, so a visit reaches
+# step k only through steps 1 .. k-1 in time order, to the millisecond (two
+# visitors that share a cookieless id share visits, whose pageviews can fall
+# in one second): what windowFunnel counts (its window, 7 days, is longer
+# than any visit). 18.16 takes a UInt32 time and loses times past 2^31, so
+# its times are milliseconds since the visit's start second. SQLite takes
+# each visit's first action of each step after the previous step's.
+funnel_ch="SELECT countIf(level >= 1), countIf(level >= 2), countIf(level >= 3),
+    countIf(level >= 4), countIf(level >= 5) FROM (SELECT visit_id,
+    windowFunnel(604800000)(toUInt32((toUInt64(time) - toUInt64(visit_start)) * 1000 + time_msec),
+    path(url) = '/', path(url) = '/shop',
+    match(path(url), '^/shop/(green-tea|black-tea|herbal|accessories)/'),
+    path(url) = '/cart', path(url) = '/checkout') AS level
+    FROM actions WHERE kind = 1 AND $RA GROUP BY visit_id) FORMAT TSV"
+funnel_sqlite="WITH steps AS MATERIALIZED (SELECT visit_id, ms, CASE WHEN path = '/' THEN 1
+        WHEN path = '/shop' THEN 2 WHEN path GLOB '/shop/green-tea/*'
+        OR path GLOB '/shop/black-tea/*' OR path GLOB '/shop/herbal/*'
+        OR path GLOB '/shop/accessories/*' THEN 3 WHEN path = '/cart' THEN 4
+        WHEN path = '/checkout' THEN 5 END AS step
+        FROM (SELECT visit_id, ms, CASE WHEN instr(rest, '?') THEN substr(rest, 1,
+            instr(rest, '?') - 1) ELSE rest END AS path
+            FROM (SELECT visit_id, time * 1000 + time_msec AS ms,
+                substr(url, instr(substr(url, 9), '/') + 8) AS rest
+                FROM actions WHERE kind = 1 AND $SRA))
+        WHERE step IS NOT NULL),
+    s1 AS MATERIALIZED (SELECT visit_id, min(ms) AS t FROM steps WHERE step = 1
+        GROUP BY visit_id)"
+for k in 2 3 4 5; do
+    funnel_sqlite+=",
+    s$k AS MATERIALIZED (SELECT s.visit_id, min(s.ms) AS t FROM steps s
+        JOIN s$((k - 1)) p ON p.visit_id = s.visit_id WHERE s.step = $k AND s.ms >= p.t
+        GROUP BY s.visit_id)"
+done
+funnel_sqlite+="
+SELECT (SELECT COUNT(*) FROM s1), (SELECT COUNT(*) FROM s2), (SELECT COUNT(*) FROM s3),
+    (SELECT COUNT(*) FROM s4), (SELECT COUNT(*) FROM s5);"
+
+# (h) Each order's touchpoints: its visitor's visits that started from 30
+# days (to the millisecond) before the converting visit up to it, the 110
+# latest, oldest first; touchpoint i of n gets i / (n(n+1)/2). In ClickHouse
+# a visitor's visits are one sorted array; 18.16 drops a column that only a
+# lambda reads from a subquery's result, hence `WHERE converting != 0`.
+attribution_ch="SELECT t.3 AS referrer_type,
+    sum(n * i / (length(touches) * (length(touches) + 1) / 2)) AS nb_conversions,
+    sum(rev * i / (length(touches) * (length(touches) + 1) / 2)) AS revenue
+FROM (
+    SELECT n, rev, converting, arrayFirst(x -> x.2 = converting, journey).1 AS converted_ms,
+        arraySlice(arrayFilter(x -> x.1 >= converted_ms - 30 * 86400000
+            AND (x.1 < converted_ms OR (x.1 = converted_ms AND x.2 <= converting)), journey),
+            -110) AS touches
+    FROM (
+        SELECT n, rev, converting, journey FROM (
+            SELECT visitor_id, arraySort(groupArray((toUInt64(start) * 1000 + start_msec,
+                visit_id, referrer_type))) AS journey
+            FROM visits WHERE start < toDateTime($to_s) AND visitor_id IN (SELECT visitor_id
+                FROM actions WHERE kind = 10 AND $RA)
+            GROUP BY visitor_id
+        ) ALL INNER JOIN (
+            SELECT visitor_id, visit_id AS converting, count() AS n, sum(revenue) AS rev
+            FROM (SELECT visitor_id, visit_id, revenue FROM actions WHERE kind = 10 AND $RA
+                ORDER BY time LIMIT 1 BY order_id) GROUP BY visitor_id, visit_id
+        ) USING visitor_id
+    )
+) ARRAY JOIN touches AS t, arrayEnumerate(touches) AS i
+WHERE converting != 0
+GROUP BY referrer_type ORDER BY referrer_type FORMAT TSV"
+attribution_sqlite="WITH orders AS (SELECT visit_id, count(*) AS n, sum(revenue) AS rev
+        FROM (SELECT visit_id, revenue, min(time) FROM actions WHERE kind = 10 AND $SRA
+            GROUP BY order_id) GROUP BY visit_id),
+    converting AS (SELECT o.visit_id, o.n, o.rev, v.visitor_id,
+        v.start * 1000 + v.start_msec AS ms FROM orders o JOIN visits v USING (visit_id)),
+    touches AS (SELECT c.n, c.rev, t.referrer_type, ROW_NUMBER() OVER (PARTITION BY c.visit_id
+            ORDER BY t.start * 1000 + t.start_msec DESC, t.visit_id DESC) AS back,
+            min(110, COUNT(*) OVER (PARTITION BY c.visit_id)) AS n_touches
+        FROM converting c JOIN visits t ON t.visitor_id = c.visitor_id
+        AND t.start * 1000 + t.start_msec >= c.ms - 30 * 86400000
+        AND (t.start * 1000 + t.start_msec < c.ms
+            OR (t.start * 1000 + t.start_msec = c.ms AND t.visit_id <= c.visit_id)))
+SELECT referrer_type,
+    SUM(n * (n_touches - back + 1) / (n_touches * (n_touches + 1) / 2.0)),
+    SUM(rev * (n_touches - back + 1) / (n_touches * (n_touches + 1) / 2.0))
+    FROM touches WHERE back <= 110 GROUP BY referrer_type ORDER BY referrer_type;"
+
+# (i) A visitor's cohort is the month of their first visit of all; cells are
+# (cohort, months after it): visitors back, those of them with a converting
+# visit that month, and the orders of those visits with their revenue.
+cohort_firsts_ch="SELECT visitor_id, min(start) AS first FROM visits GROUP BY visitor_id
+    HAVING first >= toDateTime($cohort_from_s) AND first < toDateTime($to_s)"
+cohorts_ch=("SELECT toStartOfMonth(first) AS cohort,
+    toRelativeMonthNum(start) - toRelativeMonthNum(first) AS k, uniqExact(visitor_id),
+    uniqExactIf(visitor_id, converted = 1) FROM visits ALL INNER JOIN ($cohort_firsts_ch)
+    USING visitor_id GROUP BY cohort, k ORDER BY cohort, k FORMAT TSV"
+    "SELECT toStartOfMonth(first) AS cohort,
+    toRelativeMonthNum(visit_start) - toRelativeMonthNum(first) AS k, count(), sum(revenue)
+    FROM (SELECT visitor_id, visit_start, revenue FROM actions WHERE kind = 10 ORDER BY time
+        LIMIT 1 BY order_id) ALL INNER JOIN ($cohort_firsts_ch) USING visitor_id
+    GROUP BY cohort, k ORDER BY cohort, k FORMAT TSV")
+cohort_firsts_sqlite="WITH firsts AS (SELECT visitor_id, min(start) AS first FROM visits
+    GROUP BY visitor_id HAVING first >= $cohort_from_s AND first < $to_s)"
+month_sqlite() { echo "(strftime('%Y', $1, 'unixepoch') * 12 + strftime('%m', $1, 'unixepoch'))"; }
+cohorts_sqlite="$cohort_firsts_sqlite
+SELECT 'visits', strftime('%Y-%m-01', f.first, 'unixepoch') AS cohort,
+    $(month_sqlite v.start) - $(month_sqlite f.first) AS k, COUNT(DISTINCT v.visitor_id),
+    COUNT(DISTINCT CASE WHEN v.converted THEN v.visitor_id END)
+    FROM firsts f JOIN visits v USING (visitor_id) GROUP BY cohort, k ORDER BY cohort, k;
+$cohort_firsts_sqlite
+SELECT 'orders', strftime('%Y-%m-01', f.first, 'unixepoch') AS cohort,
+    $(month_sqlite o.visit_start) - $(month_sqlite f.first) AS k, COUNT(*), SUM(o.revenue)
+    FROM (SELECT visitor_id, visit_start, revenue, min(time) FROM actions WHERE kind = 10
+        GROUP BY order_id) o JOIN firsts f USING (visitor_id) GROUP BY cohort, k
+    ORDER BY cohort, k;"
 define() { # query tally-paths sqlite-script ch-statement...
     local q=$1 i=0
     printf '%s\n' "$2" | sed "s|^ *||" >"$work/sql/$q.tally"
@@ -315,6 +465,12 @@ define e "$api&method=Goals.get&period=day&date=$from,$to
 define f "$api&method=Goals.get&idGoal=ecommerceOrder&$range
     $api&method=Goals.get&idGoal=ecommerceAbandonedCart&$range
     $api&method=Goals.getItemsSku&filter_limit=-1&$range" "$ecommerce_sqlite" "${ecommerce_ch[@]}"
+define g "$api&method=Funnels.getFunnelFlow&idFunnel=$funnel_id&funnelScope=visit&$range" \
+    "$funnel_sqlite" "$funnel_ch"
+define h "$api&method=MultiChannelConversionAttribution.getChannelAttribution&idGoal=ecommerceOrder&numDaysPriorToConversion=30&$range" \
+    "$attribution_sqlite" "$attribution_ch"
+define i "$api&method=Cohorts.get&cohortPeriod=month&period=range&date=$cohort_from,$to" \
+    "$cohorts_sqlite" "${cohorts_ch[@]}"
 # ---- Tally ----
 token=$("$tally" token create --data "$work/data" --site 1)
 say "starting tally serve on the generated store"
@@ -370,7 +526,7 @@ time_sqlite() {
     sqlite3 "$db" <"$work/sql/$1.sqlite" >"$work/out/sqlite.$1.1"
     awk '/^Run Time: real/ {t += $4} END {printf "%.3f\n", t * 1000}' "$work/out/sqlite.$1.1"
 }
-queries=(a b c d e f)
+queries=(a b c d e f g h i)
 engines=(tally ch)
 [ "$use_sqlite" = 1 ] && engines+=(sqlite)
 # Warm-up: file caches and Tally's first use of each report are not what we measure.
@@ -444,6 +600,45 @@ if ! grep -qx Goals.get "$missing"; then
             $1 == "abandoned" {a = $2} END {print o, a}')"
 fi
 
+if ! grep -qx Funnels.getFunnelFlow "$missing"; then
+    agree "(g) visits reaching each of the 5 steps in order" \
+        "$(jq -r 'map(.step_nb_visits) | join(" ")' "$work/out/tally.g.1")" \
+        "$(tr '\t' ' ' <"$work/out/ch.g.1")" "$(sqlite_out g '!/^Run Time/ {print $1, $2, $3, $4, $5}')"
+fi
+# (h): every channel type, amounts to the hundredth (Tally's answer rounds there).
+credits() { awk '{printf "%s%s %.2f %.2f", (NR > 1 ? "; " : ""), $1, $2, $3}'; }
+if ! grep -qx MultiChannelConversionAttribution.getChannelAttribution "$missing"; then
+    agree "(h) time decay per channel type: orders, revenue" \
+        "$(jq -r 'sort_by(.code) | .[] | [.code, .nb_conversions_attrib_timeDecay,
+            .revenue_attrib_timeDecay] | join(" ")' "$work/out/tally.h.1" | credits)" \
+        "$(credits <"$work/out/ch.h.1")" \
+        "$(sqlite_out h '!/^Run Time/ {print $1, $2, $3}' | credits)"
+fi
+# A cell per (cohort, month after) with visitors back: cohort k visitors
+# converted orders revenue; shown as totals and a digest of every cell.
+cells() { # engine: its cells from stdin -> the summary
+    awk '{printf "%s %s %d %d %d %.2f\n", $1, $2, $3, $4, $5, $6}' | sort -k1,1 -k2,2n \
+        >"$work/out/cells.$1"
+    printf '%s; md5 %s' "$(awk '{v += $3; c += $4; o += $5; r += $6}
+        END {printf "%d cells, visitors %d, converted %d, orders %d, revenue %.2f", NR, v, c, o, r}' \
+        "$work/out/cells.$1")" "$(md5sum <"$work/out/cells.$1" | cut -c1-12)"
+}
+if ! grep -qx Cohorts.get "$missing"; then
+    agree "(i) cohort cells: visitors, converted, orders, revenue" \
+        "$(jq -r '.[] | . as $row | range(0; 60) | tostring as $k
+            | select(($row["visitors_" + $k] // 0) > 0) | [$row.label, $k, $row["visitors_" + $k],
+            $row["converted_" + $k], $row["orders_" + $k], $row["revenue_" + $k]] | join(" ")' \
+            "$work/out/tally.i.1" | cells tally)" \
+        "$(awk 'FNR == NR {orders[$1 " " $2] = $3 " " $4; next}
+            {cell = $1 " " $2; print $0, (cell in orders ? orders[cell] : "0 0")}' \
+            "$work/out/ch.i.2" "$work/out/ch.i.1" | cells ch)" \
+        "$([ "$use_sqlite" = 1 ] && awk -F'|' '$1 == "orders" {orders[$2 " " $3] = $4 " " $5}
+            $1 == "visits" {cell[++n] = $2 " " $3; counts[n] = $4 " " $5}
+            END {for (i = 1; i <= n; i++)
+                print cell[i], counts[i], (cell[i] in orders ? orders[cell[i]] : "0 0")}' \
+            "$work/out/sqlite.i.1" | cells sqlite)"
+fi
+
 # ---- rows ----
 fmt() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.1f' "$1" || printf '%s' "$1"; }
 ratio() { # peer tally -> peer/tally
@@ -466,10 +661,13 @@ row() { # label query limit [min-ratio]
     printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "$1" "$(fmt "$t")" "$(fmt "$c")" \
         "$(fmt "$s")" "$(ratio "$c" "$t")" "$(ratio "$s" "$t")" "$target" "$(met "$t" "$3" "$c" "${4:-}")"
 }
-per_action() { [ -n "${1:-}" ] && printf '%.1f' "$(echo "$1 / $actions" | bc -l)" || printf -- '-'; }
+per_action() { [ -n "${1:-}" ] && printf '%.1f' "$(echo "$1 / $all_actions" | bc -l)" || printf -- '-'; }
 big=$([ "$pageviews" -ge 100000000 ] && echo 1 || echo 0)
-printf '\nreports: %s pageviews, %s visits, %s actions over %s .. %s (site time zone UTC)\n' \
+printf '\nreports: %s pageviews, %s visits, %s actions over %s .. %s (site time zone UTC);\n' \
     "$stored_pageviews" "$visits" "$actions" "$from" "$to"
+printf '  before them from %s: %s pageviews, %s visits, %s actions (all stored: %s pageviews)\n' \
+    "$cohort_from" "$((all_pageviews - stored_pageviews))" "$((all_visits - visits))" \
+    "$((all_actions - actions))" "$all_pageviews"
 printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "query (ms; median of $rounds, SQLite $sqlite_rounds)" tally \
     ClickHouse SQLite "CH/t" "SQL/t" target met
 row "(a) visits overview, 30 days + range" a 100 5
@@ -478,6 +676,9 @@ row "(c) (b), segment device and page URL" c 100 5
 row "(d) dashboard default view (10 widgets)" d "$([ "$big" = 1 ] && echo 3000 || echo 500)"
 row "(e) goals overview, 30 days + range" e 100 5
 row "(f) ecommerce overview, orders/carts/products" f 100 5
+row "(g) 5-step funnel per visit, 30 days" g 200 1
+row "(h) attribution, time decay, 30-day look-back" h 200 1
+row "(i) cohort triangle, 12 months by month" i 200 1
 printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "disk bytes per action" \
     "$(per_action "$tally_bytes")" "$(per_action "$ch_bytes")" "$(per_action "${sqlite_bytes:-}")" \
     - - "<= 20" "$(met "$(per_action "$tally_bytes")" 20)"

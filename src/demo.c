@@ -492,6 +492,11 @@ static int demo_visit(struct demo *d, struct visitor *v, int64_t start_ms)
     return rc;
 }
 
+static size_t demo_total_visits(const struct demo_options *opts)
+{
+    return (size_t)opts->visits + (opts->history_days ? opts->history_visits : 0);
+}
+
 static int compare_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -504,13 +509,17 @@ static int64_t *visit_starts(struct demo *d, const struct demo_options *opts, co
 {
     static const unsigned hour_weights[24] = {2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 9, 9,
                                               10, 10, 9, 9, 9, 10, 11, 12, 12, 10, 7, 4};
-    int64_t *starts = malloc(sizeof *starts * (opts->visits ? opts->visits : 1));
+    size_t total = demo_total_visits(opts);
+    int64_t *starts = malloc(sizeof *starts * (total ? total : 1));
     if (!starts) return NULL;
     int64_t last_day = tz_local_day(tz, d->end_ms - 1);
-    for (unsigned i = 0; i < opts->visits; i++) {
+    for (size_t i = 0; i < total; i++) {
+        bool history = i < total - opts->visits;
         int64_t start;
         do {
-            int64_t day = last_day - (int64_t)rng_below(&d->rng, opts->days);
+            int64_t day = last_day - (history ? (int64_t)opts->days +
+                                                    rng_below(&d->rng, opts->history_days)
+                                              : rng_below(&d->rng, opts->days));
             int weekday = (int)((day + 4) % 7); /* 0 = Sunday */
             if ((weekday == 0 || weekday == 6) && rng_chance(&d->rng, 0.3)) continue;
             unsigned hour = pick_weighted(&d->rng, hour_weights, 24);
@@ -520,7 +529,7 @@ static int64_t *visit_starts(struct demo *d, const struct demo_options *opts, co
         } while (1);
         starts[i] = start;
     }
-    qsort(starts, opts->visits, sizeof *starts, compare_i64);
+    qsort(starts, total, sizeof *starts, compare_i64);
     return starts;
 }
 
@@ -603,7 +612,8 @@ int demo_run(struct api *api, const struct site *site, const struct demo_options
              struct demo_result *result, char *err, size_t errlen)
 {
     *result = (struct demo_result){0};
-    if (!opts->visits || !opts->days) return 0;
+    size_t total = demo_total_visits(opts);
+    if (!total || !opts->days) return 0;
     struct tz *tz;
     if (tz_load(site->timezone, &tz)) {
         snprintf(err, errlen, "time zone %s of site %" PRIu32 " cannot be read", site->timezone,
@@ -617,11 +627,11 @@ int demo_run(struct api *api, const struct site *site, const struct demo_options
     d.popularity = page_popularity(d.browsable);
     int64_t *starts = visit_starts(&d, opts, tz);
     /* About 35% of visits come from people who were here before. */
-    struct visitor *visitors = calloc(opts->visits, sizeof *visitors);
+    struct visitor *visitors = calloc(total, sizeof *visitors);
     int rc = starts && visitors && d.popularity ? 0 : -ENOMEM;
     size_t visitor_count = 0;
     int64_t day = INT64_MIN;
-    for (unsigned i = 0; i < opts->visits && !rc; i++) {
+    for (size_t i = 0; i < total && !rc; i++) {
         if (tz_local_day(tz, starts[i]) != day) {
             /* Every hit of the visits started so far is stored: the days
              * before this one are complete, and sealing them keeps the
@@ -634,7 +644,11 @@ int demo_run(struct api *api, const struct site *site, const struct demo_options
         }
         struct visitor *v = NULL;
         if (visitor_count && rng_chance(&d.rng, 0.35)) {
-            struct visitor *candidate = &visitors[rng_below(&d.rng, (unsigned)visitor_count)];
+            /* The newer a visitor, the likelier the return: the age rank
+             * (0 the newest) is a uniform draw below a uniform draw, so
+             * retention falls off month after month as a shop's does. */
+            unsigned age = rng_below(&d.rng, rng_below(&d.rng, (unsigned)visitor_count) + 1);
+            struct visitor *candidate = &visitors[visitor_count - 1 - age];
             if (candidate->busy_until_ms < starts[i]) v = candidate;
         }
         if (!v) {

@@ -18,6 +18,10 @@ struct demo_result {
 struct demo_options {
     unsigned visits;    /* total visits to generate */
     unsigned days;      /* spread over the `days` site-local days ending at end_ms */
+    /* Older, quieter traffic: history_visits more visits spread over the
+       history_days site-local days before those (0: none), so that a year of
+       cohorts has first visits and returns in every month. */
+    unsigned history_visits, history_days;
     int64_t end_ms;     /* no hit at or after this time; 0: now */
     unsigned catalogue; /* pages beyond the shop's own (articles, teas, recipes), whose
                            popularity falls off as Zipf's law says: 0 for a small site */

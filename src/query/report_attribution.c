@@ -56,44 +56,75 @@ static int parse_days(struct report_context *ctx, int *days)
     return -EINVAL;
 }
 
-/* Every visit of the site that started before `to`, grouped by visitor and
- * in start order within each: (visitor << 32 | row) keys. */
-static uint64_t *visits_by_visitor(const struct site_index *s, int64_t to, size_t *count)
+/* ---- journeys: what both reports start from ---- */
+
+/* The conversions a report looks at and, per converting visitor, the
+ * visits that can be touchpoints. Owns its arrays (journeys_close frees
+ * them). */
+struct journeys {
+    struct target target;
+    int days;
+    /* The touchpoint visits (journeys_gather): (visitor << 32 | row) keys,
+     * and each one's start and channel (type and name), read here once in
+     * key order rather than from the visit rows by every conversion. */
+    uint64_t *keys;
+    int64_t *starts;
+    uint8_t *types;
+    uint32_t *names;
+    size_t key_count;
+    /* The converting visits of the period and segment, in key order: their
+     * positions in keys, conversions and revenue. */
+    size_t *at;
+    double *conversions, *revenue;
+    size_t n;
+};
+
+/* The visits of the marked visitors (a bit per visitor ordinal) that
+ * started in [from, to), grouped by visitor and in start order within each,
+ * into j's keys, starts, types and names. Only converting visitors are marked, so
+ * the sort handles their visits, not the site's. */
+static void journeys_gather(struct journeys *j, const struct site_index *s, int64_t from,
+                            int64_t to, const uint64_t *marked)
 {
-    uint64_t *keys = malloc((s->visit_count ? s->visit_count : 1) * sizeof *keys);
+    size_t n = 0, cap = 1024;
+    uint64_t *keys = malloc(cap * sizeof *keys);
     if (!keys) abort();
-    size_t n = 0;
-    for (size_t r = 0; r < s->visit_count; r++)
-        if (s->visit_start[r] < to) keys[n++] = (uint64_t)s->visits[r].visitor << 32 | r;
+    for (size_t r = 0; r < s->visit_count; r++) {
+        if (s->visit_start[r] < from || s->visit_start[r] >= to) continue;
+        uint32_t visitor = s->visits[r].visitor;
+        if (!(marked[visitor / 64] >> (visitor % 64) & 1)) continue;
+        if (n == cap) {
+            cap *= 2;
+            keys = realloc(keys, cap * sizeof *keys);
+            if (!keys) abort();
+        }
+        keys[n++] = (uint64_t)visitor << 32 | r;
+    }
     index_radix_sort(keys, n, 32);
     /* Rows arrived since the last compaction are not in start order:
      * insertion sort within each visitor (a visitor has few visits). */
     for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && keys[j - 1] >> 32 == keys[j] >> 32; j--) {
-            uint32_t a = (uint32_t)keys[j - 1], b = (uint32_t)keys[j];
+        for (size_t p = i; p > 0 && keys[p - 1] >> 32 == keys[p] >> 32; p--) {
+            uint32_t a = (uint32_t)keys[p - 1], b = (uint32_t)keys[p];
             if (s->visit_start[a] < s->visit_start[b] ||
                 (s->visit_start[a] == s->visit_start[b] && a < b))
                 break;
-            uint64_t t = keys[j];
-            keys[j] = keys[j - 1];
-            keys[j - 1] = t;
+            uint64_t t = keys[p];
+            keys[p] = keys[p - 1];
+            keys[p - 1] = t;
         }
-    *count = n;
-    return keys;
-}
-
-/* Position of row in keys (it is there: it started before the range's end). */
-static size_t find_visit(const uint64_t *keys, size_t n, uint32_t visitor, uint32_t row)
-{
-    size_t lo = 0, hi = n;
-    uint64_t want = (uint64_t)visitor << 32;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (keys[mid] < want) lo = mid + 1;
-        else hi = mid;
+    j->keys = keys;
+    j->key_count = n;
+    j->starts = malloc((n ? n : 1) * sizeof *j->starts);
+    j->types = malloc(n ? n : 1);
+    j->names = malloc((n ? n : 1) * sizeof *j->names);
+    if (!j->starts || !j->types || !j->names) abort();
+    for (size_t k = 0; k < n; k++) {
+        uint32_t row = (uint32_t)keys[k];
+        j->starts[k] = s->visit_start[row];
+        j->types[k] = s->visits[row].referrer_type;
+        j->names[k] = s->visits[row].text[VT_REFERRER_NAME];
     }
-    while (lo < n && (uint32_t)keys[lo] != row) lo++;
-    return lo;
 }
 
 /* The conversions of a visit that the report credits, and their revenue. */
@@ -112,34 +143,37 @@ static double conversions_of(const struct report_context *ctx, const struct targ
     return count;
 }
 
-/* Rows: channel types; children: channels. Credits go to the extras:
- * conversions of model m at m, revenue at MODEL_COUNT + m; the default
- * model's conversions also to M_VALUE_SUM, which orders the rows. */
-static void credit(struct agg *g, struct arena *arena, const struct report_context *ctx,
-                   uint32_t touch, const double share[MODEL_COUNT], double conversions,
-                   double revenue)
+/* The rows a touchpoint of channel (type, name) credits: its channel
+ * type's and, but for Direct Entry, its channel's below it (entries[1]
+ * INDEX_NONE when none). */
+static void channel_entries(struct agg *g, struct arena *arena, const struct report_context *ctx,
+                            uint8_t type, uint32_t name, uint32_t entries[2])
 {
-    const struct visit_row *v = &ctx->site->visits[touch];
-    uint32_t name = v->text[VT_REFERRER_NAME];
     bool created;
-    uint32_t entries[2];
-    entries[0] = agg_entry(g, v->referrer_type, 0, INDEX_NONE, &created);
+    entries[1] = INDEX_NONE;
+    entries[0] = agg_entry(g, type, 0, INDEX_NONE, &created);
     if (created) {
         struct agg_entry *en = &g->entries[entries[0]];
-        en->label = report_channel_label(v->referrer_type);
-        en->code = referrer_type_name(v->referrer_type);
+        en->label = report_channel_label(type);
+        en->code = referrer_type_name(type);
         en->segment = report_row_segment(arena, "referrerType", en->code);
     }
-    size_t levels = 1;
-    if (v->referrer_type != REFERRER_DIRECT) {
-        entries[levels] = agg_entry(g, v->referrer_type, name, entries[0], &created);
+    if (type != REFERRER_DIRECT) {
+        entries[1] = agg_entry(g, type, name, entries[0], &created);
         if (created) {
             const char *label = report_text(ctx, name);
-            g->entries[entries[levels]].label = *label ? label : "Unknown";
+            g->entries[entries[1]].label = *label ? label : "Unknown";
         }
-        levels++;
     }
-    for (size_t l = 0; l < levels; l++) {
+}
+
+/* Credits go to the extras of a touchpoint's rows (channel_entries):
+ * conversions of model m at m, revenue at MODEL_COUNT + m; the default
+ * model's conversions also to M_VALUE_SUM, which orders the rows. */
+static void credit(struct agg *g, const uint32_t entries[2], const double share[MODEL_COUNT],
+                   double conversions, double revenue)
+{
+    for (size_t l = 0; l < 2 && entries[l] != INDEX_NONE; l++) {
         double *x = &g->extras[(size_t)entries[l] * g->extra_count];
         for (int m = 0; m < MODEL_COUNT; m++) {
             x[m] += share[m] * conversions;
@@ -148,19 +182,6 @@ static void credit(struct agg *g, struct arena *arena, const struct report_conte
         g->entries[entries[l]].m[M_VALUE_SUM] += share[LAST_NON_DIRECT] * conversions;
     }
 }
-
-/* ---- journeys: what both reports start from ---- */
-
-/* The conversions a report looks at and, per visitor, the visits that can
- * be touchpoints. Owns rows and keys (journeys_close frees them). */
-struct journeys {
-    struct target target;
-    int days;
-    uint32_t *rows;  /* the visits of the period and segment */
-    size_t n;
-    uint64_t *keys;  /* visits_by_visitor */
-    size_t key_count;
-};
 
 /* Parses idGoal and numDaysPriorToConversion and selects the visits:
  * -EINVAL with ctx->err for a parameter it cannot use. */
@@ -175,31 +196,69 @@ static int journeys_open(const struct report_query *q, struct report_context *ct
                  "id or ecommerceOrder, or leave idGoal out for every goal and the orders");
         rc = -EINVAL;
     }
+    uint32_t *rows;
+    size_t n;
     if (!rc) rc = parse_days(ctx, &j->days);
-    if (!rc) rc = report_select_visits(q, ctx, &j->rows, &j->n);
-    if (rc) return rc;
-    if (ctx->site && j->n) j->keys = visits_by_visitor(ctx->site, q->to_ms, &j->key_count);
+    if (!rc) rc = report_select_visits(q, ctx, &rows, &n);
+    if (rc || !n) return rc;
+    /* Mark the converting visits and their visitors. */
+    const struct site_index *s = ctx->site;
+    uint64_t *marked = calloc(s->visitor_count / 64 + 1, sizeof *marked);
+    uint64_t *converting = calloc(s->visit_count / 64 + 1, sizeof *converting);
+    if (!marked || !converting) abort();
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        double revenue;
+        if (!conversions_of(ctx, &j->target, rows[i], &revenue)) continue;
+        uint32_t visitor = s->visits[rows[i]].visitor;
+        marked[visitor / 64] |= 1ull << (visitor % 64);
+        converting[rows[i] / 64] |= 1ull << (rows[i] % 64);
+        count++;
+    }
+    free(rows);
+    /* A touchpoint starts at most the window before a conversion of the
+     * period. The conversions are then taken in key order: each knows its
+     * place among its visitor's visits without a search, and consecutive
+     * ones read neighbouring keys. */
+    if (count) journeys_gather(j, s, q->from_ms - (int64_t)j->days * MS_PER_DAY, q->to_ms, marked);
+    j->at = malloc((count ? count : 1) * sizeof *j->at);
+    j->conversions = malloc((count ? count : 1) * sizeof *j->conversions);
+    j->revenue = malloc((count ? count : 1) * sizeof *j->revenue);
+    if (!j->at || !j->conversions || !j->revenue) abort();
+    for (size_t k = 0; k < j->key_count; k++) {
+        uint32_t row = (uint32_t)j->keys[k];
+        if (!(converting[row / 64] >> (row % 64) & 1)) continue;
+        j->at[j->n] = k;
+        j->conversions[j->n] = conversions_of(ctx, &j->target, row, &j->revenue[j->n]);
+        j->n++;
+    }
+    free(marked);
+    free(converting);
     return 0;
 }
 
 static void journeys_close(struct journeys *j)
 {
     free(j->keys);
-    free(j->rows);
+    free(j->starts);
+    free(j->types);
+    free(j->names);
+    free(j->at);
+    free(j->conversions);
+    free(j->revenue);
     *j = (struct journeys){0};
 }
 
-/* The touchpoints of converting visit row: the visitor's visits from the
+/* The touchpoints of converting visit i: the visitor's visits from the
  * window's start to this one, the latest MAX_TOUCHPOINTS, oldest first.
  * Returns how many; they are the rows (uint32_t)j->keys[*first + k]. */
-static size_t journey_touches(const struct journeys *j, const struct site_index *s, uint32_t row,
-                              size_t *first)
+static size_t journey_touches(const struct journeys *j, size_t i, size_t *first)
 {
-    uint32_t visitor = s->visits[row].visitor;
-    int64_t from = s->visit_start[row] - (int64_t)j->days * MS_PER_DAY;
-    size_t last = find_visit(j->keys, j->key_count, visitor, row), f = last;
-    while (f > 0 && j->keys[f - 1] >> 32 == visitor &&
-           s->visit_start[(uint32_t)j->keys[f - 1]] >= from && last - f + 1 < MAX_TOUCHPOINTS)
+    size_t last = j->at[i], f = last;
+    uint64_t visitor = j->keys[last] >> 32;
+    int64_t from = j->starts[last] - (int64_t)j->days * MS_PER_DAY;
+    while (f > 0 && j->keys[f - 1] >> 32 == visitor && j->starts[f - 1] >= from &&
+           last - f + 1 < MAX_TOUCHPOINTS)
         f--;
     *first = f;
     return last - f + 1;
@@ -216,23 +275,29 @@ static int channel_attribution(const struct report_query *q, struct report_conte
     struct agg g;
     agg_init(&g, arena, 0);
     agg_set_extras(&g, 2 * MODEL_COUNT, NULL, NULL);
-    const struct site_index *s = ctx->site;
+    /* Each touchpoint's rows, found once: a visit is a touchpoint of every
+     * conversion of its visitor in the window after it. */
+    uint32_t(*entries)[2] = malloc((j.key_count ? j.key_count : 1) * sizeof *entries);
+    if (!entries) abort();
+    for (size_t k = 0; k < j.key_count; k++) entries[k][0] = INDEX_NONE;
     for (size_t i = 0; i < j.n; i++) {
-        double revenue, conversions = conversions_of(ctx, &j.target, j.rows[i], &revenue);
-        if (!conversions) continue;
-        size_t first, touches = journey_touches(&j, s, j.rows[i], &first);
+        size_t first, touches = journey_touches(&j, i, &first);
         size_t last_non_direct = touches - 1;
         for (size_t k = touches; k-- > 0;)
-            if (s->visits[(uint32_t)j.keys[first + k]].referrer_type != REFERRER_DIRECT) {
+            if (j.types[first + k] != REFERRER_DIRECT) {
                 last_non_direct = k;
                 break;
             }
         for (size_t k = 0; k < touches; k++) {
             double share[MODEL_COUNT];
             shares(k, touches, last_non_direct, share);
-            credit(&g, arena, ctx, (uint32_t)j.keys[first + k], share, conversions, revenue);
+            uint32_t *e = entries[first + k];
+            if (e[0] == INDEX_NONE)
+                channel_entries(&g, arena, ctx, j.types[first + k], j.names[first + k], e);
+            credit(&g, e, share, j.conversions[i], j.revenue[i]);
         }
     }
+    free(entries);
     journeys_close(&j);
 
     struct agg_column *columns = arena_alloc(arena, 2 * MODEL_COUNT * sizeof *columns);
@@ -355,14 +420,11 @@ static int conversion_paths(const struct report_query *q, struct report_context 
     agg_set_extras(&g, 1, NULL, NULL);
     struct paths types = {0}, channels = {0};
     uint32_t key[2 * MAX_TOUCHPOINTS];
-    const struct site_index *s = ctx->site;
     for (size_t i = 0; i < j.n; i++) {
-        double revenue, conversions = conversions_of(ctx, &j.target, j.rows[i], &revenue);
-        if (!conversions) continue;
-        size_t first, touches = journey_touches(&j, s, j.rows[i], &first);
+        size_t first, touches = journey_touches(&j, i, &first);
         bool created;
         for (size_t k = 0; k < touches; k++)
-            key[k] = s->visits[(uint32_t)j.keys[first + k]].referrer_type;
+            key[k] = j.types[first + k];
         uint32_t entries[2];
         entries[0] = agg_entry(&g, paths_id(&types, arena, key, touches, &created), 0, INDEX_NONE,
                                &created);
@@ -370,18 +432,17 @@ static int conversion_paths(const struct report_query *q, struct report_context 
             g.entries[entries[0]].label = path_label(arena, ctx, &j, first, touches, false);
         /* A channel is its type and name, as in getChannelAttribution. */
         for (size_t k = 0; k < touches; k++) {
-            const struct visit_row *v = &s->visits[(uint32_t)j.keys[first + k]];
-            key[2 * k] = v->referrer_type;
-            key[2 * k + 1] = v->referrer_type == REFERRER_DIRECT ? 0 : v->text[VT_REFERRER_NAME];
+            key[2 * k] = j.types[first + k];
+            key[2 * k + 1] = j.types[first + k] == REFERRER_DIRECT ? 0 : j.names[first + k];
         }
         entries[1] = agg_entry(&g, paths_id(&channels, arena, key, 2 * touches, &created), 0,
                                entries[0], &created);
         if (created) g.entries[entries[1]].label = path_label(arena, ctx, &j, first, touches, true);
         for (size_t l = 0; l < 2; l++) {
             struct agg_entry *e = &g.entries[entries[l]];
-            e->m[M_VALUE_SUM] += conversions;
+            e->m[M_VALUE_SUM] += j.conversions[i];
             e->m[M_CONVERTED]++;
-            g.extras[entries[l]] += revenue;
+            g.extras[entries[l]] += j.revenue[i];
         }
     }
     paths_free(&types);

@@ -168,6 +168,42 @@ static int make_row(struct arena *arena, enum cohort_unit u, int64_t p, const st
     return 0;
 }
 
+/* Periods c0 .. c0 + n - 1 as instants: bounds[i] is the UTC start of
+ * period c0 + i, bounds[n] the end of the last. A visit's period is found
+ * among them instead of converting each start to a local date. */
+struct periods {
+    int64_t *bounds;
+    size_t n;
+    size_t hint; /* the last answer: rows come mostly in start order */
+};
+
+static int periods_init(struct periods *p, const struct report_context *ctx, enum cohort_unit u,
+                        int64_t c0, size_t n)
+{
+    p->n = n;
+    p->hint = 0;
+    p->bounds = malloc((n + 1) * sizeof *p->bounds);
+    if (!p->bounds) return -ENOMEM;
+    for (size_t i = 0; i <= n; i++)
+        p->bounds[i] = tz_day_start_ms(ctx->tz, period_first_day(u, c0 + (int64_t)i));
+    return 0;
+}
+
+/* The i with bounds[i] <= utc_ms < bounds[i + 1], or -1 outside them all. */
+static int64_t periods_find(struct periods *p, int64_t utc_ms)
+{
+    if (utc_ms < p->bounds[0] || utc_ms >= p->bounds[p->n]) return -1;
+    if (utc_ms >= p->bounds[p->hint] && utc_ms < p->bounds[p->hint + 1]) return (int64_t)p->hint;
+    size_t lo = 0, hi = p->n; /* bounds[lo] <= utc_ms < bounds[hi] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->bounds[mid] <= utc_ms) lo = mid;
+        else hi = mid;
+    }
+    p->hint = lo;
+    return (int64_t)lo;
+}
+
 /* The visits' side: each visitor's first visit start, then per cohort
  * visitor the offsets with a visit the segment keeps (bit k), and the
  * offsets with a conversion. Fills cohorts[0 .. c1-c0]. */
@@ -182,8 +218,13 @@ static int count_visits(const struct report_query *q, struct report_context *ctx
     uint64_t *visited = calloc(nv ? nv : 1, sizeof *visited);
     uint64_t *converted = calloc(nv ? nv : 1, sizeof *converted);
     struct segment_plan *plan = NULL;
+    /* From the first cohort to the period of now or the last cohort's last
+     * offset, whichever comes first. */
+    struct periods periods = {0};
+    int64_t end = c1 + COHORT_MAX_OFFSETS - 1 < last ? c1 + COHORT_MAX_OFFSETS - 1 : last;
     int rc = !first || !cohort_of || !visited || !converted ? -ENOMEM
                                                              : segment_plan_create(ctx, &plan);
+    if (!rc) rc = periods_init(&periods, ctx, u, c0, (size_t)(end - c0 + 1));
     if (rc) goto done;
     /* Rows after compacted_visits arrived later and in any order: the
      * minimum over every row is the first visit, whatever the order. */
@@ -195,17 +236,19 @@ static int count_visits(const struct report_query *q, struct report_context *ctx
     for (size_t i = 0; i < nv; i++) {
         cohort_of[i] = -1;
         if (first[i] < q->from_ms || first[i] >= q->to_ms) continue;
-        int64_t c = period_of_ms(ctx, u, first[i]);
-        if (c < c0 || c > c1) continue; /* a first visit after now_ms's period */
-        cohort_of[i] = (int32_t)(c - c0);
-        cohorts[c - c0].size++;
+        int64_t c = periods_find(&periods, first[i]);
+        if (c < 0 || c > c1 - c0) continue; /* a first visit after now_ms's period */
+        cohort_of[i] = (int32_t)c;
+        cohorts[c].size++;
     }
     for (size_t r = 0; r < s->visit_count; r++) {
+        /* Periods before the first cohort hold no cohort visitor's visit. */
+        int64_t p = periods_find(&periods, s->visit_start[r]);
+        if (p < 0) continue;
         const struct visit_row *v = &s->visits[r];
         if (v->visitor >= nv || cohort_of[v->visitor] < 0) continue;
-        int64_t c = c0 + cohort_of[v->visitor];
-        int64_t k = period_of_ms(ctx, u, s->visit_start[r]) - c;
-        if (k < 0 || k >= COHORT_MAX_OFFSETS || c + k > last) continue;
+        int64_t k = p - cohort_of[v->visitor];
+        if (k < 0 || k >= COHORT_MAX_OFFSETS) continue;
         if (!segment_plan_matches(plan, s, (uint32_t)r)) continue;
         uint64_t bit = 1ULL << k;
         visited[v->visitor] |= bit;
@@ -221,6 +264,7 @@ static int count_visits(const struct report_query *q, struct report_context *ctx
         for (uint64_t b = converted[i]; b; b &= b - 1) co->converted[__builtin_ctzll(b)]++;
     }
 done:
+    free(periods.bounds);
     segment_plan_free(plan);
     free(first);
     free(cohort_of);
