@@ -90,7 +90,7 @@ build-fuzz/fuzz/%: build-fuzz/fuzz/%.o $(LIB_OBJ)
 
 bench:
 	@scripts/deps.sh bench
-	@scripts/assets.sh
+	@scripts/assets.sh test
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/pipeline $(BUILD)/bench/reports_data
 	@scripts/bench.sh $(BUILD)
 

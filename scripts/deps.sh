@@ -15,7 +15,8 @@ build_packages=(
 # chromium runs the browser tests (tests/browser/, driven by playwright-core).
 test_packages=(libmaxmind-db-writer-perl libsqlite3-dev chromium)
 # The reports benchmark compares against ClickHouse and SQLite on the same data.
-bench_packages=(wrk nginx-light bc curl jq clickhouse-server clickhouse-client sqlite3)
+# chromium times the dashboard's first view (scripts/bench-dashboard.mjs).
+bench_packages=(wrk nginx-light bc curl jq clickhouse-server clickhouse-client sqlite3 chromium)
 fuzz_packages=(clang)
 
 wanted=("${build_packages[@]}")
