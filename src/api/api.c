@@ -416,6 +416,14 @@ void api_answer_json(struct api_response *resp, const struct buf *b)
     buf_append(&resp->body, b->data ? b->data : "", b->len);
 }
 
+void api_datetime(int64_t ms, char out[20])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 void api_answer_ok(struct api_response *resp)
 {
     struct buf b;

@@ -64,6 +64,8 @@ void answer_api_error(struct api_response *resp, int status, const char *message
 void api_answer_json(struct api_response *resp, const struct buf *b);
 /* {"result":"success","message":"ok"} */
 void api_answer_ok(struct api_response *resp);
+/* A time as Matomo's API writes dates of record: "YYYY-MM-DD HH:MM:SS", UTC. */
+void api_datetime(int64_t ms, char out[20]);
 /* A positive id parameter (or, with zero_ok, absent, empty or 0 for none);
  * answers 400 and returns false when it is not. */
 bool api_id_param(const struct track_params *p, const char *name, bool zero_ok, uint32_t *out,

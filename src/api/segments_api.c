@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -166,10 +165,7 @@ static void delete(struct api *api, const struct track_params *p, struct api_res
 static void segment_json(struct buf *b, const struct saved_segment *s)
 {
     char created[20];
-    time_t t = (time_t)(s->created_ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(created, sizeof created, "%Y-%m-%d %H:%M:%S", &tm);
+    api_datetime(s->created_ms, created);
     buf_printf(b, "{\"idsegment\":\"%u\",\"name\":", s->id);
     buf_json_string(b, s->name);
     buf_puts(b, ",\"definition\":");

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -17,10 +16,7 @@
 static void site_json(struct buf *b, const struct site *site)
 {
     char created[20];
-    time_t t = (time_t)(site->created_ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(created, sizeof created, "%Y-%m-%d %H:%M:%S", &tm);
+    api_datetime(site->created_ms, created);
     buf_printf(b, "{\"idsite\":\"%u\",\"name\":", site->id);
     buf_json_string(b, site->name);
     buf_puts(b, ",\"main_url\":");

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -123,10 +122,7 @@ static void get_users(struct api *api, const struct track_params *p, struct api_
     for (size_t i = 0; api->users && i < api->users->count; i++) {
         const struct user *u = &api->users->items[i];
         char registered[20];
-        time_t t = (time_t)(u->created_ms / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(registered, sizeof registered, "%Y-%m-%d %H:%M:%S", &tm);
+        api_datetime(u->created_ms, registered);
         buf_puts(&b, i ? ",{\"login\":" : "{\"login\":");
         buf_json_string(&b, u->name);
         buf_printf(&b, ",\"superuser_access\":%s,\"date_registered\":\"%s\",\"access\":{",
