@@ -300,6 +300,28 @@ static void test_goals_get_one_goal(void)
     ASSERT_FIELDS(j, "nb_conversions=3 nb_visits_converted=2 conversion_rate=66.67% revenue=150");
 }
 
+/* The visitor log names a manual goal's conversions: D2's three idgoal=8
+ * hits (V5 once, V6 twice) are "Phone". */
+static void test_visitor_log_names_goals(void)
+{
+    json_t *visits = keep(api("method=Live.getLastVisitsDetails&period=day&date=%s", d2));
+    int phone = 0, goal_actions = 0;
+    size_t i, k;
+    json_t *visit, *action;
+    json_array_foreach(visits, i, visit) {
+        json_array_foreach(json_object_get(visit, "actionDetails"), k, action) {
+            if (strcmp(json_string_value(json_object_get(action, "type")), "goal") != 0) continue;
+            goal_actions++;
+            const char *name = json_string_value(json_object_get(action, "goalName"));
+            if (json_integer_value(json_object_get(action, "goalId")) == 8 && name &&
+                strcmp(name, "Phone") == 0)
+                phone++;
+        }
+    }
+    ASSERT_EQ_INT(goal_actions, 3);
+    ASSERT_EQ_INT(phone, 3);
+}
+
 static void test_goals_get_ecommerce(void)
 {
     /* Orders O-1 (V5), O-2 (V7), O-3 (V8): 100 + 50 + 60; subtotals
@@ -643,6 +665,7 @@ int main(void)
     }
     RUN(test_goals_get_every_goal);
     RUN(test_goals_get_one_goal);
+    RUN(test_visitor_log_names_goals);
     RUN(test_goals_get_ecommerce);
     RUN(test_goals_get_per_day);
     RUN(test_days_to_conversion);

@@ -33,6 +33,17 @@ int report_day_of_week(const struct report_context *ctx, int64_t utc_ms)
     return (int)(((day % 7) + 7 + 3) % 7) + 1;
 }
 
+size_t report_goal_position(const struct report_query *q, uint32_t id)
+{
+    size_t lo = 0, hi = q->goal_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (q->goals[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < q->goal_count && q->goals[lo].id == id ? lo : q->goal_count;
+}
+
 void report_context_init(struct report_context *ctx, const struct report_query *q)
 {
     *ctx = (struct report_context){.index = q->index,

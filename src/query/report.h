@@ -19,6 +19,8 @@ struct report_context {
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 void report_context_init(struct report_context *ctx, const struct report_query *q);
+/* Position of goal id in q's goals (id order), or q->goal_count. */
+size_t report_goal_position(const struct report_query *q, uint32_t id);
 /* A visit's conversions under the goals defined now, sorted by goal id,
  * ecommerce orders (goal 0) first; returns how many goals. */
 static inline size_t visit_conversions(const struct site_index *s, uint32_t row,

@@ -35,18 +35,6 @@ static const char *goal_column(struct arena *arena, const char *key, const char 
     return s;
 }
 
-/* Position of goal id in the query's goals (id order), or q->goal_count. */
-static size_t goal_position(const struct report_query *q, uint32_t id)
-{
-    size_t lo = 0, hi = q->goal_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (q->goals[mid].id < id) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < q->goal_count && q->goals[lo].id == id ? lo : q->goal_count;
-}
-
 /* With every goal shown, slot s is goal s (id order), then orders: its
  * key in column names. */
 static const char *slot_key(const struct report_query *q, struct arena *arena, size_t s)
@@ -83,7 +71,7 @@ int goal_target_parse(struct report_context *ctx, struct arena *arena, struct ta
         return -EINVAL;
     }
     uint32_t goal_id = (uint32_t)strtoul(id, NULL, 10);
-    if (goal_position(q, goal_id) == q->goal_count) {
+    if (report_goal_position(q, goal_id) == q->goal_count) {
         snprintf(ctx->err, ctx->errlen,
                  "idGoal %.60s: site %u has no goal with this id (deleted, or never made); "
                  "Goals.getGoals lists its goals, ecommerceOrder and ecommerceAbandonedCart "
@@ -234,7 +222,7 @@ static struct report_table *get_all(const struct report_context *ctx, struct are
         for (size_t j = 0; j < k; j++) {
             total_conversions += c[j].count;
             total_revenue += c[j].revenue;
-            size_t slot = c[j].goal_id ? goal_position(q, c[j].goal_id) : q->goal_count;
+            size_t slot = c[j].goal_id ? report_goal_position(q, c[j].goal_id) : q->goal_count;
             if (slot >= slots) continue;
             conversions[slot] += c[j].count;
             converted[slot]++;
@@ -434,7 +422,7 @@ static void add_visit_goals(void *arg, double *x, const struct report_context *c
     for (size_t j = 0; j < k; j++) {
         x[0] += c[j].count;
         x[1] += c[j].revenue;
-        size_t slot = c[j].goal_id ? goal_position(gc->q, c[j].goal_id) : gc->q->goal_count;
+        size_t slot = c[j].goal_id ? report_goal_position(gc->q, c[j].goal_id) : gc->q->goal_count;
         if (slot >= gc->slots) continue;
         double *s = &x[TOTALS + PER_SLOT * slot];
         s[0] += c[j].count;

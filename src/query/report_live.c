@@ -89,6 +89,9 @@ static void action_json(const struct report_context *ctx, const struct site_inde
         break;
     case HIT_GOAL:
         buf_printf(b, ",\"goalId\":%d", a->goal_id);
+        size_t goal = report_goal_position(ctx->q, (uint32_t)a->goal_id);
+        /* a goal deleted since keeps its conversions, without a name */
+        if (goal < ctx->q->goal_count) json_key_string(b, "goalName", ctx->q->goals[goal].name);
         buf_puts(b, ",\"revenue\":");
         json_number(b, isfinite(a->value) ? a->value : 0);
         break;

@@ -65,7 +65,7 @@ function describeAction(action, currency) {
     case 'search': return { kind: 'Site search', text: action.siteSearchKeyword, detail: action.siteSearchCategory || '' };
     case 'contentImpression':
     case 'contentInteraction': return { kind: action.type === 'contentImpression' ? 'Content shown' : 'Content used', text: [action.contentName, action.contentPiece].filter(Boolean).join(' › ') };
-    case 'goal': return { kind: 'Goal', text: `Goal ${action.goalId}`, detail: action.revenue ? formatMoney(action.revenue, currency) : '' };
+    case 'goal': return { kind: 'Goal', text: action.goalName ?? `Goal ${action.goalId}`, detail: action.revenue ? formatMoney(action.revenue, currency) : '' };
     case 'ecommerceOrder': return { kind: 'Order', text: action.orderId, detail: formatMoney(action.revenue, currency) };
     case 'cartUpdate': return { kind: 'Cart update', text: '', detail: formatMoney(action.revenue, currency) };
     default: return { kind: action.type, text: '' };
