@@ -144,6 +144,24 @@ export async function newPage(browser, options = {}) {
   return page;
 }
 
+// A new page logged in to server's dashboard as login/password (the
+// dashboard's own form), its problems cleared of the login's.
+export async function logIn(browser, server, login, password, options) {
+  const page = await newPage(browser, options);
+  await page.goto(server.url + '/');
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('nav.menu', { state: 'attached' });
+  page.problems.length = 0;
+  return page;
+}
+
+// Waits until nothing on the dashboard is loading any more.
+export async function settled(page) {
+  await eventually(async () => (await page.$$('.loading, [aria-busy="true"]')).length === 0, 10000);
+}
+
 export function screenshotPath(name) {
   mkdirSync(artifactsDir, { recursive: true });
   return path.join(artifactsDir, `${name}.png`);

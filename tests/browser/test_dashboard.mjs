@@ -6,7 +6,7 @@
 // on every page and in the visitor log, and nothing they carry runs.
 import { readFileSync } from 'node:fs';
 import { test, done, assert, assertEqual, startTally, launchBrowser, newPage,
-  screenshotPath, eventually, tally, desktopUserAgent } from './lib.mjs';
+  screenshotPath, eventually, tally, desktopUserAgent, logIn, settled } from './lib.mjs';
 
 const server = await startTally();
 const PASSWORD = 'correct horse battery';
@@ -52,27 +52,13 @@ const VIEW = '?site=1&period=day&date=today';
 
 // A logged-in page; failed loads of optional methods are reported by the
 // page itself (checked below), so only script errors and CSP reports count.
-async function loggedIn(options) {
-  const page = await newPage(browser, options);
-  await page.goto(server.url + '/');
-  await page.fill('input[name=login]', 'root');
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('nav.menu', { state: 'attached' });
-  page.problems.length = 0;
-  return page;
-}
+const loggedIn = (options) => logIn(browser, server, 'root', PASSWORD, options);
 
 // An API method that answers an error, and a refused login, are shown on
 // the page (and checked there); chromium also logs them. Anything else is
 // a problem.
 function scriptProblems(page) {
   return page.problems.filter((p) => !(p.includes('Failed to load resource') && /\/(index\.php|session|login)\)$/.test(p)));
-}
-
-// Waits until nothing on the page is loading any more.
-async function settled(page) {
-  await eventually(async () => (await page.$$('.loading, [aria-busy="true"]')).length === 0, 10000);
 }
 
 async function openPage(page, id) {
