@@ -287,6 +287,42 @@ test('the table sorts, searches, pages, expands subtables and charts a row', asy
   await page.context().close();
 });
 
+test('keyboard only: skip to the content, sort a column, open a row\'s evolution', async () => {
+  const page = await loggedIn({ viewport: { width: 1280, height: 900 } });
+  await openPage(page, 'behaviour-titles');
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    return `${el.tagName.toLowerCase()} ${el.getAttribute('aria-label') || el.textContent.trim()}`;
+  });
+  await page.keyboard.press('Tab');
+  assertEqual(await focused(), 'a Skip to content', 'the first stop');
+  await page.keyboard.press('Enter');
+  assertEqual(await focused(), 'h1 Page titles', 'the content\'s heading');
+  // Tab on to the title column's sort button, then to a row without a
+  // subtable or link, whose actions are out of sight until focused.
+  const tabTo = async (wanted) => {
+    for (let i = 0; i < 40 && !wanted.test(await focused()); i++) await page.keyboard.press('Tab');
+    assert(wanted.test(await focused()), `reached ${wanted} (at ${await focused()})`);
+  };
+  await tabTo(/^button Label/);
+  await page.keyboard.press('Enter');
+  await settled(page);
+  assertEqual(await page.getAttribute('thead th:first-child', 'aria-sort'), 'descending', 'sorted by keyboard');
+  const first = await page.$eval('tbody tr:first-child', (row) => ({
+    label: row.querySelector('th .text').textContent,
+    alone: !row.querySelector('th .expand, th a.out'),
+  }));
+  assert(first.alone, 'the first row has nothing else to focus');
+  await tabTo(/^button Evolution of /);
+  assertEqual(await focused(), `button Evolution of ${first.label}`, 'the first row\'s action is the next stop');
+  assert(await page.evaluate(() => document.activeElement.getBoundingClientRect().width > 10),
+    'the focused row action is visible');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.evolution canvas');
+  assertEqual(scriptProblems(page), [], 'page problems');
+  await page.context().close();
+});
+
 test('on a phone the menu folds behind a button and the back button walks views', async () => {
   const page = await loggedIn({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   assert(!(await page.isVisible('nav.menu')), 'menu folded');
