@@ -303,6 +303,10 @@ static void test_update_site(void)
     ASSERT_EQ_INT(call(adam, "method=SitesManager.getSiteFromId&idSite=1"), 200);
     ASSERT_CONTAINS(body(), "\"name\":\"Alpha Shop\",\"main_url\":\"https://a.example\"");
     ASSERT_CONTAINS(body(), "\"timezone\":\"Europe/Paris\",\"currency\":\"EUR\"");
+    /* Every setting reads back, for the dashboard's settings form. */
+    ASSERT_CONTAINS(body(), "\"excluded_parameters\":\"gclid,fbclid\","
+                            "\"urls\":[\"https://a.example\",\"https://www.a.example\"],"
+                            "\"honour_dnt\":false,\"ipv4_mask_bytes\":3,\"ipv6_mask_bits\":96}");
     json_t *root = keep(sites_file());
     json_t *alpha = json_array_get(json_object_get(root, "sites"), 0);
     ASSERT_TRUE(alpha != NULL);

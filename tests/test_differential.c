@@ -886,6 +886,18 @@ static void test_visits_summary(void)
                         "method=VisitsSummary.get&period=range&date=" FIRST_DAY "," LAST_DAY);
         bad += !same_summary("VisitsSummary.get", segments[i].text, s, ref);
         json_decref(s);
+        /* Actions.get counts the same pageviews, and the same distinct
+         * URLs per visit, its own way. */
+        json_t *a = api(segments[i].text,
+                        "method=Actions.get&period=range&date=" FIRST_DAY "," LAST_DAY);
+        json_int_t pageviews = json_integer_value(json_object_get(a, "nb_pageviews")),
+                   uniq = json_integer_value(json_object_get(a, "nb_uniq_pageviews"));
+        if (pageviews != ref[4] || uniq != ref[5]) {
+            printf("# segment '%s', Actions.get: pageviews %lld / %lld unique, SQL %lld / %lld\n",
+                   segments[i].text, (long long)pageviews, (long long)uniq, ref[4], ref[5]);
+            bad++;
+        }
+        json_decref(a);
     }
     ASSERT_EQ_INT(bad, 0);
 }

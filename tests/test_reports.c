@@ -302,6 +302,20 @@ static bool send_data_set(void)
 
 /* ---- visits overview ------------------------------------------------------------ */
 
+/* Actions.get over D1..D3 (V1..V11):
+ *   pageviews 6 + 6 + 5 = 17, each URL once in its visit: 17 unique
+ *   downloads V3, V10 (catalog.pdf in two visits): 2, 2 unique
+ *   outlinks V1, V10 (the same offer in two visits): 2, 2 unique
+ *   searches V3 boots, V6 gloves and boots: 3, keywords {boots, gloves} 2
+ *   events V1, V5, V9: 3; impressions V4, V9, V10: 3; interactions V4: 1 */
+static void test_actions_summary(void)
+{
+    json_t *s = keep(api("method=Actions.get&period=range&date=%s,%s", d1, d3));
+    ASSERT_FIELDS(s, "nb_pageviews=17 nb_uniq_pageviews=17 nb_downloads=2 nb_uniq_downloads=2 "
+                     "nb_outlinks=2 nb_uniq_outlinks=2 nb_searches=3 nb_keywords=2 nb_events=3 "
+                     "nb_content_impressions=3 nb_content_interactions=1");
+}
+
 static void test_visits_summary_day(void)
 {
     /* D1: V1, V2, V3.
@@ -1253,6 +1267,7 @@ int main(void)
         return 1;
     }
     RUN(test_visits_summary_day);
+    RUN(test_actions_summary);
     RUN(test_visits_summary_range);
     RUN(test_visits_summary_evolution);
     RUN(test_weeks_months_years);

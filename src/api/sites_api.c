@@ -27,7 +27,20 @@ static void site_json(struct buf *b, const struct site *site)
     buf_json_string(b, site->timezone);
     buf_puts(b, ",\"currency\":");
     buf_json_string(b, site->currency);
-    buf_putc(b, '}');
+    /* Matomo's one comma-separated string; the settings after it are Tally's own. */
+    struct buf excluded = {0};
+    for (size_t i = 0; i < site->excluded_param_count; i++)
+        buf_printf(&excluded, "%s%s", i ? "," : "", site->excluded_params[i]);
+    buf_puts(b, ",\"excluded_parameters\":");
+    buf_json_string(b, excluded.data ? excluded.data : "");
+    buf_free(&excluded);
+    buf_puts(b, ",\"urls\":[");
+    for (size_t i = 0; i < site->url_count; i++) {
+        if (i) buf_putc(b, ',');
+        buf_json_string(b, site->urls[i]);
+    }
+    buf_printf(b, "],\"honour_dnt\":%s,\"ipv4_mask_bytes\":%u,\"ipv6_mask_bits\":%u}",
+               site->honour_dnt ? "true" : "false", site->ipv4_mask_bytes, site->ipv6_mask_bits);
 }
 
 /* Lock held. */

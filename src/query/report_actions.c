@@ -322,6 +322,12 @@ static void walk_other(struct walk *w, uint32_t row)
     }
 }
 
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Actions.get: totals of each kind of action. */
 static struct report_table *actions_summary(struct walk *w, const uint32_t *rows, size_t n)
 {
@@ -336,12 +342,17 @@ static struct report_table *actions_summary(struct walk *w, const uint32_t *rows
     double *values = arena_alloc(w->arena, COUNT(columns) * sizeof *values);
     if (!values) abort();
     memset(values, 0, COUNT(columns) * sizeof *values);
-    /* "unique": per visit, distinct targets; keywords: distinct overall. */
-    struct agg distinct;
-    agg_init(&distinct, w->arena, 0);
+    /* "unique": distinct targets per visit, counted from the visit's own
+     * (column, target) keys sorted; keywords: distinct over the period. A
+     * set of every visit's targets at once would hold millions of keys. */
+    struct agg keywords;
+    agg_init(&keywords, w->arena, 0);
+    uint64_t *keys = NULL;
+    size_t key_cap = 0;
     const struct site_index *s = w->ctx->site;
     for (size_t r = 0; r < n; r++) {
         const struct visit_row *v = &s->visits[rows[r]];
+        size_t key_count = 0;
         for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
             const struct action_row *a = &s->actions[i];
             int total = -1, uniq = -1;
@@ -349,22 +360,32 @@ static struct report_table *actions_summary(struct walk *w, const uint32_t *rows
             case HIT_PAGEVIEW: total = 0, uniq = 1; break;
             case HIT_DOWNLOAD: total = 2, uniq = 3; break;
             case HIT_OUTLINK: total = 4, uniq = 5; break;
-            case HIT_SITE_SEARCH: total = 6, uniq = 7; break;
+            case HIT_SITE_SEARCH: total = 6; break;
             case HIT_EVENT: total = 8; break;
             case HIT_CONTENT_IMPRESSION: total = 9; break;
             case HIT_CONTENT_INTERACTION: total = 10; break;
             }
             if (total < 0) continue;
             values[total]++;
-            if (uniq < 0) continue;
-            bool created;
-            /* keywords are distinct over the period, the rest per visit */
-            uint64_t scope = a->kind == HIT_SITE_SEARCH ? 0 : (uint64_t)rows[r] + 1;
-            agg_entry(&distinct, (uint64_t)a->kind << 32 | a->a, scope, INDEX_NONE, &created);
-            if (created) values[uniq]++;
+            if (a->kind == HIT_SITE_SEARCH) {
+                bool created;
+                agg_entry(&keywords, a->a, 0, INDEX_NONE, &created);
+                values[7] += created;
+            } else if (uniq >= 0) {
+                if (key_count == key_cap) {
+                    key_cap = key_cap ? key_cap * 2 : 256;
+                    keys = realloc(keys, key_cap * sizeof *keys);
+                    if (!keys) abort();
+                }
+                keys[key_count++] = (uint64_t)uniq << 32 | a->a;
+            }
         }
+        if (key_count > 1) qsort(keys, key_count, sizeof *keys, compare_u64);
+        for (size_t k = 0; k < key_count; k++)
+            if (k == 0 || keys[k] != keys[k - 1]) values[keys[k] >> 32]++;
     }
-    agg_free(&distinct);
+    free(keys);
+    agg_free(&keywords);
     struct report_row *row = arena_alloc(w->arena, sizeof *row);
     struct report_table *t = arena_alloc(w->arena, sizeof *t);
     if (!row || !t) abort();

@@ -44,17 +44,17 @@ export function SitesSettings() {
           extra=${(form) => ({ 'urls[]': String(form.get('urls')).split(/\s+/).filter(Boolean), urls: undefined,
             honourDnt: form.get('honourDnt') ? 1 : 0 })}>
         <label>Name <input name="siteName" value=${s.name} required /></label>
-        <label>URLs (one a line) <textarea name="urls" rows="3">${(s.urls || [s.main_url]).join('\n')}</textarea></label>
+        <label>URLs (one a line) <textarea name="urls" rows="3">${s.urls.join('\n')}</textarea></label>
         <label>Time zone <input name="timezone" value=${s.timezone} /></label>
         <label>Currency <input name="currency" value=${s.currency} size="4" /></label>
         <label>Excluded URL parameters (comma-separated) <input name="excludedParameters"
-          value=${s.excluded_parameters || s.excludedParameters || ''} /></label>
-        <label class="check"><input type="checkbox" name="honourDnt" checked=${s.honourDnt ?? s.honour_dnt ?? true} />
+          value=${s.excluded_parameters} /></label>
+        <label class="check"><input type="checkbox" name="honourDnt" checked=${s.honour_dnt} />
           Honour Do Not Track and Global Privacy Control</label>
-        <label>IPv4 bytes masked <select name="ipv4MaskBytes" value=${String(s.ipv4MaskBytes ?? s.ipv4_mask_bytes ?? 2)}>
-          ${[0, 1, 2, 3, 4].map((n) => html`<option value=${n}>${n}</option>`)}</select></label>
-        <label>IPv6 bits masked <input name="ipv6MaskBits" type="number" min="0" max="128"
-          value=${s.ipv6MaskBits ?? s.ipv6_mask_bits ?? 80} /></label>
+        <label>IPv4 bytes masked <select name="ipv4MaskBytes" value=${String(s.ipv4_mask_bytes)}>
+          ${[1, 2, 3, 4].map((n) => html`<option value=${n}>${n}</option>`)}</select></label>
+        <label>IPv6 bits masked <input name="ipv6MaskBits" type="number" min="64" max="128"
+          value=${s.ipv6_mask_bits} /></label>
       <//>`}<//>
     <//>
     ${session.superuser && html`<${Section} title="Add a site">
