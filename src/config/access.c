@@ -602,12 +602,13 @@ static int tokens_from_json(json_t *root, const char *path, struct tokens *token
 {
     json_t *arr = json_object_get(root, "tokens");
     json_t *last_id = json_object_get(root, "last_id");
-    if (!json_is_array(arr) || (last_id && !json_is_integer(last_id))) {
+    if (!json_is_array(arr) ||
+        (last_id && (!json_is_integer(last_id) || json_integer_value(last_id) < 0 ||
+                     json_integer_value(last_id) > UINT32_MAX))) {
         snprintf(err, errlen, "%s: expected {\"last_id\": N, \"tokens\": [...]}", path);
         return -EINVAL;
     }
-    if (last_id && json_integer_value(last_id) >= 0 && json_integer_value(last_id) <= UINT32_MAX)
-        tokens->last_id = (uint32_t)json_integer_value(last_id);
+    if (last_id) tokens->last_id = (uint32_t)json_integer_value(last_id);
     for (size_t i = 0; i < json_array_size(arr); i++) {
         struct token_entry *e = tokens_grow(tokens);
         int rc = token_from_json(json_array_get(arr, i), path, i, e, err, errlen);
@@ -669,8 +670,9 @@ static json_t *token_to_json(const struct token_entry *e)
     return obj;
 }
 
-/* Loads tokens.json, hands it to change (a non-zero return cancels) and
- * writes it back; the config lock must be held. */
+/* Loads tokens.json, hands it to change and writes it back, unless change
+ * returns non-zero: negative cancels with that error, positive says that
+ * nothing changed. The config lock must be held. */
 static int tokens_edit_locked(const char *data_dir,
                               int (*change)(struct tokens *tokens, void *arg, char *err,
                                             size_t errlen),
@@ -679,7 +681,9 @@ static int tokens_edit_locked(const char *data_dir,
     struct tokens *tokens = NULL;
     int rc = tokens_load(data_dir, &tokens, err, errlen);
     if (!rc) rc = change(tokens, arg, err, errlen);
-    if (!rc) {
+    if (rc > 0) {
+        rc = 0;
+    } else if (!rc) {
         json_t *arr = json_array();
         for (size_t i = 0; i < tokens->count; i++)
             json_array_append_new(arr, token_to_json(&tokens->items[i]));
@@ -814,10 +818,11 @@ static int remove_user_tokens(struct tokens *tokens, void *name, char *err, size
 {
     (void)err;
     (void)errlen;
+    size_t before = tokens->count;
     for (size_t i = tokens->count; i-- > 0;)
         if (tokens->items[i].user && strcmp(tokens->items[i].user, name) == 0)
             tokens_remove_at(tokens, i);
-    return 0;
+    return tokens->count == before; /* 1: nothing to write */
 }
 
 /* Removes every token of the user name from tokens.json. */
