@@ -334,7 +334,7 @@ static void get_tokens(struct api *api, const struct track_params *p, struct api
 }
 
 /* Deletes one of userLogin's tokens (idTokenAuth): it stops working at
- * once, since the reload below swaps the running server's snapshot. */
+ * once, since answer_changed reloads tokens.json before answering. */
 static void delete_token(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     const char *login;
