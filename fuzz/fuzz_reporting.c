@@ -103,7 +103,8 @@ static void setup_once(void)
     funnel.steps[2] = (struct funnel_step){.name = "Pages", .match = FUNNEL_MATCH_GOAL,
                                            .pattern_type = GOAL_PATTERN_EXACT, .pattern = "2"};
     if (sites_add(data_dir, &draft, &id, err, sizeof err) ||
-        tokens_create(data_dir, id, token, err, sizeof err) ||
+        tokens_create(data_dir, &(struct token_draft){.site_id = id}, token, NULL, err,
+                      sizeof err) ||
         goals_add(data_dir, &manual, &id, err, sizeof err) ||
         goals_add(data_dir, &pages, &id, err, sizeof err) ||
         funnels_add(data_dir, &funnel, &id, err, sizeof err)) {

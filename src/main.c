@@ -957,17 +957,108 @@ static int cmd_token_create(const struct args *a)
                             "(write access to one site)");
         return EXIT_USAGE;
     }
-    uint32_t id = 0;
-    int rc = user ? 0 : parse_site_flag(a, &id);
+    struct token_draft draft = {.user = user, .description = arg_get(a, "--description", NULL)};
+    int rc = user ? 0 : parse_site_flag(a, &draft.site_id);
     if (rc) return rc;
     char token[33], err[512];
-    rc = user ? tokens_create_for_user(data_dir(a), user, token, err, sizeof err)
-              : tokens_create(data_dir(a), id, token, err, sizeof err);
+    if (token_expiry_parse(arg_get(a, "--expires", NULL), NULL, now_ms(), &draft.expires_ms, err,
+                           sizeof err)) {
+        usage_error(a->cmd, "--expires: %s", err);
+        return EXIT_USAGE;
+    }
+    rc = tokens_create(data_dir(a), &draft, token, NULL, err, sizeof err);
     if (rc) {
         fprintf(stderr, "tally token create: %s\n", err);
         return rc == -ENOENT || rc == -EINVAL ? EXIT_USAGE : 1;
     }
+    /* The token alone, for scripts; `tally token list` shows its id. */
     printf("%s\n", token);
+    return 0;
+}
+
+/* "YYYY-MM-DD HH:MM" (UTC) or dflt when ms is 0. */
+static const char *time_text(int64_t ms, const char *dflt, char out[20])
+{
+    if (!ms) return dflt;
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M", &tm);
+    return out;
+}
+
+static int cmd_token_list(const struct args *a)
+{
+    const char *user = arg_get(a, "--user", NULL);
+    char err[512];
+    struct tokens *tokens;
+    if (tokens_load(data_dir(a), &tokens, err, sizeof err)) {
+        fprintf(stderr, "tally token list: %s\n", err);
+        return 1;
+    }
+    bool json = arg_set(a, "--json");
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, json ? "[" : "");
+    struct token_info t;
+    size_t shown = 0;
+    for (size_t cursor = 0; tokens_next(tokens, &cursor, &t);) {
+        if (user && (!t.user || strcmp(t.user, user) != 0)) continue;
+        char owner[96], created[20], expires[20];
+        if (t.user) snprintf(owner, sizeof owner, "user %s", t.user);
+        else snprintf(owner, sizeof owner, "site %u", t.site_id);
+        if (json) {
+            buf_printf(&b, "%s{\"id\":%u,", shown ? "," : "", t.id);
+            if (t.user) {
+                buf_puts(&b, "\"user\":");
+                buf_json_string(&b, t.user);
+            } else {
+                buf_printf(&b, "\"site\":%u", t.site_id);
+            }
+            buf_puts(&b, ",\"description\":");
+            buf_json_string(&b, t.description);
+            buf_printf(&b, ",\"created_ms\":%" PRId64 ",\"expires_ms\":%" PRId64 "}",
+                       t.created_ms, t.expires_ms);
+        } else {
+            if (!shown)
+                buf_printf(&b, "%-5s %-26s %-16s %-16s %s\n", "ID", "OWNER", "CREATED (UTC)",
+                           "EXPIRES (UTC)", "DESCRIPTION");
+            buf_printf(&b, "%-5u %-26s %-16s %-16s %s\n", t.id, owner,
+                       time_text(t.created_ms, "-", created),
+                       time_text(t.expires_ms, "never", expires), t.description);
+        }
+        shown++;
+    }
+    if (json) buf_puts(&b, "]\n");
+    else if (!shown)
+        buf_printf(&b, "no tokens%s%s; make one with `tally token create --data %s --user NAME`\n",
+                   user ? " of " : "", user ? user : "", data_dir(a));
+    fputs(b.data, stdout);
+    buf_free(&b);
+    tokens_free(tokens);
+    return 0;
+}
+
+static int cmd_token_delete(const struct args *a)
+{
+    const char *id_text = arg_get(a, "--id", NULL);
+    int64_t id;
+    if (!id_text || parse_i64(id_text, 1, UINT32_MAX, &id)) {
+        usage_error(a->cmd, "--id: expected the token's id (`tally token list` shows them), got '%s'",
+                    id_text ? id_text : "nothing");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    int rc = tokens_delete(data_dir(a), (uint32_t)id, NULL, err, sizeof err);
+    if (rc == -ENOENT) {
+        usage_error(a->cmd, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "tally token delete: %s\n", err);
+        return 1;
+    }
+    printf("deleted token %u\n", (uint32_t)id);
     return 0;
 }
 
@@ -1597,6 +1688,19 @@ static const struct opt token_create_opts[] = {
     OPT_DATA,
     {"--user", OPT_VALUE, "NAME", "the token acts as this user, with the user's access"},
     {"--site", OPT_VALUE, "N", "or: the token has write access to this one site"},
+    {"--description", OPT_VALUE, "TEXT", "what the token is for (at most 100 characters)"},
+    {"--expires", OPT_VALUE, "WHEN", "YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS' (UTC); default never"},
+    OPT_END,
+};
+static const struct opt token_list_opts[] = {
+    OPT_DATA,
+    {"--user", OPT_VALUE, "NAME", "only the tokens acting as this user"},
+    {"--json", OPT_SWITCH, NULL, "print a JSON array instead of a table"},
+    OPT_END,
+};
+static const struct opt token_delete_opts[] = {
+    OPT_DATA,
+    {"--id", OPT_VALUE, "N", "the token (required); it stops working at once, also in a running server"},
     OPT_END,
 };
 static const struct opt check_opts[] = {
@@ -1691,6 +1795,12 @@ static const struct command commands[] = {
      "--user NAME: the token acts as the user (reports via token_auth, and cdt/cip where the\n"
      "user has write access). --site N: write access to that one site (bulk imports, SDKs).",
      token_create_opts, cmd_token_create, NULL},
+    {"token list", "Lists the API tokens: id, owner, dates and description, never the token.",
+     "A user's tokens are also listed by UsersManager.getTokens, which adds when each was last\n"
+     "used (the server keeps that in memory only).",
+     token_list_opts, cmd_token_list, NULL},
+    {"token delete", "Deletes an API token by its id.", NULL, token_delete_opts, cmd_token_delete,
+     NULL},
     {"check", "Verifies every checksum of the store; exits 1 when a problem is found.", NULL,
      check_opts, cmd_check, NULL},
     {"stats", "Prints visits, unique visitors, pageviews and actions per local day.",

@@ -682,8 +682,10 @@ static void test_tokens(void)
     struct tokens *tokens = NULL;
     int ok = sites_add(dir, &draft, &id1, err, sizeof err) == 0 &&
              sites_add(dir, &draft, &id2, err, sizeof err) == 0 && id1 == 1 && id2 == 2 &&
-             tokens_create(dir, 1, token1, err, sizeof err) == 0 &&
-             tokens_create(dir, 2, token2, err, sizeof err) == 0 &&
+             tokens_create(dir, &(struct token_draft){.site_id = 1}, token1, NULL, err,
+                           sizeof err) == 0 &&
+             tokens_create(dir, &(struct token_draft){.site_id = 2}, token2, NULL, err,
+                           sizeof err) == 0 &&
              tokens_load(dir, &tokens, err, sizeof err) == 0;
     harness_rmtree(dir);
     if (!ok) {

@@ -86,8 +86,8 @@ void api_reload_config(struct api *api)
         if (tokens_load(api->data_dir, &tokens, err, sizeof err)) {
             log_error("keeping the previous tokens: %s", err);
         } else {
-            /* Dashboard sessions' tokens live only in memory. */
-            tokens_carry_transient(api->tokens, tokens);
+            /* Dashboard sessions' tokens and last uses live only in memory. */
+            tokens_carry_over(api->tokens, tokens);
             tokens_free(api->tokens);
             api->tokens = tokens;
             log_info("reloaded tokens.json");

@@ -2,12 +2,15 @@
  * getUsers, addUser, deleteUser and setUserAccess (superuser only),
  * updateUser (a new password) and createAppSpecificTokenAuth (a new API
  * token), which a user may call for themselves after confirming their own
- * password. Users and tokens live in DATA/users.json and DATA/tokens.json
+ * password, and getTokens and deleteToken (Matomo's "Personal > Security"
+ * list of a user's tokens), for oneself or, as a superuser, anyone. Users
+ * and tokens live in DATA/users.json and DATA/tokens.json
  * (src/config/access.c validates every field, for the CLI too).
  *
  * Hashing or checking a password takes about 0.2 s: it never runs under
  * the api lock, so each method takes the lock only around what it reads. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 static const char *const methods[] = {
     "UsersManager.getUsers",      "UsersManager.addUser",    "UsersManager.deleteUser",
     "UsersManager.setUserAccess", "UsersManager.updateUser", "UsersManager.createAppSpecificTokenAuth",
+    "UsersManager.getTokens",     "UsersManager.deleteToken",
 };
 
 bool users_api_serves(const char *method)
@@ -248,15 +252,25 @@ static void update_user(struct api *api, const struct track_params *p, struct ap
     free(caller);
 }
 
-/* {"value":"<token>"}: shown once, acting as userLogin. */
+/* {"value":"<token>"}: shown once, acting as userLogin; with Matomo's
+ * description, and expireDate or expireHours. */
 static void create_token(struct api *api, const struct track_params *p, struct api_response *resp)
 {
     const char *login;
     char *caller = self_or_superuser(api, p, &login, resp);
     if (!caller) return;
-    if (password_confirmed(api, caller, p, resp)) {
-        char err[512], token[33];
-        int rc = tokens_create_for_user(api->data_dir, login, token, err, sizeof err);
+    char err[512], token[33];
+    struct token_draft draft = {.user = login, .description = track_params_get(p, "description")};
+    int rc = token_expiry_parse(track_params_get(p, "expireDate"),
+                                track_params_get(p, "expireHours"), now_ms(), &draft.expires_ms,
+                                err, sizeof err);
+    if (rc) {
+        const char *date = track_params_get(p, "expireDate");
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s: %s", date && *date ? "expireDate" : "expireHours", err);
+        answer_api_error(resp, 400, msg);
+    } else if (password_confirmed(api, caller, p, resp)) {
+        rc = tokens_create(api->data_dir, &draft, token, NULL, err, sizeof err);
         if (rc) {
             api_answer_config_error(resp, rc, err);
         } else {
@@ -267,6 +281,70 @@ static void create_token(struct api *api, const struct track_params *p, struct a
             api_answer_json(resp, &b);
             buf_free(&b);
         }
+        sodium_memzero(token, sizeof token);
+    }
+    free(caller);
+}
+
+/* A date of record, or null when there is none. */
+static void put_datetime(struct buf *b, const char *key, int64_t ms)
+{
+    char text[20];
+    api_datetime(ms, text);
+    buf_printf(b, ",\"%s\":", key);
+    if (ms) buf_printf(b, "\"%s\"", text);
+    else buf_puts(b, "null");
+}
+
+/* userLogin's tokens, oldest first: never the token nor its hash. */
+static void get_tokens(struct api *api, const struct track_params *p, struct api_response *resp)
+{
+    const char *login;
+    char *caller = self_or_superuser(api, p, &login, resp);
+    if (!caller) return;
+    struct buf b;
+    buf_init(&b);
+    buf_putc(&b, '[');
+    pthread_mutex_lock(&api->lock);
+    bool known = users_find(api->users, login) != NULL;
+    struct token_info t;
+    for (size_t cursor = 0, n = 0; known && tokens_next(api->tokens, &cursor, &t);) {
+        if (!t.user || strcmp(t.user, login) != 0) continue;
+        buf_printf(&b, "%s{\"idusertokenauth\":%u,\"login\":", n++ ? "," : "", t.id);
+        buf_json_string(&b, t.user);
+        buf_puts(&b, ",\"description\":");
+        buf_json_string(&b, t.description);
+        put_datetime(&b, "date_created", t.created_ms);
+        put_datetime(&b, "date_expired", t.expires_ms);
+        put_datetime(&b, "last_used", t.last_used_ms);
+        buf_putc(&b, '}');
+    }
+    pthread_mutex_unlock(&api->lock);
+    buf_putc(&b, ']');
+    if (known) {
+        api_answer_json(resp, &b);
+    } else {
+        /* Only a superuser gets here for another name. */
+        char msg[160];
+        snprintf(msg, sizeof msg, "userLogin: no user named %.80s", login);
+        answer_api_error(resp, 400, msg);
+    }
+    buf_free(&b);
+    free(caller);
+}
+
+/* Deletes one of userLogin's tokens (idTokenAuth): it stops working at
+ * once, since answer_changed reloads tokens.json before answering. */
+static void delete_token(struct api *api, const struct track_params *p, struct api_response *resp)
+{
+    const char *login;
+    char *caller = self_or_superuser(api, p, &login, resp);
+    if (!caller) return;
+    uint32_t id;
+    if (api_id_param(p, "idTokenAuth", false, &id, resp)) {
+        char err[512];
+        int rc = tokens_delete(api->data_dir, id, login, err, sizeof err);
+        answer_changed(api, rc, err, resp);
     }
     free(caller);
 }
@@ -284,6 +362,10 @@ void users_api_handle(struct api *api, const struct track_params *params, const 
         set_user_access(api, params, resp);
     else if (strcmp(method, "UsersManager.updateUser") == 0)
         update_user(api, params, resp);
+    else if (strcmp(method, "UsersManager.getTokens") == 0)
+        get_tokens(api, params, resp);
+    else if (strcmp(method, "UsersManager.deleteToken") == 0)
+        delete_token(api, params, resp);
     else
         create_token(api, params, resp);
 }

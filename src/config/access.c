@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,24 +456,65 @@ int users_delete(const char *data_dir, const char *name, char *err, size_t errle
 /* ---- tokens ---- */
 
 struct token_entry {
-    uint32_t site_id; /* a site token's site, 0 for a user's token */
-    char *user;       /* a user's token's owner, NULL for a site token */
+    uint32_t id;       /* from 1, never reused; 0 for a session's */
+    uint32_t site_id;  /* a site token's site, 0 for a user's token */
+    char *user;        /* a user's token's owner, NULL for a site token */
+    char *description; /* "" when none; NULL for a session's */
     unsigned char hash[TOKEN_HASH_LEN];
-    bool transient;   /* a dashboard session's: in memory only, never in tokens.json */
+    int64_t created_ms; /* 0: not recorded */
+    int64_t expires_ms; /* 0: never */
+    bool transient;     /* a dashboard session's: in memory only, never in tokens.json */
 };
 
 struct tokens {
     struct token_entry *items;
+    /* Beside items, one per entry: when it last authenticated. Access
+     * checks read a snapshot through a const pointer and note uses here,
+     * atomically, without a disk write per request. */
+    _Atomic int64_t *last_used_ms;
     size_t count;
+    uint32_t last_id; /* the highest id ever given: never given again */
 };
+
+static void token_entry_free(struct token_entry *e)
+{
+    free(e->user);
+    free(e->description);
+}
 
 void tokens_free(struct tokens *tokens)
 {
     if (!tokens) return;
     for (size_t i = 0; i < tokens->count; i++)
-        free(tokens->items[i].user);
+        token_entry_free(&tokens->items[i]);
     free(tokens->items);
+    free(tokens->last_used_ms);
     free(tokens);
+}
+
+/* Room for one more entry at the end (never used yet). */
+static struct token_entry *tokens_grow(struct tokens *tokens)
+{
+    struct token_entry *items = realloc(tokens->items, (tokens->count + 1) * sizeof *items);
+    if (!items) abort();
+    tokens->items = items;
+    _Atomic int64_t *used =
+        realloc(tokens->last_used_ms, (tokens->count + 1) * sizeof *tokens->last_used_ms);
+    if (!used) abort();
+    tokens->last_used_ms = used;
+    atomic_init(&tokens->last_used_ms[tokens->count], 0);
+    memset(&items[tokens->count], 0, sizeof *items);
+    return &items[tokens->count++];
+}
+
+static void tokens_remove_at(struct tokens *tokens, size_t i)
+{
+    token_entry_free(&tokens->items[i]);
+    size_t after = tokens->count - i - 1;
+    memmove(&tokens->items[i], &tokens->items[i + 1], after * sizeof *tokens->items);
+    for (size_t k = i; k < i + after; k++)
+        atomic_store(&tokens->last_used_ms[k], atomic_load(&tokens->last_used_ms[k + 1]));
+    tokens->count--;
 }
 
 static bool token_well_formed(const char *token)
@@ -488,13 +530,37 @@ static void token_hash(const char *token, unsigned char out[TOKEN_HASH_LEN])
     crypto_generichash(out, TOKEN_HASH_LEN, (const unsigned char *)token, strlen(token), NULL, 0);
 }
 
-/* One entry of tokens.json: exactly one owner ("site" or "user") and a hash. */
+/* A new random token in token_out and its hash in hash. */
+static void token_generate(char token_out[33], unsigned char hash[TOKEN_HASH_LEN])
+{
+    unsigned char raw[TOKEN_HEX_LEN / 2];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(token_out, 33, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+    token_hash(token_out, hash);
+}
+
+/* A time in ms from JSON: absent is 0, else a non-negative integer. */
+static int ms_from_json(json_t *v, int64_t *out)
+{
+    *out = 0;
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0) return -EINVAL;
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* One entry of tokens.json: exactly one owner ("site" or "user") and a
+ * hash; "id", "description", "created_ms" and "expires_ms" may be absent
+ * (files written before tokens had them). */
 static int token_from_json(json_t *e, const char *path, size_t index, struct token_entry *out,
                            char *err, size_t errlen)
 {
     json_t *site = json_object_get(e, "site");
+    json_t *id = json_object_get(e, "id");
     const char *user = config_json_str(e, "user", NULL);
     const char *hex = config_json_str(e, "hash", "");
+    const char *description = config_json_str(e, "description", "");
     size_t bin_len = 0;
     bool site_ok = json_is_integer(site) && json_integer_value(site) >= 1 &&
                    json_integer_value(site) <= UINT32_MAX;
@@ -507,8 +573,65 @@ static int token_from_json(json_t *e, const char *path, size_t index, struct tok
                  path, index + 1);
         return -EINVAL;
     }
+    char why[160];
+    if ((id && config_id_from_json(id, &out->id)) ||
+        ms_from_json(json_object_get(e, "created_ms"), &out->created_ms) ||
+        ms_from_json(json_object_get(e, "expires_ms"), &out->expires_ms)) {
+        snprintf(err, errlen,
+                 "%s: token #%zu: \"id\" must be a positive integer, \"created_ms\" and "
+                 "\"expires_ms\" non-negative integers",
+                 path, index + 1);
+        return -EINVAL;
+    }
+    if (config_text_check("description", description, TOKEN_DESCRIPTION_MAX, why, sizeof why)) {
+        snprintf(err, errlen, "%s: token #%zu: %s", path, index + 1, why);
+        return -EINVAL;
+    }
     out->site_id = site_ok ? (uint32_t)json_integer_value(site) : 0;
     out->user = site_ok ? NULL : config_strdup(user);
+    out->description = config_strdup(description);
+    return 0;
+}
+
+/* Reads every entry of arr; then gives each entry without an id (written
+ * before tokens had ids) the next one after every id the file holds, in
+ * file order: the same file always gets the same ids, and the first
+ * rewrite stores them. */
+static int tokens_from_json(json_t *root, const char *path, struct tokens *tokens, char *err,
+                            size_t errlen)
+{
+    json_t *arr = json_object_get(root, "tokens");
+    json_t *last_id = json_object_get(root, "last_id");
+    if (!json_is_array(arr) ||
+        (last_id && (!json_is_integer(last_id) || json_integer_value(last_id) < 0 ||
+                     json_integer_value(last_id) > UINT32_MAX))) {
+        snprintf(err, errlen, "%s: expected {\"last_id\": N, \"tokens\": [...]}", path);
+        return -EINVAL;
+    }
+    if (last_id) tokens->last_id = (uint32_t)json_integer_value(last_id);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        struct token_entry *e = tokens_grow(tokens);
+        int rc = token_from_json(json_array_get(arr, i), path, i, e, err, errlen);
+        if (rc) {
+            tokens->count--;
+            return rc;
+        }
+        for (size_t k = 0; e->id && k + 1 < tokens->count; k++) {
+            if (tokens->items[k].id == e->id) {
+                snprintf(err, errlen, "%s: token id %u appears twice", path, e->id);
+                return -EINVAL;
+            }
+        }
+        if (e->id > tokens->last_id) tokens->last_id = e->id;
+    }
+    for (size_t i = 0; i < tokens->count; i++) {
+        if (tokens->items[i].id) continue;
+        if (tokens->last_id == UINT32_MAX) {
+            snprintf(err, errlen, "%s: every token id has been given", path);
+            return -EOVERFLOW;
+        }
+        tokens->items[i].id = ++tokens->last_id;
+    }
     return 0;
 }
 
@@ -523,20 +646,7 @@ int tokens_load(const char *data_dir, struct tokens **out, char *err, size_t err
     if (rc) return rc;
     struct tokens *tokens = calloc(1, sizeof *tokens);
     if (!tokens) abort();
-    json_t *arr = root ? json_object_get(root, "tokens") : NULL;
-    if (root && !json_is_array(arr)) {
-        snprintf(err, errlen, "%s: expected {\"tokens\": [...]}", path);
-        rc = -EINVAL;
-    }
-    size_t n = arr ? json_array_size(arr) : 0;
-    if (!rc && n) {
-        tokens->items = calloc(n, sizeof *tokens->items);
-        if (!tokens->items) abort();
-    }
-    for (size_t i = 0; !rc && i < n; i++) {
-        rc = token_from_json(json_array_get(arr, i), path, i, &tokens->items[i], err, errlen);
-        if (!rc) tokens->count++;
-    }
+    if (root) rc = tokens_from_json(root, path, tokens, err, errlen);
     json_decref(root);
     if (rc) {
         tokens_free(tokens);
@@ -546,39 +656,173 @@ int tokens_load(const char *data_dir, struct tokens **out, char *err, size_t err
     return 0;
 }
 
-/* Adds a token owned by owner ({"site":N} or {"user":"name"}, whose
- * reference this takes) to tokens.json; config lock held. */
-static int tokens_append(const char *data_dir, json_t *owner, char token_out[33], char *err,
-                         size_t errlen)
+static json_t *token_to_json(const struct token_entry *e)
 {
-    char path[PATH_MAX];
-    config_path(path, sizeof path, data_dir, "tokens.json");
-    json_t *root = NULL;
-    int rc = config_json_read(path, &root, err, errlen);
-    if (!rc && !root) root = json_pack("{s:[]}", "tokens");
-    json_t *arr = root ? json_object_get(root, "tokens") : NULL;
-    if (!rc && !json_is_array(arr)) {
-        snprintf(err, errlen, "%s: expected {\"tokens\": [...]}", path);
-        rc = -EINVAL;
-    }
-    if (!rc) {
-        unsigned char raw[TOKEN_HEX_LEN / 2], hash[TOKEN_HASH_LEN];
-        char hash_hex[2 * TOKEN_HASH_LEN + 1];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(token_out, 33, raw, sizeof raw);
-        token_hash(token_out, hash);
-        sodium_bin2hex(hash_hex, sizeof hash_hex, hash, sizeof hash);
-        json_object_set_new(owner, "hash", json_string(hash_hex));
-        json_object_set_new(owner, "created_ms", json_integer(now_ms()));
-        json_array_append(arr, owner);
+    char hash_hex[2 * TOKEN_HASH_LEN + 1];
+    sodium_bin2hex(hash_hex, sizeof hash_hex, e->hash, sizeof e->hash);
+    json_t *obj = json_pack("{s:I}", "id", (json_int_t)e->id);
+    if (e->user) json_object_set_new(obj, "user", json_string(e->user));
+    else json_object_set_new(obj, "site", json_integer(e->site_id));
+    json_object_set_new(obj, "description", json_string(e->description));
+    json_object_set_new(obj, "hash", json_string(hash_hex));
+    if (e->created_ms) json_object_set_new(obj, "created_ms", json_integer(e->created_ms));
+    if (e->expires_ms) json_object_set_new(obj, "expires_ms", json_integer(e->expires_ms));
+    return obj;
+}
+
+/* Loads tokens.json, hands it to change and writes it back, unless change
+ * returns non-zero: negative cancels with that error, positive says that
+ * nothing changed. The config lock must be held. */
+static int tokens_edit_locked(const char *data_dir,
+                              int (*change)(struct tokens *tokens, void *arg, char *err,
+                                            size_t errlen),
+                              void *arg, char *err, size_t errlen)
+{
+    struct tokens *tokens = NULL;
+    int rc = tokens_load(data_dir, &tokens, err, errlen);
+    if (!rc) rc = change(tokens, arg, err, errlen);
+    if (rc > 0) {
+        rc = 0;
+    } else if (!rc) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < tokens->count; i++)
+            json_array_append_new(arr, token_to_json(&tokens->items[i]));
+        json_t *root = json_pack("{s:I, s:o}", "last_id", (json_int_t)tokens->last_id,
+                                 "tokens", arr);
+        char path[PATH_MAX];
+        config_path(path, sizeof path, data_dir, "tokens.json");
         /* Hashes only, but nobody else needs to read them. */
         rc = config_json_write(path, root, 0600, err, errlen);
-        sodium_memzero(raw, sizeof raw);
-        if (rc) sodium_memzero(token_out, 33);
+        json_decref(root);
     }
-    json_decref(owner);
-    json_decref(root);
+    tokens_free(tokens);
     return rc;
+}
+
+/* What tokens_create hands tokens_edit_locked. */
+struct token_creation {
+    const struct token_draft *draft;
+    char *token_out;
+    uint32_t id;
+};
+
+static int append_token(struct tokens *tokens, void *arg, char *err, size_t errlen)
+{
+    struct token_creation *c = arg;
+    if (tokens->last_id == UINT32_MAX) {
+        snprintf(err, errlen, "every token id has been given");
+        return -EOVERFLOW;
+    }
+    struct token_entry *e = tokens_grow(tokens);
+    e->id = c->id = ++tokens->last_id;
+    e->site_id = c->draft->user ? 0 : c->draft->site_id;
+    e->user = c->draft->user ? config_strdup(c->draft->user) : NULL;
+    e->description = config_strdup(c->draft->description ? c->draft->description : "");
+    e->created_ms = now_ms();
+    e->expires_ms = c->draft->expires_ms;
+    token_generate(c->token_out, e->hash);
+    return 0;
+}
+
+/* The owner named by draft exists; config lock held. */
+static int token_owner_check(const char *data_dir, const struct token_draft *draft, char *err,
+                             size_t errlen)
+{
+    int rc = 0;
+    if (draft->user) {
+        struct users *users = NULL;
+        rc = users_load(data_dir, &users, err, errlen);
+        if (!rc && !users_find(users, draft->user)) {
+            snprintf(err, errlen, "no user named %s; `tally user list` shows the users",
+                     draft->user);
+            rc = -ENOENT;
+        }
+        users_free(users);
+        return rc;
+    }
+    struct sites *sites = NULL;
+    rc = sites_load(data_dir, &sites, err, errlen);
+    if (!rc && !sites_find(sites, draft->site_id)) {
+        snprintf(err, errlen, "no site with id %u; `tally site list` shows the sites",
+                 draft->site_id);
+        rc = -ENOENT;
+    }
+    sites_free(sites);
+    return rc;
+}
+
+int tokens_create(const char *data_dir, const struct token_draft *draft, char token_out[33],
+                  uint32_t *id_out, char *err, size_t errlen)
+{
+    int rc = sodium_ready(err, errlen);
+    if (rc) return rc;
+    if (!draft->user == !draft->site_id) {
+        snprintf(err, errlen, "a token acts as one user or has write access to one site");
+        return -EINVAL;
+    }
+    if (draft->user && (rc = user_name_check(draft->user, err, errlen))) return rc;
+    if (draft->description &&
+        (rc = config_text_check("description", draft->description, TOKEN_DESCRIPTION_MAX, err,
+                                errlen)))
+        return rc;
+    if (draft->expires_ms < 0 || (draft->expires_ms && draft->expires_ms <= now_ms())) {
+        snprintf(err, errlen, "the token would expire before it is made");
+        return -EINVAL;
+    }
+    int lock = config_lock(data_dir, err, errlen);
+    if (lock < 0) return lock;
+    struct token_creation c = {.draft = draft, .token_out = token_out};
+    rc = token_owner_check(data_dir, draft, err, errlen);
+    if (!rc) rc = tokens_edit_locked(data_dir, append_token, &c, err, errlen);
+    close(lock);
+    if (rc) sodium_memzero(token_out, 33);
+    if (!rc && id_out) *id_out = c.id;
+    return rc;
+}
+
+/* What tokens_delete hands tokens_edit_locked. */
+struct token_deletion {
+    uint32_t id;
+    const char *user;
+};
+
+static int remove_token(struct tokens *tokens, void *arg, char *err, size_t errlen)
+{
+    const struct token_deletion *d = arg;
+    for (size_t i = 0; i < tokens->count; i++) {
+        const struct token_entry *e = &tokens->items[i];
+        if (e->id != d->id) continue;
+        if (d->user && (!e->user || strcmp(e->user, d->user) != 0)) break;
+        tokens_remove_at(tokens, i);
+        return 0;
+    }
+    if (d->user)
+        snprintf(err, errlen, "%s has no token with id %u; UsersManager.getTokens lists them",
+                 d->user, d->id);
+    else
+        snprintf(err, errlen, "no token with id %u; `tally token list` shows them", d->id);
+    return -ENOENT;
+}
+
+int tokens_delete(const char *data_dir, uint32_t id, const char *user, char *err, size_t errlen)
+{
+    int lock = config_lock(data_dir, err, errlen);
+    if (lock < 0) return lock;
+    struct token_deletion d = {.id = id, .user = user};
+    int rc = tokens_edit_locked(data_dir, remove_token, &d, err, errlen);
+    close(lock);
+    return rc;
+}
+
+static int remove_user_tokens(struct tokens *tokens, void *name, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    size_t before = tokens->count;
+    for (size_t i = tokens->count; i-- > 0;)
+        if (tokens->items[i].user && strcmp(tokens->items[i].user, name) == 0)
+            tokens_remove_at(tokens, i);
+    return tokens->count == before; /* 1: nothing to write */
 }
 
 /* Removes every token of the user name from tokens.json. */
@@ -586,88 +830,83 @@ static int tokens_drop_user(const char *data_dir, const char *name, char *err, s
 {
     int lock = config_lock(data_dir, err, errlen);
     if (lock < 0) return lock;
-    char path[PATH_MAX];
-    config_path(path, sizeof path, data_dir, "tokens.json");
-    json_t *root = NULL;
-    int rc = config_json_read(path, &root, err, errlen);
-    json_t *arr = root ? json_object_get(root, "tokens") : NULL;
-    if (!rc && json_is_array(arr)) {
-        size_t before = json_array_size(arr);
-        for (size_t i = json_array_size(arr); i-- > 0;) {
-            const char *owner = config_json_str(json_array_get(arr, i), "user", NULL);
-            if (owner && strcmp(owner, name) == 0) json_array_remove(arr, i);
+    int rc = tokens_edit_locked(data_dir, remove_user_tokens, (void *)name, err, errlen);
+    close(lock);
+    return rc;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (UTC) as ms; -EINVAL otherwise. */
+static int parse_datetime_ms(const char *text, int64_t *out)
+{
+    char day_text[11];
+    int64_t day, h = 0, m = 0, s = 0;
+    size_t len = strlen(text);
+    if (len != 10 && len != 19) return -EINVAL;
+    snprintf(day_text, sizeof day_text, "%.10s", text);
+    if (parse_date(day_text, &day)) return -EINVAL;
+    if (len == 19) {
+        char hms[3][3] = {{text[11], text[12]}, {text[14], text[15]}, {text[17], text[18]}};
+        if (text[10] != ' ' || text[13] != ':' || text[16] != ':' || parse_i64(hms[0], 0, 23, &h) ||
+            parse_i64(hms[1], 0, 59, &m) || parse_i64(hms[2], 0, 59, &s))
+            return -EINVAL;
+    }
+    *out = day * MS_PER_DAY + ((h * 60 + m) * 60 + s) * 1000;
+    return 0;
+}
+
+int token_expiry_parse(const char *date, const char *hours, int64_t now, int64_t *expires_ms,
+                       char *err, size_t errlen)
+{
+    *expires_ms = 0;
+    int64_t n = 0;
+    if (date && *date) {
+        if (parse_datetime_ms(date, expires_ms)) {
+            snprintf(err, errlen, "expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC), got '%.40s'",
+                     date);
+            return -EINVAL;
         }
-        if (json_array_size(arr) != before) rc = config_json_write(path, root, 0600, err, errlen);
+        if (*expires_ms <= now) {
+            snprintf(err, errlen, "%s is not in the future", date);
+            return -EINVAL;
+        }
+    } else if (hours && *hours) {
+        if (parse_i64(hours, 0, TOKEN_EXPIRE_HOURS_MAX, &n)) {
+            snprintf(err, errlen, "expected whole hours from 0 (never) to %d, got '%.40s'",
+                     TOKEN_EXPIRE_HOURS_MAX, hours);
+            return -EINVAL;
+        }
+        *expires_ms = n ? now + n * 3600 * 1000 : 0;
     }
-    json_decref(root);
-    close(lock);
-    return rc;
+    return 0;
 }
 
-int tokens_create(const char *data_dir, uint32_t site_id, char token_out[33], char *err,
-                  size_t errlen)
+bool tokens_next(const struct tokens *tokens, size_t *cursor, struct token_info *out)
 {
-    int rc = sodium_ready(err, errlen);
-    if (rc) return rc;
-    int lock = config_lock(data_dir, err, errlen);
-    if (lock < 0) return lock;
-    struct sites *sites = NULL;
-    rc = sites_load(data_dir, &sites, err, errlen);
-    if (!rc && !sites_find(sites, site_id)) {
-        snprintf(err, errlen, "--site: no site with id %u; `tally site list` shows the sites",
-                 site_id);
-        rc = -ENOENT;
+    while (tokens && *cursor < tokens->count) {
+        size_t i = (*cursor)++;
+        const struct token_entry *e = &tokens->items[i];
+        if (e->transient) continue;
+        *out = (struct token_info){.id = e->id,
+                                   .site_id = e->site_id,
+                                   .user = e->user,
+                                   .description = e->description,
+                                   .created_ms = e->created_ms,
+                                   .expires_ms = e->expires_ms,
+                                   .last_used_ms = atomic_load(&tokens->last_used_ms[i])};
+        return true;
     }
-    sites_free(sites);
-    if (!rc)
-        rc = tokens_append(data_dir, json_pack("{s:I}", "site", (json_int_t)site_id), token_out,
-                           err, errlen);
-    close(lock);
-    return rc;
-}
-
-int tokens_create_for_user(const char *data_dir, const char *name, char token_out[33], char *err,
-                           size_t errlen)
-{
-    int rc = user_name_check(name, err, errlen);
-    if (!rc) rc = sodium_ready(err, errlen);
-    if (rc) return rc;
-    int lock = config_lock(data_dir, err, errlen);
-    if (lock < 0) return lock;
-    struct users *users = NULL;
-    rc = users_load(data_dir, &users, err, errlen);
-    if (!rc && !users_find(users, name)) {
-        snprintf(err, errlen, "--user: no user named %s; `tally user list` shows the users", name);
-        rc = -ENOENT;
-    }
-    users_free(users);
-    if (!rc) rc = tokens_append(data_dir, json_pack("{s:s}", "user", name), token_out, err, errlen);
-    close(lock);
-    return rc;
+    return false;
 }
 
 /* ---- transient tokens (dashboard sessions) ---- */
 
-static void token_entry_add(struct tokens *tokens, const struct token_entry *e)
-{
-    struct token_entry *grown = realloc(tokens->items, (tokens->count + 1) * sizeof *grown);
-    if (!grown) abort();
-    tokens->items = grown;
-    tokens->items[tokens->count] = *e;
-    tokens->items[tokens->count].user = e->user ? config_strdup(e->user) : NULL;
-    tokens->count++;
-}
-
 int tokens_add_transient(struct tokens *tokens, const char *user, char token_out[33])
 {
     if (!user_name_valid(user) || sodium_init() < 0) return -EINVAL;
-    unsigned char raw[TOKEN_HEX_LEN / 2];
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(token_out, 33, raw, sizeof raw);
-    sodium_memzero(raw, sizeof raw);
-    struct token_entry e = {.user = (char *)user, .transient = true};
-    token_hash(token_out, e.hash);
-    token_entry_add(tokens, &e);
+    struct token_entry *e = tokens_grow(tokens);
+    e->user = config_strdup(user);
+    e->transient = true;
+    token_generate(token_out, e->hash);
     return 0;
 }
 
@@ -677,19 +916,30 @@ void tokens_remove_transient(struct tokens *tokens, const char *token)
     unsigned char hash[TOKEN_HASH_LEN];
     token_hash(token, hash);
     for (size_t i = 0; i < tokens->count; i++) {
-        struct token_entry *e = &tokens->items[i];
-        if (!e->transient || sodium_memcmp(hash, e->hash, TOKEN_HASH_LEN) != 0) continue;
-        free(e->user);
-        memmove(e, e + 1, (tokens->count - i - 1) * sizeof *e);
-        tokens->count--;
-        return;
+        const struct token_entry *e = &tokens->items[i];
+        if (e->transient && sodium_memcmp(hash, e->hash, TOKEN_HASH_LEN) == 0) {
+            tokens_remove_at(tokens, i);
+            return;
+        }
     }
 }
 
-void tokens_carry_transient(const struct tokens *from, struct tokens *to)
+void tokens_carry_over(const struct tokens *from, struct tokens *to)
 {
-    for (size_t i = 0; from && i < from->count; i++)
-        if (from->items[i].transient) token_entry_add(to, &from->items[i]);
+    for (size_t i = 0; from && i < from->count; i++) {
+        const struct token_entry *e = &from->items[i];
+        int64_t used = atomic_load(&from->last_used_ms[i]);
+        if (e->transient) {
+            struct token_entry *copy = tokens_grow(to);
+            *copy = *e;
+            copy->user = config_strdup(e->user);
+            atomic_store(&to->last_used_ms[to->count - 1], used);
+            continue;
+        }
+        /* Ids are never reused: the same id is the same token. */
+        for (size_t k = 0; used && k < to->count; k++)
+            if (to->items[k].id == e->id) atomic_store(&to->last_used_ms[k], used);
+    }
 }
 
 /* ---- access ---- */
@@ -712,19 +962,23 @@ static struct principal principal_of(const struct users *users, const struct tok
     token_hash(token, hash);
     /* Every entry is compared, in constant time, so timing says nothing
      * about how much of which hash matched. */
-    const struct token_entry *match = NULL;
+    size_t match = tokens->count;
     for (size_t i = 0; i < tokens->count; i++)
-        if (sodium_memcmp(hash, tokens->items[i].hash, TOKEN_HASH_LEN) == 0)
-            match = &tokens->items[i];
-    if (!match) return p;
-    if (!match->user) {
+        if (sodium_memcmp(hash, tokens->items[i].hash, TOKEN_HASH_LEN) == 0) match = i;
+    if (match == tokens->count) return p;
+    const struct token_entry *e = &tokens->items[match];
+    int64_t now = now_ms();
+    if (e->expires_ms && now >= e->expires_ms) return p;
+    if (!e->user) {
         p.kind = PRINCIPAL_SITE;
-        p.site_id = match->site_id;
+        p.site_id = e->site_id;
+    } else if ((p.user = users_find(users, e->user))) {
+        p.kind = PRINCIPAL_USER;
+    } else {
+        /* A token whose user is gone is worth nothing. */
         return p;
     }
-    /* A token whose user is gone is worth nothing. */
-    p.user = users_find(users, match->user);
-    if (p.user) p.kind = PRINCIPAL_USER;
+    atomic_store_explicit(&tokens->last_used_ms[match], now, memory_order_relaxed);
     return p;
 }
 

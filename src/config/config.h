@@ -118,32 +118,72 @@ int users_delete(const char *data_dir, const char *name, char *err, size_t errle
 /* API tokens: 32 lower-case hex characters, shown once; only a BLAKE2b
  * hash is kept, so a stolen tokens.json gives nothing away. A token acts
  * as a user (the user's access, as it is at each request), or, made with
- * `--site N`, has write access to that one site. */
+ * `--site N`, has write access to that one site. Each has an id (from 1,
+ * never reused), a description, its creation time and, if asked for, a
+ * time after which it no longer authenticates. */
+#define TOKEN_DESCRIPTION_MAX 100          /* characters, as Matomo */
+#define TOKEN_EXPIRE_HOURS_MAX (24 * 3650) /* ten years */
+
 struct tokens;
 int tokens_load(const char *data_dir, struct tokens **out, char *err, size_t errlen);
 void tokens_free(struct tokens *tokens);
-/* Creates a token with write access to site_id and writes its hash; the
- * token (32 hex characters and a NUL) is returned in token_out. */
-int tokens_create(const char *data_dir, uint32_t site_id, char token_out[33],
-                  char *err, size_t errlen);
-/* Creates a token acting as the user name. */
-int tokens_create_for_user(const char *data_dir, const char *name, char token_out[33],
-                           char *err, size_t errlen);
+
+struct token_draft {
+    uint32_t site_id;        /* write access to this site, or (exactly one of the two) */
+    const char *user;        /* acting as this user */
+    const char *description; /* NULL or "": none; a line of TOKEN_DESCRIPTION_MAX characters */
+    int64_t expires_ms;      /* 0: never; else in the future */
+};
+/* Creates a token and writes its hash to tokens.json; the token (32 hex
+ * characters and a NUL) is returned in token_out, its id in *id_out
+ * (id_out may be NULL). -ENOENT when the site or user does not exist. */
+int tokens_create(const char *data_dir, const struct token_draft *draft, char token_out[33],
+                  uint32_t *id_out, char *err, size_t errlen);
+/* Removes token id, which then authenticates nothing. With user non-NULL,
+ * only a token acting as that user: another's gets the same -ENOENT as a
+ * missing one, so nobody learns which ids others hold. */
+int tokens_delete(const char *data_dir, uint32_t id, const char *user, char *err, size_t errlen);
+/* Matomo's createAppSpecificTokenAuth expiry: expireDate ("YYYY-MM-DD" or
+ * "YYYY-MM-DD HH:MM:SS", UTC) or, when that is absent or empty,
+ * expireHours (whole hours after now, up to TOKEN_EXPIRE_HOURS_MAX;
+ * absent, empty or 0: never), as *expires_ms (0: never). -EINVAL with a
+ * message when malformed or not after now; the message does not name the
+ * parameter, which the caller knows (the date's when it is given). */
+int token_expiry_parse(const char *date, const char *hours, int64_t now, int64_t *expires_ms,
+                       char *err, size_t errlen);
+
+/* What may be shown of a token: never the token nor its hash. */
+struct token_info {
+    uint32_t id;
+    uint32_t site_id;        /* a --site token's site; 0 for a user's */
+    const char *user;        /* the user a token acts as; NULL for a --site token */
+    const char *description; /* "" when none */
+    int64_t created_ms;      /* 0: not recorded */
+    int64_t expires_ms;      /* 0: never */
+    int64_t last_used_ms;    /* 0: not since the snapshot's server started (memory only) */
+};
+/* The tokens of tokens.json in the file's order, one per call (never a
+ * dashboard session's): start with *cursor = 0; false at the end. The
+ * strings point into tokens. */
+bool tokens_next(const struct tokens *tokens, size_t *cursor, struct token_info *out);
 
 /* Dashboard sessions reach the access checks below as tokens that exist
  * only in the server's memory, acting as their user exactly as the user's
  * API tokens do. tokens_add_transient adds one to this snapshot (the token
- * in token_out; only its hash is kept); tokens_carry_transient copies them
- * into a snapshot just loaded from tokens.json, which never holds them. */
+ * in token_out; only its hash is kept). tokens_carry_over copies what
+ * lives only in memory (those tokens, and when each stored token was last
+ * used) into a snapshot just loaded from tokens.json. */
 int tokens_add_transient(struct tokens *tokens, const char *user, char token_out[33]);
 void tokens_remove_transient(struct tokens *tokens, const char *token);
-void tokens_carry_transient(const struct tokens *from, struct tokens *to);
+void tokens_carry_over(const struct tokens *from, struct tokens *to);
 
 /* What token_auth (NULL or "" for none) may do with site_id. A token that
- * matches nothing gets ACCESS_NONE even on an anonymous_view site, so a
- * wrong token is always refused; no token gets ACCESS_VIEW on such a site.
- * A site that does not exist gets ACCESS_NONE except for a superuser.
- * Any of users and tokens may be NULL (none). */
+ * matches nothing, or has expired, gets ACCESS_NONE even on an
+ * anonymous_view site, so a wrong token is always refused; no token gets
+ * ACCESS_VIEW on such a site. A site that does not exist gets ACCESS_NONE
+ * except for a superuser. Any of users and tokens may be NULL (none).
+ * These checks note when each token that authenticates was last used: the
+ * one thing they change in a snapshot, held in memory only. */
 enum access access_for(const struct users *users, const struct tokens *tokens,
                        const struct sites *sites, const char *token_auth, uint32_t site_id);
 bool access_is_superuser(const struct users *users, const struct tokens *tokens,

@@ -75,7 +75,7 @@ function ManagedList({ result, columns, remove }) {
     <div class="table-scroll"><table>
       <thead><tr>${columns.map(([, title]) => html`<th scope="col">${title}</th>`)}<th></th></tr></thead>
       <tbody>${rows.map((row, i) => html`<tr key=${i}>
-        ${columns.map(([key]) => html`<td>${typeof row[key] === 'object' ? JSON.stringify(row[key]) : String(row[key] ?? '')}</td>`)}
+        ${columns.map(([key]) => html`<td>${row[key] !== null && typeof row[key] === 'object' ? JSON.stringify(row[key]) : String(row[key] ?? '')}</td>`)}
         <td><button type="button" class="link" onClick=${() => remove(row).then(result.reload, setProblem)}>delete</button></td>
       </tr>`)}</tbody>
     </table></div>
@@ -165,11 +165,15 @@ export function UsersSettings() {
         <//>
       <//>`}
     <${Section} title="Your API tokens">
-      <${ManagedList} result=${tokens} columns=${[['description', 'Description'], ['date_created', 'Created'], ['last_used', 'Last used']]}
-        remove=${(t) => api('UsersManager.deleteToken', { userLogin: session.login, idTokenAuth: t.idusertokenauth ?? t.id })} />
+      <p class="muted">Times are UTC; an empty expiry is never. Last used counts since the server started.</p>
+      <${ManagedList} result=${tokens} columns=${[['idusertokenauth', 'Id'], ['description', 'Description'],
+        ['date_created', 'Created'], ['date_expired', 'Expires'], ['last_used', 'Last used']]}
+        remove=${(t) => (confirm(`Delete token ${t.idusertokenauth}? Whatever uses it stops working.`)
+          ? api('UsersManager.deleteToken', { userLogin: session.login, idTokenAuth: t.idusertokenauth }) : Promise.resolve())} />
       <${ApiForm} method="UsersManager.createAppSpecificTokenAuth" fields=${{ userLogin: session.login }}
           label="Create token" onDone=${(answer, form) => { setToken(answer.value); form.reset(); tokens.reload(); }}>
-        <label>Description <input name="description" required /></label>
+        <label>Description <input name="description" required maxlength="100" /></label>
+        <label>Expires after (hours; empty: never) <input name="expireHours" type="number" min="1" max="87600" /></label>
         <label>Your password <input name="passwordConfirmation" type="password" required autocomplete="current-password" /></label>
       <//>
       ${token && html`<p role="status">New token (shown once): <code class="token">${token}</code></p>`}
