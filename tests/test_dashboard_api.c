@@ -116,11 +116,31 @@ static int dashboard(const char *method, const char *target, const char *body_te
 
 /* ---- sessions ---- */
 
+/* A /session or /login answer as "LOGIN SUPERUSER [SITE IDS]": who is
+ * logged in and the sites they may see, all the dashboard's first view needs. */
+static const char *session_summary(void)
+{
+    static char text[200];
+    json_t *who = json_loads(body(), 0, NULL);
+    json_t *sites = json_object_get(who, "sites");
+    int n = snprintf(text, sizeof text, "%s %s [",
+                     json_string_value(json_object_get(who, "login")),
+                     json_is_true(json_object_get(who, "superuser")) ? "true" : "false");
+    size_t i;
+    json_t *site;
+    json_array_foreach(sites, i, site)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s%s", i ? "," : "",
+                      json_string_value(json_object_get(site, "idsite")));
+    snprintf(text + n, sizeof text - (size_t)n, "]");
+    json_decref(who);
+    return text;
+}
+
 static void test_login_sets_a_strict_http_only_cookie(void)
 {
     ASSERT_TRUE(start(""));
     ASSERT_EQ_INT(login("alice", PASSWORD), 200);
-    ASSERT_EQ_STR(body(), "{\"login\":\"alice\",\"superuser\":false}");
+    ASSERT_EQ_STR(session_summary(), "alice false [1]");
     char value[200];
     ASSERT_TRUE(http_reply_header(&reply, "Set-Cookie", value, sizeof value) != NULL);
     /* 64 hex characters (256 random bits), then exactly the contract's
@@ -133,9 +153,11 @@ static void test_login_sets_a_strict_http_only_cookie(void)
                                   sizeof value) == NULL);
 
     ASSERT_EQ_INT(dashboard("GET", "/session", NULL), 200);
-    ASSERT_EQ_STR(body(), "{\"login\":\"alice\",\"superuser\":false}");
+    ASSERT_EQ_STR(session_summary(), "alice false [1]");
     ASSERT_EQ_INT(login("root", PASSWORD), 200);
-    ASSERT_EQ_STR(body(), "{\"login\":\"root\",\"superuser\":true}");
+    ASSERT_EQ_STR(session_summary(), "root true [1,2]");
+    ASSERT_EQ_INT(dashboard("GET", "/session", NULL), 200);
+    ASSERT_EQ_STR(session_summary(), "root true [1,2]");
     /* Without a cookie nobody is logged in. */
     ASSERT_EQ_INT(request("GET", "/session", "", NULL), 401);
 }

@@ -6,36 +6,29 @@ import { useEffect, useState } from 'preact/hooks';
 import './app.css';
 import { html, Loading } from './components/ui.js';
 import { LoginForm, Shell, FatalError } from './components/shell.js';
-import { api, currentSession, logout, onSessionLost } from './lib/api.js';
+import { currentSession, logout, onSessionLost } from './lib/api.js';
 import { useView, navigate } from './lib/route.js';
 import { ViewContext } from './lib/context.js';
 import { SECTIONS, pageById } from './pages/index.js';
 
 function App() {
   const view = useView();
+  // Who is logged in and the sites they may see (GET /session, or the
+  // answer of POST /login): undefined while asking, null when nobody is.
   const [session, setSession] = useState(undefined);
   const [lost, setLost] = useState(null);
-  const [sites, setSites] = useState(null);
   const [problem, setProblem] = useState(null);
 
-  const loadSites = () => api('SitesManager.getSitesWithAtLeastViewAccess')
-    .then((answer) => (Array.isArray(answer) ? answer : [answer]));
-  useEffect(() => {
-    currentSession().then((s) => {
-      setSession(s);
-      if (s) loadSites().then(setSites, setProblem);
-    }, setProblem);
-  }, []);
+  useEffect(() => { currentSession().then(setSession, setProblem); }, []);
   useEffect(() => onSessionLost(() => {
     if (session) setLost(true);
     setSession(null);
-    setSites(null);
   }), [session]);
   const loggedIn = (s) => {
     setLost(null);
     setSession(s);
-    loadSites().then(setSites, setProblem);
   };
+  const sites = session && session.sites;
   useEffect(() => {
     if (sites && sites.length && !sites.some((s) => String(s.idsite) === view.site))
       navigate(view, { site: String(sites[0].idsite) }, { replace: true });
@@ -45,13 +38,12 @@ function App() {
   if (session === undefined) return html`<${Loading} label="Loading Tally…" />`;
   if (!session) return html`<${LoginForm} problem=${lost && new Error('Your session ended; please log in again.')}
     onLogin=${loggedIn} />`;
-  if (!sites) return html`<${Loading} label="Loading sites…" />`;
   if (!sites.length)
     return html`<${FatalError} error=${new Error(`${session.login} has no access to any site yet: a superuser can grant it (tally user grant).`)} />`;
   const site = sites.find((s) => String(s.idsite) === view.site);
   if (!site) return html`<${Loading} />`;
   const page = pageById(view.page);
-  const endSession = () => logout().finally(() => { setSession(null); setSites(null); });
+  const endSession = () => logout().finally(() => setSession(null));
   return html`<${ViewContext.Provider} value=${{ view, site, session, sites }}>
     <${Shell} session=${session} sites=${sites} view=${view} site=${site} sections=${SECTIONS}
       page=${page} onLogout=${endSession} />

@@ -82,6 +82,9 @@ void api_answer_config_error(struct api_response *resp, int rc, const char *err)
 void sites_api_handle(struct api *api, const struct api_request *req,
                       const struct track_params *params, const char *method,
                       struct api_response *resp);
+/* The sites token may see at level min or above, as the JSON array
+ * SitesManager answers; api lock held. */
+void sites_json_array(struct api *api, const char *token, enum access min, struct buf *b);
 /* True for the Goals methods that manage definitions (addGoal, updateGoal,
  * deleteGoal, getGoals, getGoal); Goals reports go to reporting_handle. */
 bool goals_api_serves(const char *method);

@@ -153,7 +153,7 @@ static struct login_session *session_find(struct api *api, const char *id, int64
 }
 
 /* Opens a session for user and writes its cookie value to id_out. */
-static void session_open(struct api *api, const struct user *user, int64_t now,
+static struct login_session *session_open(struct api *api, const struct user *user, int64_t now,
                          char id_out[SESSION_ID_HEX + 1])
 {
     struct login_state *state = api->login;
@@ -178,6 +178,7 @@ static void session_open(struct api *api, const struct user *user, int64_t now,
     sodium_bin2hex(id_out, SESSION_ID_HEX + 1, raw, sizeof raw);
     sodium_memzero(raw, sizeof raw);
     session_id_hash(id_out, s->id_hash);
+    return s;
 }
 
 /* ---- throttling (api lock held) ---- */
@@ -223,13 +224,18 @@ void login_sweep(struct api *api, int64_t now)
 
 /* ---- answers ---- */
 
-static void answer_who(struct api_response *resp, const char *name, bool superuser)
+/* Who the session is and the sites they may see: all the dashboard needs to
+ * draw its first view, in one answer. Lock held. */
+static void answer_who(struct api *api, struct api_response *resp,
+                       const struct login_session *s, bool superuser)
 {
     struct buf b;
     buf_init(&b);
     buf_puts(&b, "{\"login\":");
-    buf_json_string(&b, name);
-    buf_printf(&b, ",\"superuser\":%s}", superuser ? "true" : "false");
+    buf_json_string(&b, s->user);
+    buf_printf(&b, ",\"superuser\":%s,\"sites\":", superuser ? "true" : "false");
+    sites_json_array(api, s->token, ACCESS_VIEW, &b);
+    buf_putc(&b, '}');
     api_answer_json(resp, &b);
     buf_free(&b);
 }
@@ -297,9 +303,9 @@ static void handle_login(struct api *api, const struct api_request *req, struct 
     if (ok) {
         client = client_find(state, req->ctx.ip, now, false);
         if (client) client_forget(state, client);
-        session_open(api, user, now, id);
+        struct login_session *s = session_open(api, user, now, id);
         set_cookie(state, id, resp);
-        answer_who(resp, user->name, user->superuser);
+        answer_who(api, resp, s, user->superuser);
         sodium_memzero(id, sizeof id);
     }
     pthread_mutex_unlock(&api->lock);
@@ -340,7 +346,7 @@ static void handle_session(struct api *api, const struct api_request *req,
     const struct user *user = s ? users_find(api->users, s->user) : NULL;
     if (user) {
         s->last_seen_ms = req->ctx.now_ms;
-        answer_who(resp, user->name, user->superuser);
+        answer_who(api, resp, s, user->superuser);
     } else {
         answer_api_error(resp, 401, "not logged in");
     }

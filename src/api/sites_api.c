@@ -73,28 +73,34 @@ static void get_site(struct api *api, const struct track_params *p, struct api_r
     buf_free(&b);
 }
 
-/* Lock held. */
-static void sites_with_access(struct api *api, const struct track_params *p, enum access min,
-                              struct api_response *resp)
+void sites_json_array(struct api *api, const char *token, enum access min, struct buf *b)
 {
-    const char *token = track_params_get(p, "token_auth");
     uint32_t *ids = malloc(SITES_API_MAX * sizeof *ids);
     if (!ids) abort();
     size_t n = access_sites(api->users, api->tokens, api->sites, token, min, ids, SITES_API_MAX);
     if (n > SITES_API_MAX) n = SITES_API_MAX;
-    struct buf b;
-    buf_init(&b);
-    buf_putc(&b, '[');
+    buf_putc(b, '[');
+    bool first = true;
     for (size_t i = 0; i < n; i++) {
         const struct site *site = sites_find(api->sites, ids[i]);
         if (!site) continue;
-        if (b.len > 1) buf_putc(&b, ',');
-        site_json(&b, site);
+        if (!first) buf_putc(b, ',');
+        first = false;
+        site_json(b, site);
     }
-    buf_putc(&b, ']');
+    buf_putc(b, ']');
+    free(ids);
+}
+
+/* Lock held. */
+static void sites_with_access(struct api *api, const struct track_params *p, enum access min,
+                              struct api_response *resp)
+{
+    struct buf b;
+    buf_init(&b);
+    sites_json_array(api, track_params_get(p, "token_auth"), min, &b);
     api_answer_json(resp, &b);
     buf_free(&b);
-    free(ids);
 }
 
 /* urls=a,b or urls[]=a&urls[]=b (or urls[0]=...) into draft's urls; they

@@ -1,6 +1,6 @@
 // Small pieces every page uses: fetching with loading and error states.
 import { h } from 'preact';
-import { useEffect, useState, useCallback } from 'preact/hooks';
+import { useLayoutEffect, useState, useCallback } from 'preact/hooks';
 import htm from 'htm';
 import { api } from '../lib/api.js';
 
@@ -8,11 +8,13 @@ export const html = htm.bind(h);
 
 // The answer of one API call, refetched when the method or parameters change;
 // a newer call cancels the one still running. `method` null skips the call.
+// A layout effect, so the call starts as soon as the page is rendered rather
+// than after the browser has painted it: a frame sooner on the first view.
 export function useApi(method, params) {
   const key = method ? method + '?' + JSON.stringify(params) : '';
   const [state, setState] = useState({ loading: Boolean(method) });
   const [generation, setGeneration] = useState(0);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!method) return undefined;
     const controller = new AbortController();
     setState((s) => ({ data: s.data, loading: true }));
