@@ -112,7 +112,10 @@ window._tallyExtension = (tracker, page, send) => {
       return fresh && content;
     }).filter(Boolean));
   }
+  // A scan of the whole page waits until the page is parsed (a snippet in
+  // <head> runs before the blocks exist), as Matomo's tracker does.
   function findBlocks(node) {
+    if (!node && d.readyState == 'loading') return d.addEventListener('DOMContentLoaded', () => findBlocks());
     var found = Array.from((node || d).querySelectorAll(blocks));
     if (node && node.matches && node.matches(blocks)) found.unshift(node);
     startInteractions();
