@@ -253,14 +253,19 @@ test('content impressions found together go as one bulk request, split past 30, 
   const server = await startTally();
   const banner = 'data-track-content data-content-name="Spring banner" data-content-piece="/img/spring.jpg" ' +
     'data-content-target="/sale"';
-  // The snippet in <head> runs before the blocks exist: the scan waits for them.
+  // The tracker runs before the blocks exist (a slow script holds the
+  // parser back): the scan waits for them.
   const page = await shopPage(server, `<!doctype html><title>Contents</title>` +
     matomoSnippet(server, `_paq.push(['trackPageView']); _paq.push(['trackAllContentImpressions']);`) +
-    `<body><div ${banner}><a id="banner" href="/sale">Sale</a></div>
+    `<body><script src="/slow.js"></script><div ${banner}><a id="banner" href="/sale">Sale</a></div>
     <div data-track-content data-content-name="Newsletter" data-content-piece="Sign up"></div>
     <div ${banner}>The same content again</div>
     <div id="later"></div>
     <script>document.addEventListener('click', (e) => e.preventDefault());</script>`);
+  await page.route(`${site}/slow.js`, async (route) => {
+    await page.waitForFunction(() => window._tallyExtension);
+    await route.fulfill({ contentType: 'text/javascript', body: '' });
+  });
   await page.goto(`${site}/contents`);
   await eventually(() => page.requests.length === 2);
   // The page view alone; then the three blocks: two distinct contents, one request.
