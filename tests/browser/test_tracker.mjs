@@ -102,11 +102,14 @@ test('the one-line snippet tracks page views, SPA navigation, links, events, goa
   await page.context().close();
 });
 
-test('requireConsent holds hits until setConsentGiven, then sends them', async () => {
+test('requireConsent holds hits until setConsentGiven, then sends them together', async () => {
   const server = await startTally();
   const page = await shopPage(server, `<!doctype html><title>Consent</title>` +
-    matomoSnippet(server, `_paq.push(['requireConsent']); _paq.push(['trackPageView']);`));
+    matomoSnippet(server, `_paq.push(['requireConsent']); _paq.push(['trackPageView']);
+      _paq.push(['trackAllContentImpressions']);`) +
+    `<div data-track-content data-content-name="Offer" data-content-piece="Banner"></div>`);
   await page.goto(`${site}/consent`);
+  await page.waitForFunction(() => window._tallyExtension);
   await settle();
   assertEqual(page.hits.length, 0, 'requests before consent');
   assertEqual((await visits(server)).length, 0, 'visits before consent');
@@ -115,7 +118,10 @@ test('requireConsent holds hits until setConsentGiven, then sends them', async (
     const v = await visits(server);
     return v.length ? v : null;
   });
-  assertEqual(visit.actionDetails.map((a) => a.url), [`${site}/consent`], 'the held page view');
+  assertEqual(page.requests.map((hits) => hits.map((h) => h.action_name || h.c_n)), [['Consent', 'Offer']],
+    'the held page view and impression, in one bulk request');
+  assertEqual(visit.actionDetails.map((a) => [a.type, a.url || a.contentName]),
+    [['action', `${site}/consent`], ['contentImpression', 'Offer']], 'the held hits, in one visit');
   assertEqual(await page.context().cookies(), [], 'cookies');
   assertEqual(page.problems, [], 'page problems');
   await page.context().close();
@@ -289,7 +295,8 @@ test('content impressions found together go as one bulk request, split past 30, 
   const names = await eventually(async () => {
     const rows = await server.api({ method: 'Contents.getContentNames', period: 'day', date: 'today',
       filter_limit: '-1' });
-    return rows.length === 33 ? rows : null;
+    // Every hit sent is in (the click is the last).
+    return rows.length === 33 && rows.some((r) => r.nb_interactions) ? rows : null;
   });
   const row = (label) => names.find((r) => r.label === label);
   assertEqual([row('Spring banner').nb_impressions, row('Spring banner').nb_interactions,
