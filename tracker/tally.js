@@ -2,8 +2,9 @@
 // checks): reads Matomo's _paq command queue, provides Matomo's globals
 // (Matomo, Piwik, the *AsyncInit callbacks) and sends Matomo tracking API
 // requests. The other commands (automatic link tracking, history, heartbeat,
-// consent variants and cookies, opt-out, ecommerce, content) live in
-// tally-ext.js, loaded only when a page uses one of them. Minified by esbuild
+// consent variants and cookies, opt-out, ecommerce, content) and bulk
+// requests live in tally-ext.js, loaded the first time a page uses a command
+// the core does not know. Minified by esbuild
 // (scripts/build-web.sh), served at /tally.js (and /matomo.js, /piwik.js).
 // See docs/tracker.md.
 (() => {
@@ -28,7 +29,8 @@
     // Hits wait in `held` while consent is required and not given; consent
     // remembered by rememberConsentGiven (Matomo's cookie) counts at once.
     var consentRequired = false, held = [];
-    // What tally-ext.js reads and changes (its names survive minification).
+    // What tally-ext.js reads and changes (its names survive minification);
+    // url, title, viewId and noCookies start undefined.
     var page = {
       referrer: d.referrer, nextView: {}, lastHitAt: 0,
       consentGiven: /(^|; )mtm_consent=/.test(d.cookie),
