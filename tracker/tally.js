@@ -137,11 +137,13 @@
       }
     };
     // Matomo's tracker object: a method per command. A name Tally does not
-    // know does nothing (and returns undefined) instead of throwing; `then`
-    // stays undefined so the object is not mistaken for a promise.
+    // know does nothing (and returns undefined) instead of throwing. What
+    // every object has (toString, ...), symbols (String() names them
+    // "Symbol(...)") and capitalised names stay the object's own, and `then`
+    // undefined, so the object is not mistaken for a promise.
     var methods = new Proxy(tracker, {
-      get: (target, name) => /^[a-z]/.test(name) && name != 'then'
-        ? (...args) => run([name, ...args]) : target[name]
+      get: (target, name) => name in {} || name == 'then' || !/^[a-z]/.test(String(name))
+        ? target[name] : (...args) => run([name, ...args])
     });
 
     // Runs one command: a function (with the tracker as `this`) or

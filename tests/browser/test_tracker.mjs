@@ -219,15 +219,16 @@ test("Matomo's globals: _paq's tracker as an object, getTracker for another site
       getters: [tracker.getSiteId(), tracker.getTrackerUrl(), tracker.getUserId(), tracker.getVisitorId(),
         Matomo.getTracker().getSiteId()],
       // Matomo methods Tally does not have return undefined, no exception;
-      // the tracker is not a thenable (await gives it back) and has no plugins.
+      // the tracker is not a thenable (await gives it back), has no plugins
+      // and is still an object (String() reads symbols and toString).
       unknown: [tracker.getVisitorInfo(), tracker.setCookieDomain('*.example.com'),
-        (await tracker) === tracker, typeof tracker.HeatmapSessionRecording],
+        (await tracker) === tracker, typeof tracker.HeatmapSessionRecording, String(tracker)],
     };
   });
   assertEqual(seen, {
     calls: ['plugin', 'piwik', 'matomo'], one: true,
     getters: ['1', `${server.url}/matomo.php`, 'user-7', '', '1'],
-    unknown: [null, null, true, 'undefined'],
+    unknown: [null, null, true, 'undefined', '[object Object]'],
   }, 'globals and getters');
   // The same command as a method and through _paq sends the same hit; a
   // method of tally-ext.js loads it, as its _paq command does.
