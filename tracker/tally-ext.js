@@ -169,6 +169,7 @@ window._tallyExtension = (tracker, page, send) => {
 
     // A ping extends the time of the page view's visit (not before a page view).
     ping: () => { if (page.viewId) send({ ping: 1 }); },
+
     // A ping every `seconds` (15 by default) while the page has focus and
     // nothing else was sent, and one when the page is hidden: the visit's
     // last time is when the visitor really left.
