@@ -1,10 +1,11 @@
 // The rest of Tally's JavaScript tracker, loaded by the core (tally.js) the
-// first time a page pushes one of these commands: automatic link tracking,
-// history (single-page apps), heartbeat, consent variants and the visitor
-// cookie, opt-out, ecommerce and content tracking. The core calls
-// _tallyExtension with its command table, its shared `page` state and its
-// send(); the commands added here keep Matomo's names and arguments.
-// Served at /tally-ext.js; see docs/tracker.md.
+// first time a page uses a command the core does not know: automatic link
+// tracking, history (single-page apps), heartbeat, consent variants and the
+// visitor cookie, opt-out, ecommerce, content tracking, and bulk requests.
+// The core calls _tallyExtension for each tracker that needs it, with its
+// command table, its shared `page` state and its send(); the commands added
+// here keep Matomo's names and arguments. Served at /tally-ext.js; see
+// docs/tracker.md.
 window._tallyExtension = (tracker, page, send) => {
   var d = document;
   var hasCookie = (name) => RegExp('(^|; )' + name + '=').test(d.cookie);
@@ -17,6 +18,26 @@ window._tallyExtension = (tracker, page, send) => {
   var once = {};
   // Runs setup only the first time a command asks for it.
   var first = (what) => !once[what] && (once[what] = true);
+
+  // Several hits at once (the content impressions of one scan, hits held
+  // for consent): bulk requests of at most 30 hits, as Matomo's tracker
+  // sends impressions, each a beacon well under the 64 KB a browser lets
+  // beacons in flight carry. A bulk request the browser refuses to beacon
+  // goes hit by hit, through the core's fallbacks.
+  var oneByOne = page.transmit;
+  var bulk = (hits) => {
+    var visitorId = page.visitorId();
+    return navigator.sendBeacon && navigator.sendBeacon(tracker.getTrackerUrl(), JSON.stringify({
+      requests: hits.map((params) => '?' + page.query(Object.assign(params, { _id: visitorId })))
+    }));
+  };
+  page.transmit = (hits) => {
+    while (hits.length) {
+      var chunk = hits.splice(0, 30);
+      if (chunk[1] && bulk(chunk)) page.lastHitAt = Date.now();
+      else oneByOne(chunk);
+    }
+  };
 
   // Cookies: only when the site asked for cookie consent, and got it.
   var cookieConsentRequired = false;
@@ -81,18 +102,25 @@ window._tallyExtension = (tracker, page, send) => {
       c_t: target.dataset.contentTarget || target.href || ''
     };
   }
-  // An impression once per content (name, piece, target) and page.
-  function impression(block) {
-    var content = describe(block), key = JSON.stringify(content);
-    impressed.add(block);
-    if (!sentImpressions.has(key)) send(content);
-    sentImpressions.add(key);
+  // The impressions of blocks found together, sent together: each content
+  // (name, piece, target) once per page.
+  function impressions(found) {
+    send(found.map((block) => {
+      var content = describe(block), key = JSON.stringify(content), fresh = !sentImpressions.has(key);
+      impressed.add(block);
+      sentImpressions.add(key);
+      return fresh && content;
+    }).filter(Boolean));
   }
+  // A scan of the whole page waits until the page is parsed (a snippet in
+  // <head> runs before the blocks exist), as Matomo's tracker does.
   function findBlocks(node) {
+    if (!node && d.readyState == 'loading') return d.addEventListener('DOMContentLoaded', () => findBlocks());
     var found = Array.from((node || d).querySelectorAll(blocks));
     if (node && node.matches && node.matches(blocks)) found.unshift(node);
     startInteractions();
-    found.forEach((block) => visibleOnly ? visibleOnly.observe(block) : impression(block));
+    if (visibleOnly) found.forEach((block) => visibleOnly.observe(block));
+    else impressions(found);
   }
   // A click inside a block whose impression was sent is an interaction.
   function startInteractions() {
@@ -139,6 +167,9 @@ window._tallyExtension = (tracker, page, send) => {
       addEventListener('hashchange', changed);
     },
 
+    // A ping extends the time of the page view's visit (not before a page view).
+    ping: () => { if (page.viewId) send({ ping: 1 }); },
+
     // A ping every `seconds` (15 by default) while the page has focus and
     // nothing else was sent, and one when the page is hidden: the visit's
     // last time is when the visitor really left.
@@ -180,6 +211,14 @@ window._tallyExtension = (tracker, page, send) => {
       deleteVisitorCookies();
     },
     forgetUserOptOut: () => { setCookie('mtm_consent_removed', '', 0); },
+    // The visitor's choice from the opt-out page (/optout, in an iframe on
+    // this page): only a message from Tally's own origin counts.
+    tallyOptOutMessage: (event) => {
+      var endpoint = tracker.getTrackerUrl();
+      if (endpoint && event.origin == new URL(endpoint, location.href).origin) {
+        tracker[event.data.tallyOptOut ? 'optUserOut' : 'forgetUserOptOut']();
+      }
+    },
 
     setEcommerceView: (sku, name, category, price) => {
       page.nextView = { _pks: sku, _pkn: name, _pkc: categories(category), _pkp: price };
@@ -204,12 +243,11 @@ window._tallyExtension = (tracker, page, send) => {
     // Impressions of the blocks as they come into view (an
     // IntersectionObserver: Matomo's scroll and interval checks are not needed).
     trackVisibleContentImpressions: () => {
-      visibleOnly = visibleOnly || new IntersectionObserver((entries) => entries.forEach((entry) => {
-        if (entry.isIntersecting) {
-          visibleOnly.unobserve(entry.target);
-          impression(entry.target);
-        }
-      }));
+      visibleOnly = visibleOnly || new IntersectionObserver((entries) => {
+        var visible = entries.filter((entry) => entry.isIntersecting).map((entry) => entry.target);
+        visible.forEach((block) => visibleOnly.unobserve(block));
+        impressions(visible);
+      });
       findBlocks();
     },
     trackContentImpressionsWithinNode: (node) => { if (node) findBlocks(node); },

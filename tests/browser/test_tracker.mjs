@@ -9,15 +9,20 @@ const browser = await launchBrowser();
 const site = 'https://shop.example.com';
 
 // A page of the shop whose body is `html` (on every path, so history
-// navigation stays on it), and the tracking requests it sends to `server`,
-// each as its parameters.
+// navigation stays on it), and what it sends to `server`: page.requests, the
+// tracking requests, each as the list of its hits (a bulk request's body
+// holds several), and page.hits, every hit, each as its parameters.
 async function shopPage(server, html, options = {}) {
   const page = await newPage(browser, options);
+  page.requests = [];
   page.hits = [];
   page.on('request', (req) => {
     const url = new URL(req.url());
-    if (url.origin === server.url && /^\/(tally|matomo\.php)$/.test(url.pathname))
-      page.hits.push(Object.fromEntries(url.searchParams));
+    if (url.origin !== server.url || !/^\/(tally|matomo\.php)$/.test(url.pathname)) return;
+    const bulk = req.postData() ? JSON.parse(req.postData()).requests : [url.search];
+    const hits = bulk.map((query) => Object.fromEntries(new URLSearchParams(query)));
+    page.requests.push(hits);
+    page.hits.push(...hits);
   });
   await page.route(`${site}/**`, (route) => route.fulfill({ contentType: 'text/html', body: html }));
   await page.route('https://partner.example.org/**', (route) => route.fulfill({ body: 'partner' }));
@@ -97,11 +102,14 @@ test('the one-line snippet tracks page views, SPA navigation, links, events, goa
   await page.context().close();
 });
 
-test('requireConsent holds hits until setConsentGiven, then sends them', async () => {
+test('requireConsent holds hits until setConsentGiven, then sends them together', async () => {
   const server = await startTally();
   const page = await shopPage(server, `<!doctype html><title>Consent</title>` +
-    matomoSnippet(server, `_paq.push(['requireConsent']); _paq.push(['trackPageView']);`));
+    matomoSnippet(server, `_paq.push(['requireConsent']); _paq.push(['trackPageView']);
+      _paq.push(['trackAllContentImpressions']);`) +
+    `<div data-track-content data-content-name="Offer" data-content-piece="Banner"></div>`);
   await page.goto(`${site}/consent`);
+  await page.waitForFunction(() => window._tallyExtension);
   await settle();
   assertEqual(page.hits.length, 0, 'requests before consent');
   assertEqual((await visits(server)).length, 0, 'visits before consent');
@@ -110,7 +118,10 @@ test('requireConsent holds hits until setConsentGiven, then sends them', async (
     const v = await visits(server);
     return v.length ? v : null;
   });
-  assertEqual(visit.actionDetails.map((a) => a.url), [`${site}/consent`], 'the held page view');
+  assertEqual(page.requests.map((hits) => hits.map((h) => h.action_name || h.c_n)), [['Consent', 'Offer']],
+    'the held page view and impression, in one bulk request');
+  assertEqual(visit.actionDetails.map((a) => [a.type, a.url || a.contentName]),
+    [['action', `${site}/consent`], ['contentImpression', 'Offer']], 'the held hits, in one visit');
   assertEqual(await page.context().cookies(), [], 'cookies');
   assertEqual(page.problems, [], 'page problems');
   await page.context().close();
@@ -168,6 +179,131 @@ test('unknown commands are ignored without errors; function commands run', async
   assertEqual(await page.evaluate(() => window.seenSiteId), '1', 'function command');
   await page.evaluate(() => _paq.push(['alsoUnknown'], ['trackEvent', 'Still', 'Works']));
   await eventually(() => page.hits.length === 2);
+  assertEqual(page.problems, [], 'page problems');
+  await page.context().close();
+});
+
+test("Matomo's globals: _paq's tracker as an object, getTracker for another site, the AsyncInit callbacks", async () => {
+  const server = await startTally();
+  // A second site, for the tracker of its own that Matomo's docs show.
+  tally(['site', 'add', '--data', server.data, '--name', 'Copy', '--url', site, '--timezone', 'UTC']);
+  const copyToken = tally(['token', 'create', '--data', server.data, '--site', '2']).trim().split(/\s+/).pop();
+  const copyVisits = () => server.api({ method: 'Live.getLastVisitsDetails', idSite: '2', token_auth: copyToken });
+  await eventually(async () => (await copyVisits().catch(() => null)) !== null); // the server saw the site
+  const page = await shopPage(server, `<!doctype html><title>Globals</title>
+    <a id="partner" href="https://partner.example.org/offer">Partner</a>
+    <script>
+      document.addEventListener('click', (e) => e.preventDefault());
+      window.calls = [];
+      window.matomoPluginAsyncInit = [() => calls.push('plugin')];
+      window.piwikAsyncInit = () => calls.push('piwik');
+      window.matomoAsyncInit = () => {
+        calls.push('matomo');
+        Matomo.getTracker('${server.url}/matomo.php', 2).trackPageView('Copy');
+      };
+    </script>` + matomoSnippet(server, `_paq.push(['setUserId', 'user-7']); _paq.push(['trackPageView']);`));
+  await page.goto(`${site}/globals`);
+  await eventually(() => page.hits.length === 2);
+  // The queue first, then the callbacks: the getTracker tracker sends to its
+  // own site with none of the async tracker's settings (no user id).
+  assertEqual(page.hits.map((h) => [h.idsite, h.action_name, h.uid]),
+    [['1', 'Globals', 'user-7'], ['2', 'Copy', undefined]], 'the two page views');
+  const seen = await page.evaluate(async () => {
+    const tracker = Matomo.getAsyncTracker();
+    let thisTracker;
+    _paq.push([function () { thisTracker = this; }]);
+    return {
+      calls,
+      one: Piwik === Matomo && Matomo.getAsyncTracker() === tracker && thisTracker === tracker &&
+        Matomo.getAsyncTrackers()[0] === tracker,
+      getters: [tracker.getSiteId(), tracker.getTrackerUrl(), tracker.getUserId(), tracker.getVisitorId(),
+        Matomo.getTracker().getSiteId()],
+      // Matomo methods Tally does not have return undefined, no exception;
+      // the tracker is not a thenable (await gives it back), has no plugins
+      // and is still an object (String() reads symbols and toString).
+      unknown: [tracker.getVisitorInfo(), tracker.setCookieDomain('*.example.com'),
+        (await tracker) === tracker, typeof tracker.HeatmapSessionRecording, String(tracker)],
+    };
+  });
+  assertEqual(seen, {
+    calls: ['plugin', 'piwik', 'matomo'], one: true,
+    getters: ['1', `${server.url}/matomo.php`, 'user-7', '', '1'],
+    unknown: [null, null, true, 'undefined', '[object Object]'],
+  }, 'globals and getters');
+  // The same command as a method and through _paq sends the same hit; a
+  // method of tally-ext.js loads it, as its _paq command does.
+  await page.evaluate(() => {
+    const tracker = Matomo.getAsyncTracker();
+    tracker.setCustomDimension(3, 'blue');
+    tracker.trackEvent('Same', 'Way', 'either', 5);
+    _paq.push(['setCustomDimension', 3, 'blue'], ['trackEvent', 'Same', 'Way', 'either', 5]);
+    tracker.enableLinkTracking();
+  });
+  await page.click('#partner');
+  await eventually(() => page.hits.length === 5);
+  const [byMethod, byQueue] = page.hits.slice(2, 4).map(({ r, h, m, s, ...rest }) => rest);
+  assertEqual(byMethod, byQueue, 'a method and a _paq command');
+  assertEqual([byMethod.e_c, byMethod.e_n, byMethod.dimension3], ['Same', 'either', 'blue'], 'the event');
+  assertEqual(page.hits[4].link, 'https://partner.example.org/offer', 'link tracking enabled by a method');
+  const [visit] = await eventually(async () => {
+    const v = await visits(server);
+    return v.length === 1 && v[0].actionDetails.length === 4 ? v : null;
+  });
+  assertEqual(visit.actionDetails.map((a) => a.type), ['action', 'event', 'event', 'outlink'], 'site 1');
+  const [copy] = await copyVisits();
+  assertEqual(copy.actionDetails.map((a) => a.pageTitle), ['Copy'], 'site 2');
+  assertEqual(page.problems, [], 'page problems');
+  await page.context().close();
+});
+
+test('content impressions found together go as one bulk request, split past 30, into the Contents reports', async () => {
+  const server = await startTally();
+  const banner = 'data-track-content data-content-name="Spring banner" data-content-piece="/img/spring.jpg" ' +
+    'data-content-target="/sale"';
+  // The tracker runs before the blocks exist (a slow script holds the
+  // parser back): the scan waits for them.
+  const page = await shopPage(server, `<!doctype html><title>Contents</title>` +
+    matomoSnippet(server, `_paq.push(['trackPageView']); _paq.push(['trackAllContentImpressions']);`) +
+    `<body><script src="/slow.js"></script><div ${banner}><a id="banner" href="/sale">Sale</a></div>
+    <div data-track-content data-content-name="Newsletter" data-content-piece="Sign up"></div>
+    <div ${banner}>The same content again</div>
+    <div id="later"></div>
+    <script>document.addEventListener('click', (e) => e.preventDefault());</script>`);
+  await page.route(`${site}/slow.js`, async (route) => {
+    await page.waitForFunction(() => window._tallyExtension);
+    await route.fulfill({ contentType: 'text/javascript', body: '' });
+  });
+  await page.goto(`${site}/contents`);
+  await eventually(() => page.requests.length === 2);
+  // The page view alone; then the three blocks: two distinct contents, one request.
+  assertEqual(page.requests.map((hits) => hits.map((h) => h.action_name || [h.c_n, h.c_p, h.c_t])),
+    [['Contents'], [['Spring banner', '/img/spring.jpg', '/sale'], ['Newsletter', 'Sign up', undefined]]],
+    'requests');
+  // 31 blocks added later, one scan: 30 in one request, the last in another.
+  await page.evaluate(() => {
+    const later = document.getElementById('later');
+    later.innerHTML = Array.from({ length: 31 }, (_, i) =>
+      `<div data-track-content data-content-name="Tile ${i}" data-content-piece="tile.png"></div>`).join('');
+    _paq.push(['trackContentImpressionsWithinNode', later]);
+  });
+  await eventually(() => page.requests.length === 4);
+  assertEqual(page.requests.slice(2).map((hits) => hits.length), [30, 1], 'a scan of 31 blocks');
+  assertEqual(page.requests.slice(2).flat().map((h) => h.c_n),
+    Array.from({ length: 31 }, (_, i) => `Tile ${i}`), 'every tile once, in page order');
+  // A click in a block whose impression went in bulk is its interaction.
+  await page.click('#banner');
+  await eventually(() => page.requests.length === 5);
+  const names = await eventually(async () => {
+    const rows = await server.api({ method: 'Contents.getContentNames', period: 'day', date: 'today',
+      filter_limit: '-1' });
+    // Every hit sent is in (the click is the last).
+    return rows.length === 33 && rows.some((r) => r.nb_interactions) ? rows : null;
+  });
+  const row = (label) => names.find((r) => r.label === label);
+  assertEqual([row('Spring banner').nb_impressions, row('Spring banner').nb_interactions,
+    row('Spring banner').nb_visits], [1, 1, 1], 'Spring banner: once, clicked, in the one visit');
+  assertEqual([row('Newsletter').nb_impressions, row('Tile 30').nb_impressions], [1, 1], 'the others');
+  assertEqual(names.reduce((sum, r) => sum + r.nb_impressions, 0), 33, 'impressions in all');
   assertEqual(page.problems, [], 'page problems');
   await page.context().close();
 });
