@@ -58,8 +58,10 @@ ch_tcp=18186
 work=$(mktemp -d /tmp/tally-reports.XXXXXX)
 tally_pid=
 ch_pid=
+baseline_pid=
 cleanup() {
     [ -n "$tally_pid" ] && kill "$tally_pid" 2>/dev/null && wait "$tally_pid" 2>/dev/null
+    [ -n "$baseline_pid" ] && kill "$baseline_pid" 2>/dev/null && wait "$baseline_pid" 2>/dev/null
     [ -n "$ch_pid" ] && kill "$ch_pid" 2>/dev/null && wait "$ch_pid" 2>/dev/null
     rm -rf "$work"
 }
@@ -645,17 +647,37 @@ fi
 # ---- the dashboard ----
 # (j): how soon a person sees the Overview of the 30 days (KPIs and the
 # evolution chart) in headless chromium, cold, logged in as a user made here
-# (scripts/bench-dashboard.mjs defines the moment). No peer has a dashboard.
-say "timing the dashboard's first view"
-dashboard_password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-dashboard_ms=
-if echo "$dashboard_password" | "$tally" user add --data "$work/data" bench --superuser >/dev/null; then
+# (scripts/bench-dashboard.mjs defines the moment). No peer has a dashboard;
+# the baseline is the same view over 30,000 pageviews in a second server,
+# timed right after: what the browser itself takes on this machine, so the
+# difference is what the data's volume costs.
+dashboard_first_view() { # data-dir port first-day-s -> median ms, or nothing
+    local password day_from day_to
+    password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    day_from=$(date -u -d "@$3" +%F)
+    day_to=$(date -u -d "@$(($3 + 29 * 86400))" +%F)
+    echo "$password" | "$tally" user add --data "$1" bench --superuser >/dev/null || return 0
     sleep 2 # the server picks up users.json within a second or two
-    dashboard_line=$(node "$root/scripts/bench-dashboard.mjs" \
-        "http://127.0.0.1:$tally_port/#/visitors-overview?site=1&period=range&date=$from,$to" \
-        bench "$dashboard_password" 2>>"$work/dashboard.log" || true)
-    dashboard_ms=$(echo "$dashboard_line" | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
-fi
+    node "$root/scripts/bench-dashboard.mjs" \
+        "http://127.0.0.1:$2/#/visitors-overview?site=1&period=range&date=$day_from,$day_to" \
+        bench "$password" 2>>"$work/dashboard.log" | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p'
+}
+say "timing the dashboard's first view"
+dashboard_ms=$(dashboard_first_view "$work/data" "$tally_port" "$from_s")
+baseline_port=18187
+mkdir -p "$work/baseline/export"
+"$root/$build/bench/reports_data" "$work/baseline/data" "$work/baseline/export" 30000 0 \
+    >"$work/baseline/generated" 2>/dev/null
+"$tally" serve --data "$work/baseline/data" --listen "127.0.0.1:$baseline_port" 2>/dev/null &
+baseline_pid=$!
+for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$baseline_port/tally.js" >/dev/null && break
+    sleep 0.1
+done
+baseline_ms=$(dashboard_first_view "$work/baseline/data" "$baseline_port" \
+    "$(awk '$1 == "first_day" {print $2}' "$work/baseline/generated")")
+kill "$baseline_pid" && wait "$baseline_pid" 2>/dev/null || true
+baseline_pid=
 
 # ---- rows ----
 fmt() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.1f' "$1" || printf '%s' "$1"; }
@@ -699,6 +721,7 @@ row "(h) attribution, time decay, 30-day look-back" h 200 1
 row "(i) cohort triangle, 12 months by month" i 200 1
 printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "(j) dashboard first view, Overview of the 30 days" \
     "$(fmt "${dashboard_ms:-n/a}")" - - - - "< 1000 ms" "$(met "${dashboard_ms:-x}" 999.9)"
+echo "  (j) baseline: the same view over 30,000 pageviews, right after: $(fmt "${baseline_ms:-n/a}") ms"
 printf '%-46s %10s %10s %10s %7s %7s  %-22s %s\n' "disk bytes per action" \
     "$(per_action "$tally_bytes")" "$(per_action "$ch_bytes")" "$(per_action "${sqlite_bytes:-}")" \
     - - "<= 20" "$(met "$(per_action "$tally_bytes")" 20)"
