@@ -1253,6 +1253,44 @@ static void test_errors(void)
     ASSERT_ERROR("idSite=7&method=VisitsSummary.get&period=day&date=today", token, 401, "7");
 }
 
+/* A visit with more events than a visit row counts (65,535 of a kind):
+ * Actions.get walks it instead, and still counts every one. Ten days ago,
+ * away from the data set: one pageview, 65,537 events, three outlinks of
+ * which two are the same URL (2 unique), all in one second, sent in bulk. */
+static void test_actions_summary_past_the_visit_counts(void)
+{
+    char day_text[11];
+    format_date(today - 10, day_text);
+    int64_t t = local_ms(today - 10, 12, 0, 0) / 1000;
+    enum { EVENTS = 65537, PER_REQUEST = 5000 };
+    struct buf body;
+    buf_init(&body);
+    int sent = -1; /* the pageview first, then the events, then the outlinks */
+    bool ok = true;
+    while (ok && sent < EVENTS + 3) {
+        buf_reset(&body);
+        buf_printf(&body, "{\"token_auth\":\"%s\",\"requests\":[", token);
+        for (int k = 0; k < PER_REQUEST && sent < EVENTS + 3; k++, sent++) {
+            const char *what = sent < 0         ? "url=" SHOP "%2Fbig&action_name=Big"
+                               : sent < EVENTS  ? "url=" SHOP "%2Fbig&e_c=Load&e_a=Tick"
+                               : sent == EVENTS ? "link=https%3A%2F%2Fother.example%2Fa"
+                                                : "link=https%3A%2F%2Fother.example%2Fb";
+            buf_printf(&body, "%s\"?idsite=1&rec=1&cid=00000000000000bb&cdt=%lld&%s\"",
+                       k ? "," : "", (long long)t, what);
+        }
+        buf_puts(&body, "]}");
+        struct http_reply reply;
+        ok = http_request(server.port, "POST", "/matomo.php", "Content-Type: application/json\r\n",
+                          body.data, body.len, &reply) == 0 &&
+             reply.status == 200;
+        http_reply_free(&reply);
+    }
+    buf_free(&body);
+    ASSERT_TRUE(ok);
+    json_t *s = keep(api("method=Actions.get&period=day&date=%s", day_text));
+    ASSERT_FIELDS(s, "nb_pageviews=1 nb_events=65537 nb_outlinks=3 nb_uniq_outlinks=2");
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1294,6 +1332,7 @@ int main(void)
     RUN(test_csv);
     RUN(test_tsv);
     RUN(test_errors);
+    RUN(test_actions_summary_past_the_visit_counts);
     server_stop(&server);
     tz_free(site_tz);
     harness_rmtree(data_dir);

@@ -482,6 +482,35 @@ static void add_ecommerce(struct index *index, struct site_index *s, struct visi
     if (hist->last_start_ms > h->time_ms) s->history_stale = true;
 }
 
+static void count_one(struct visit_row *v, enum action_count c)
+{
+    if (v->action_counts[c] == UINT16_MAX) v->flags |= VISIT_COUNTS_FULL;
+    else v->action_counts[c]++;
+}
+
+/* The visit's pageviews and action_counts, with action ai added. */
+static void count_action(const struct site_index *s, struct visit_row *v, uint32_t ai)
+{
+    const struct action_row *a = &s->actions[ai];
+    switch (a->kind) {
+    case HIT_PAGEVIEW: {
+        v->pageviews++;
+        /* Unique pageviews: a URL not viewed before in this visit. */
+        bool repeat = false;
+        for (uint32_t i = v->first_action; i != ai && !repeat; i = s->actions[i].next)
+            repeat = s->actions[i].kind == HIT_PAGEVIEW && s->actions[i].a == a->a;
+        v->uniq_pageviews += !repeat;
+        break;
+    }
+    case HIT_DOWNLOAD: count_one(v, AC_DOWNLOADS); break;
+    case HIT_OUTLINK: count_one(v, AC_OUTLINKS); break;
+    case HIT_SITE_SEARCH: count_one(v, AC_SEARCHES); break;
+    case HIT_EVENT: count_one(v, AC_EVENTS); break;
+    case HIT_CONTENT_IMPRESSION: count_one(v, AC_CONTENT_IMPRESSIONS); break;
+    case HIT_CONTENT_INTERACTION: count_one(v, AC_CONTENT_INTERACTIONS); break;
+    }
+}
+
 int index_add(struct index *index, const struct hit *h)
 {
     /* Bots are counted by tally stats from the store; reports are about people. */
@@ -510,13 +539,8 @@ int index_add(struct index *index, const struct hit *h)
     v->last_action = ai;
 
     if (hit_kind_is_action(h->kind)) v->actions++;
+    count_action(s, v, ai);
     if (h->kind == HIT_PAGEVIEW) {
-        v->pageviews++;
-        /* Unique pageviews: a URL not viewed before in this visit. */
-        bool repeat = false;
-        for (uint32_t i = v->first_action; i != ai && !repeat; i = s->actions[i].next)
-            repeat = s->actions[i].kind == HIT_PAGEVIEW && s->actions[i].a == a->a;
-        v->uniq_pageviews += !repeat;
         if (v->pageviews == 1) {
             v->entry_url = a->a;
             v->entry_title = a->b;

@@ -62,6 +62,17 @@ enum visit_text {
 
 enum visit_flag {
     VISIT_RETURNING = 1 << 0,
+    /* One of the visit's action_counts would have passed UINT16_MAX: they
+     * stopped, and Actions.get walks the visit's actions instead. */
+    VISIT_COUNTS_FULL = 1 << 1,
+};
+
+/* The visit's actions of each kind Actions.get counts besides pageviews,
+ * kept by index_add so that it reads visit rows rather than actions; the
+ * distinct targets ("unique") and keywords still need the visit's actions. */
+enum action_count {
+    AC_DOWNLOADS, AC_OUTLINKS, AC_SEARCHES, AC_EVENTS, AC_CONTENT_IMPRESSIONS,
+    AC_CONTENT_INTERACTIONS, AC_COUNT
 };
 
 /* Matomo's visitEcommerceStatus, from the times of the visit's last order
@@ -84,6 +95,7 @@ struct visit_row {
     uint32_t last_action;
     uint32_t actions, pageviews, uniq_pageviews, hits;
     uint32_t visitor;              /* dense per site: the visitor's ordinal */
+    uint32_t visit_count;          /* (not hot: it fills what the alignment left here) */
     int64_t end_ms;                /* the last hit, heartbeats included */
     uint32_t user_id;              /* string id, 0 none */
     uint8_t referrer_type, flags, ecommerce_status;
@@ -93,7 +105,6 @@ struct visit_row {
     double order_revenue;          /* their grand totals */
     /* the rest: dimensions and what fewer reports need */
     uint64_t visit_id, visitor_id;
-    uint32_t visit_count;
     int32_t days_since_last, days_since_first;
     int32_t local_time_s;          /* the visitor's clock at the first hit, -1 unknown */
     uint32_t entry_url, entry_title, exit_url, exit_title;
@@ -101,11 +112,15 @@ struct visit_row {
     uint32_t last_cart, last_order; /* ecommerce rows, latest by time; INDEX_NONE none */
     /* The visitor's purchases before this visit started (recomputed in
      * start order by index_compact): lifecycle segments and Customers. */
-    uint32_t prior_orders;
     double prior_revenue;
     int64_t prior_order_ms;        /* the last of them, 0 none */
+    uint32_t prior_orders;
     uint32_t text[VT_COUNT];
+    uint16_t action_counts[AC_COUNT]; /* unless VISIT_COUNTS_FULL */
 };
+/* Millions of rows: the counts above filled what the alignment left. */
+_Static_assert(sizeof(struct visit_row) == 256, "a visit row is four cache lines");
+
 
 /* A visit's conversions of one goal under the goals defined now
  * (conversions.c); goal 0 is ecommerce orders. */

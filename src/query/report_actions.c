@@ -342,9 +342,15 @@ static struct report_table *actions_summary(struct walk *w, const uint32_t *rows
     double *values = arena_alloc(w->arena, COUNT(columns) * sizeof *values);
     if (!values) abort();
     memset(values, 0, COUNT(columns) * sizeof *values);
-    /* "unique": distinct targets per visit, counted from the visit's own
-     * (column, target) keys sorted; keywords: distinct over the period. A
-     * set of every visit's targets at once would hold millions of keys. */
+    /* The visit rows' counts (index_add keeps them), in these columns. */
+    static const int column_of[AC_COUNT] = {
+        [AC_DOWNLOADS] = 2, [AC_OUTLINKS] = 4, [AC_SEARCHES] = 6, [AC_EVENTS] = 8,
+        [AC_CONTENT_IMPRESSIONS] = 9, [AC_CONTENT_INTERACTIONS] = 10,
+    };
+    /* What the counts cannot say needs the visit's actions: unique
+     * downloads and outlinks (distinct per visit, from the visit's (column,
+     * target) keys sorted), keywords (distinct over the period), and every
+     * count of a visit whose counts were full. */
     struct agg keywords;
     agg_init(&keywords, w->arena, 0);
     uint64_t *keys = NULL;
@@ -352,12 +358,20 @@ static struct report_table *actions_summary(struct walk *w, const uint32_t *rows
     const struct site_index *s = w->ctx->site;
     for (size_t r = 0; r < n; r++) {
         const struct visit_row *v = &s->visits[rows[r]];
+        values[0] += v->pageviews;
+        values[1] += v->uniq_pageviews;
+        bool full = v->flags & VISIT_COUNTS_FULL;
+        if (!full) {
+            for (int c = 0; c < AC_COUNT; c++) values[column_of[c]] += v->action_counts[c];
+            if (!v->action_counts[AC_DOWNLOADS] && !v->action_counts[AC_OUTLINKS] &&
+                !v->action_counts[AC_SEARCHES])
+                continue;
+        }
         size_t key_count = 0;
         for (uint32_t i = v->first_action; i != INDEX_NONE; i = s->actions[i].next) {
             const struct action_row *a = &s->actions[i];
             int total = -1, uniq = -1;
             switch (a->kind) {
-            case HIT_PAGEVIEW: total = 0, uniq = 1; break;
             case HIT_DOWNLOAD: total = 2, uniq = 3; break;
             case HIT_OUTLINK: total = 4, uniq = 5; break;
             case HIT_SITE_SEARCH: total = 6; break;
@@ -365,20 +379,19 @@ static struct report_table *actions_summary(struct walk *w, const uint32_t *rows
             case HIT_CONTENT_IMPRESSION: total = 9; break;
             case HIT_CONTENT_INTERACTION: total = 10; break;
             }
-            if (total < 0) continue;
-            values[total]++;
+            if (full && total >= 0) values[total]++;
             if (a->kind == HIT_SITE_SEARCH) {
                 bool created;
                 agg_entry(&keywords, a->a, 0, INDEX_NONE, &created);
                 values[7] += created;
-            } else if (uniq >= 0) {
-                if (key_count == key_cap) {
-                    key_cap = key_cap ? key_cap * 2 : 256;
-                    keys = realloc(keys, key_cap * sizeof *keys);
-                    if (!keys) abort();
-                }
-                keys[key_count++] = (uint64_t)uniq << 32 | a->a;
             }
+            if (uniq < 0) continue;
+            if (key_count == key_cap) {
+                key_cap = key_cap ? key_cap * 2 : 256;
+                keys = realloc(keys, key_cap * sizeof *keys);
+                if (!keys) abort();
+            }
+            keys[key_count++] = (uint64_t)uniq << 32 | a->a;
         }
         if (key_count > 1) qsort(keys, key_count, sizeof *keys, compare_u64);
         for (size_t k = 0; k < key_count; k++)
