@@ -670,7 +670,7 @@ static void handle_root(struct api *api, const struct api_request *req, struct a
     arena_free(&arena);
 }
 
-static bool is_tracking_path(const char *path)
+bool api_is_tracking_path(const char *path)
 {
     return strcmp(path, "/matomo.php") == 0 || strcmp(path, "/piwik.php") == 0 ||
            strcmp(path, "/tally") == 0;
@@ -685,7 +685,7 @@ bool api_method_allowed(const char *method)
 void api_handle(struct api *api, const struct api_request *req, struct api_response *resp)
 {
     cors_origin(req->origin, resp);
-    bool tracking = is_tracking_path(req->path);
+    bool tracking = api_is_tracking_path(req->path);
     bool root = strcmp(req->path, "/") == 0 || strcmp(req->path, "/index.php") == 0;
     if (login_serves(req->path)) {
         login_handle(api, req, resp);

@@ -29,6 +29,8 @@ void api_destroy(struct api *api);
 uint64_t api_restored_hits(const struct api *api);
 /* GET, HEAD, POST and OPTIONS: what every endpoint accepts (else 405). */
 bool api_method_allowed(const char *method);
+/* /matomo.php, /piwik.php and /tally: the hits, answered at once. */
+bool api_is_tracking_path(const char *path);
 
 struct api_request {
     const char *method;               /* "GET", "POST", "OPTIONS", ... */

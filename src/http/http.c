@@ -14,6 +14,14 @@
  * the parked answer (or 503 when the sync failed). Under load one
  * fdatasync covers many hits instead of one.
  *
+ * Everything but tracking and the dashboard's files (reports, logins,
+ * settings) is answered by a pool of worker threads in the same way: the
+ * connection is suspended, a worker computes the answer and resumes it. A
+ * connection stays on the epoll thread that accepted it, so a report
+ * computed there would hold up every other request of that thread: the
+ * tracking hits of its keep-alive connections, and the reports a browser
+ * sends beside it, which would run one after the other.
+ *
  * X-Forwarded-For is deliberately ignored: any client can send it, so it
  * would let anyone choose the IP a hit is attributed to. A reverse-proxy
  * setting with a list of trusted proxies can come later. */
@@ -41,9 +49,11 @@
 /* Decoded query parameters of one request; bounded by the memory limit
  * above in practice, capped here anyway. */
 #define HTTP_ARENA_LIMIT (16u << 20)
-/* Threads answering requests: a report that scans millions of visits
- * must not hold up tracking, and reports run beside each other. */
+/* Threads reading requests and answering tracking and files. */
 #define HTTP_THREADS 4u
+/* Threads answering the rest: as many as cores, so reports run beside each
+ * other; past them, requests wait their turn. */
+#define HTTP_WORKERS_MAX 64
 
 struct parked {
     struct MHD_Connection *con;
@@ -59,6 +69,12 @@ struct http_server {
     pthread_cond_t wake;
     struct parked *parked;
     size_t parked_count, parked_cap;
+    /* Connections waiting for a worker, oldest first. */
+    pthread_t workers[HTTP_WORKERS_MAX];
+    size_t worker_count;
+    pthread_cond_t work;
+    struct parked *jobs;
+    size_t job_count, job_cap;
     bool stopping;
 };
 
@@ -66,9 +82,11 @@ struct http_req {
     struct buf body;
     struct arena arena;
     bool too_large;           /* the body passed HTTP_MAX_BODY: answer 413 at the end */
-    bool parked;              /* waiting for the syncer; answer is in resp */
+    bool parked;              /* suspended for the syncer or a worker; answer is in resp */
     int sync_rc;              /* set by the syncer before it resumes the connection */
     bool preflight;
+    struct api_request request; /* what a worker answers */
+    char ip[INET6_ADDRSTRLEN];
     struct api_response resp; /* the parked answer */
 };
 
@@ -174,27 +192,55 @@ static enum MHD_Result answer_parked(struct MHD_Connection *con, struct http_req
     return ret;
 }
 
-/* Parks the connection for the syncer. Past http_stop's start there is no
- * syncer any more: the caller syncs itself (returns false). */
-static bool park(struct http_server *server, struct MHD_Connection *con, struct http_req *req)
+/* Suspends the connection and adds it to queue (the syncer's or the
+ * workers'), waking its thread. Past http_stop's start nobody takes it:
+ * the caller answers itself (returns false). */
+static bool park(struct http_server *server, struct MHD_Connection *con, struct http_req *req,
+                 struct parked **queue, size_t *count, size_t *cap, pthread_cond_t *wake)
 {
     pthread_mutex_lock(&server->lock);
     if (server->stopping) {
         pthread_mutex_unlock(&server->lock);
         return false;
     }
-    if (server->parked_count == server->parked_cap) {
-        server->parked_cap = server->parked_cap ? server->parked_cap * 2 : 64;
-        server->parked = realloc(server->parked, server->parked_cap * sizeof *server->parked);
-        if (!server->parked) abort();
+    if (*count == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *queue = realloc(*queue, *cap * sizeof **queue);
+        if (!*queue) abort();
     }
-    /* Suspended before the syncer can see it, so it is never resumed early. */
+    /* Suspended before the other thread can see it, so it is never resumed early. */
     req->parked = true;
     MHD_suspend_connection(con);
-    server->parked[server->parked_count++] = (struct parked){con, req};
-    pthread_cond_signal(&server->wake);
+    (*queue)[(*count)++] = (struct parked){con, req};
+    pthread_cond_signal(wake);
     pthread_mutex_unlock(&server->lock);
     return true;
+}
+
+/* Answers req->request into req->resp, syncing the log when it must. */
+static void answer(struct http_server *server, struct http_req *req)
+{
+    api_handle(server->api, &req->request, &req->resp);
+    req->sync_rc = req->resp.sync_needed ? api_sync(server->api) : 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_server *server = arg;
+    pthread_mutex_lock(&server->lock);
+    for (;;) {
+        while (!server->job_count && !server->stopping)
+            pthread_cond_wait(&server->work, &server->lock);
+        if (!server->job_count) break; /* stopping, and nothing left */
+        struct parked job = server->jobs[0];
+        memmove(server->jobs, server->jobs + 1, --server->job_count * sizeof *server->jobs);
+        pthread_mutex_unlock(&server->lock);
+        answer(server, job.req);
+        MHD_resume_connection(job.con);
+        pthread_mutex_lock(&server->lock);
+    }
+    pthread_mutex_unlock(&server->lock);
+    return NULL;
 }
 
 /* One api_sync for every connection parked while the previous one ran. */
@@ -275,10 +321,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     track_params_init(&query, &req->arena);
     MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, add_query_param, &query);
 
-    char ip[INET6_ADDRSTRLEN];
-    peer_ip(con, ip);
+    peer_ip(con, req->ip);
     const char *dnt = header(con, "DNT"), *gpc = header(con, "Sec-GPC");
-    struct api_request ar = {
+    req->request = (struct api_request){
         .method = method,
         .path = url,
         .query = &query,
@@ -293,7 +338,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         .tally_requested = header(con, "X-Tally-Requested"),
         .ctx =
             {
-                .ip = ip,
+                .ip = req->ip,
                 .user_agent = header(con, MHD_HTTP_HEADER_USER_AGENT),
                 .accept_language = header(con, MHD_HTTP_HEADER_ACCEPT_LANGUAGE),
                 .sec_ch_ua = header(con, "Sec-CH-UA"),
@@ -310,10 +355,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     struct api_response *resp = &req->resp;
     *resp = (struct api_response){0};
     buf_init(&resp->body);
-    if (!web_handle(&ar, resp)) api_handle(server->api, &ar, resp);
     req->preflight = strcmp(method, "OPTIONS") == 0;
+    if (!web_handle(&req->request, resp)) {
+        if (!api_is_tracking_path(url)) {
+            if (park(server, con, req, &server->jobs, &server->job_count, &server->job_cap,
+                     &server->work))
+                return MHD_YES;
+            answer(server, req);
+            return answer_parked(con, req);
+        }
+        api_handle(server->api, &req->request, resp);
+    }
     if (resp->sync_needed) {
-        if (park(server, con, req)) return MHD_YES;
+        if (park(server, con, req, &server->parked, &server->parked_count, &server->parked_cap,
+                 &server->wake))
+            return MHD_YES;
         req->sync_rc = api_sync(server->api);
         return answer_parked(con, req);
     }
@@ -388,13 +444,18 @@ static int listen_socket(const char *listen_addr, char *err, size_t errlen)
     return rc ? rc : fd;
 }
 
-static void stop_syncer(struct http_server *server)
+/* The syncer and the workers answer every connection parked before they
+ * end; later requests are answered where they arrive. */
+static void stop_threads(struct http_server *server)
 {
     pthread_mutex_lock(&server->lock);
     server->stopping = true;
     pthread_cond_signal(&server->wake);
+    pthread_cond_broadcast(&server->work);
     pthread_mutex_unlock(&server->lock);
     pthread_join(server->syncer, NULL);
+    for (size_t i = 0; i < server->worker_count; i++)
+        pthread_join(server->workers[i], NULL);
 }
 
 int http_start(const char *listen_addr, struct api *api, struct http_server **out, char *err,
@@ -410,9 +471,22 @@ int http_start(const char *listen_addr, struct api *api, struct http_server **ou
     server->api = api;
     pthread_mutex_init(&server->lock, NULL);
     pthread_cond_init(&server->wake, NULL);
+    pthread_cond_init(&server->work, NULL);
     if (pthread_create(&server->syncer, NULL, syncer_main, server)) {
         snprintf(err, errlen, "cannot start the sync thread");
         close(fd);
+        free(server);
+        return -EAGAIN;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t workers = cores < 2 ? 2 : cores > HTTP_WORKERS_MAX ? HTTP_WORKERS_MAX : (size_t)cores;
+    while (server->worker_count < workers &&
+           !pthread_create(&server->workers[server->worker_count], NULL, worker_main, server))
+        server->worker_count++;
+    if (server->worker_count < workers) {
+        snprintf(err, errlen, "cannot start the worker threads");
+        close(fd);
+        stop_threads(server);
         free(server);
         return -EAGAIN;
     }
@@ -428,7 +502,7 @@ int http_start(const char *listen_addr, struct api *api, struct http_server **ou
     if (!server->daemon) {
         snprintf(err, errlen, "libmicrohttpd could not start on %.100s", listen_addr);
         close(fd);
-        stop_syncer(server);
+        stop_threads(server);
         free(server);
         return -EIO;
     }
@@ -439,13 +513,14 @@ int http_start(const char *listen_addr, struct api *api, struct http_server **ou
 void http_stop(struct http_server *server)
 {
     if (!server) return;
-    /* The syncer answers every parked connection before it ends; later
-     * requests sync for themselves. Then the daemon closes the listening
-     * socket and waits for its thread. */
-    stop_syncer(server);
+    /* Parked connections are answered first; then the daemon closes the
+     * listening socket and waits for its threads. */
+    stop_threads(server);
     MHD_stop_daemon(server->daemon);
     free(server->parked);
+    free(server->jobs);
     pthread_cond_destroy(&server->wake);
+    pthread_cond_destroy(&server->work);
     pthread_mutex_destroy(&server->lock);
     free(server);
 }
