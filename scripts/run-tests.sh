@@ -7,7 +7,7 @@ set -u
 build=${1:?usage: scripts/run-tests.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
 export TALLY_BIN="$root/$build/tally"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Browser tests' screenshots, kept for a person to look at (not committed).
 export TALLY_ARTIFACTS="$root/$build/artifacts"

@@ -85,7 +85,9 @@ struct http_req {
     bool parked;              /* suspended for the syncer or a worker; answer is in resp */
     int sync_rc;              /* set by the syncer before it resumes the connection */
     bool preflight;
-    struct api_request request; /* what a worker answers */
+    /* What a worker answers, and what it points to. */
+    struct api_request request;
+    struct track_params query;
     char ip[INET6_ADDRSTRLEN];
     struct api_response resp; /* the parked answer */
 };
@@ -317,16 +319,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 
     if (req->too_large) return refuse(con, 413, too_large_text);
 
-    struct track_params query;
-    track_params_init(&query, &req->arena);
-    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, add_query_param, &query);
+    track_params_init(&req->query, &req->arena);
+    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, add_query_param, &req->query);
 
     peer_ip(con, req->ip);
     const char *dnt = header(con, "DNT"), *gpc = header(con, "Sec-GPC");
     req->request = (struct api_request){
         .method = method,
         .path = url,
-        .query = &query,
+        .query = &req->query,
         .body = req->body.len ? req->body.data : NULL,
         .body_len = req->body.len,
         .content_type = header(con, MHD_HTTP_HEADER_CONTENT_TYPE),
