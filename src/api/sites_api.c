@@ -28,7 +28,8 @@ static void site_json(struct buf *b, const struct site *site)
     buf_puts(b, ",\"currency\":");
     buf_json_string(b, site->currency);
     /* Matomo's one comma-separated string; the settings after it are Tally's own. */
-    struct buf excluded = {0};
+    struct buf excluded;
+    buf_init(&excluded);
     for (size_t i = 0; i < site->excluded_param_count; i++)
         buf_printf(&excluded, "%s%s", i ? "," : "", site->excluded_params[i]);
     buf_puts(b, ",\"excluded_parameters\":");

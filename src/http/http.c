@@ -83,7 +83,7 @@ struct http_req {
     struct arena arena;
     bool too_large;           /* the body passed HTTP_MAX_BODY: answer 413 at the end */
     bool parked;              /* suspended for the syncer or a worker; answer is in resp */
-    int sync_rc;              /* set by the syncer before it resumes the connection */
+    int sync_rc;              /* set before the connection is resumed: 0, or the failed sync */
     bool preflight;
     /* What a worker answers, and what it points to. */
     struct api_request request;
