@@ -567,6 +567,49 @@ int track_visitor_hit(const struct server *s, const char *token, unsigned site, 
     return status;
 }
 
+bool report_site_start(struct report_site *rs, const char *name, const char *url,
+                       struct buf *out)
+{
+    buf_reset(out);
+    return !harness_tmpdir(rs->data_dir) &&
+           run_tally(out, "site add --data %s --name %s --url %s", rs->data_dir, name, url) == 0 &&
+           !harness_token_create(rs->data_dir, 1, rs->token) &&
+           server_start(&rs->server, rs->data_dir, "") == 0;
+}
+
+bool report_site_send(struct report_site *rs, const struct dataset_hit *hits, size_t n,
+                      const char *ua)
+{
+    int64_t today = now_ms() / MS_PER_DAY;
+    format_date(today - 2, rs->d0);
+    format_date(today - 1, rs->d1);
+    for (size_t i = 0; i < n; i++) {
+        char cid[17];
+        memset(cid, "123456789abcdef"[hits[i].visitor - 'A'], 16);
+        cid[16] = '\0';
+        int64_t t = (today - 2 + hits[i].day) * MS_PER_DAY +
+                    (hits[i].h * 60LL + hits[i].m) * 60000LL;
+        if (track_visitor_hit(&rs->server, rs->token, 1, cid, t, ua, hits[i].params) != 204)
+            return false;
+    }
+    return true;
+}
+
+json_t *report_site_api(const struct report_site *rs, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = api_jsonv(&rs->server, rs->token, 1, fmt, ap);
+    va_end(ap);
+    return j;
+}
+
+bool report_site_error_says(const struct report_site *rs, const char *query, int want_status,
+                            const char *part)
+{
+    return api_error_says(&rs->server, rs->token, 1, query, want_status, part);
+}
+
 bool api_error_says(const struct server *s, const char *token, unsigned site, const char *query,
                     int want_status, const char *part)
 {

@@ -77,6 +77,37 @@ int track_get(const struct server *s, const char *query, const char *ua);
 int track_visitor_hit(const struct server *s, const char *token, unsigned site, const char *cid,
                       int64_t t_ms, const char *ua, const char *params);
 
+/* ---- a small report data set on one site ---- */
+/* One hit of it: its visitor (a letter from A to O, whose cid is sixteen
+ * times one hex digit: A is 1...1), its day (0: the day before yesterday,
+ * 1: yesterday, in UTC), its time of day, and params as track_visitor_hit
+ * takes them. */
+struct dataset_hit {
+    char visitor;
+    int day, h, m;
+    const char *params;
+};
+/* A fresh data folder with one site (UTC), a token for it, a server on it,
+ * and the data set's two days as YYYY-MM-DD. */
+struct report_site {
+    struct server server;
+    char data_dir[256];
+    char token[33];
+    char d0[11], d1[11];
+};
+/* Makes the site NAME with URL and starts the server; on false, out holds
+ * what the failing command printed. */
+bool report_site_start(struct report_site *rs, const char *name, const char *url,
+                       struct buf *out);
+/* Sends the hits with user agent ua; false at the first not answered 204. */
+bool report_site_send(struct report_site *rs, const struct dataset_hit *hits, size_t n,
+                      const char *ua);
+/* api_jsonv and api_error_says on the site. */
+json_t *report_site_api(const struct report_site *rs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+bool report_site_error_says(const struct report_site *rs, const char *query, int want_status,
+                            const char *part);
+
 /* ---- the Reporting API ---- */
 /* GET /index.php?module=API&idSite=SITE&token_auth=TOKEN&QUERY: the status
  * goes to *status (-1: no answer), the body is returned (caller frees;

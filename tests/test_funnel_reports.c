@@ -78,42 +78,29 @@ static const char UA[] =
 #define THANKS "url=" SITE "/thanks|action_name=Thanks"
 #define GOOGLE "|urlref=https://www.google.com/search?q=tea"
 
-static const struct {
-    char visitor;
-    int day, h, m; /* day 0 = D0, 1 = D1 */
-    const char *params;
-} hits[] = {
-    {'A', 1, 8, 0, HOME},       {'A', 1, 8, 1, CART},     {'A', 1, 8, 3, ADDRESS},
-    {'A', 1, 8, 6, PAY},        {'A', 1, 8, 7, THANKS},
-    {'B', 1, 9, 0, "url=" SITE "/product/tea|action_name=Tea" GOOGLE},
-    {'B', 1, 9, 2, CART},       {'B', 1, 9, 5, PAY},      {'B', 1, 9, 6, CART},
-    {'C', 1, 10, 0, PAY},       {'C', 1, 10, 1, CART},    {'C', 1, 10, 2, CART},
-    {'C', 1, 10, 3, ADDRESS},
-    {'D', 1, 11, 0, ADDRESS "|urlref=https://blog.example.org/post"},
-    {'D', 1, 11, 1, THANKS},
-    {'E', 1, 12, 0, HOME},      {'E', 1, 12, 1, CART},    {'E', 1, 12, 2, THANKS},
-    {'F', 1, 13, 0, CART},      {'F', 1, 13, 10, ADDRESS}, {'F', 1, 13, 11, CART},
-    {'F', 1, 13, 20, PAY},      {'F', 1, 13, 21, THANKS},
-    {'G', 0, 20, 0, CART},      {'G', 1, 9, 30, PAY},     {'G', 1, 9, 31, THANKS},
-    {'H', 0, 1, 0, CART},       {'H', 1, 23, 0, PAY},     {'H', 1, 23, 1, THANKS},
-    {'I', 0, 10, 0, CART},      {'I', 1, 9, 0, THANKS},
+static const struct dataset_hit hits[] = {
+    {'A', 1, 8, 0, HOME},     {'A', 1, 8, 1, CART},
+    {'A', 1, 8, 3, ADDRESS},  {'A', 1, 8, 6, PAY},
+    {'A', 1, 8, 7, THANKS},   {'B', 1, 9, 0, "url=" SITE "/product/tea|action_name=Tea" GOOGLE},
+    {'B', 1, 9, 2, CART},     {'B', 1, 9, 5, PAY},
+    {'B', 1, 9, 6, CART},     {'C', 1, 10, 0, PAY},
+    {'C', 1, 10, 1, CART},    {'C', 1, 10, 2, CART},
+    {'C', 1, 10, 3, ADDRESS}, {'D', 1, 11, 0, ADDRESS "|urlref=https://blog.example.org/post"},
+    {'D', 1, 11, 1, THANKS},  {'E', 1, 12, 0, HOME},
+    {'E', 1, 12, 1, CART},    {'E', 1, 12, 2, THANKS},
+    {'F', 1, 13, 0, CART},    {'F', 1, 13, 10, ADDRESS},
+    {'F', 1, 13, 11, CART},   {'F', 1, 13, 20, PAY},
+    {'F', 1, 13, 21, THANKS}, {'G', 0, 20, 0, CART},
+    {'G', 1, 9, 30, PAY},     {'G', 1, 9, 31, THANKS},
+    {'H', 0, 1, 0, CART},     {'H', 1, 23, 0, PAY},
+    {'H', 1, 23, 1, THANKS},  {'I', 0, 10, 0, CART},
+    {'I', 1, 9, 0, THANKS},
 };
 
-static struct server server;
-static char data_dir[256];
-static char token[33];
-static char d0[11], d1[11];
+static struct report_site site;
 static struct buf out;
 
-static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *api(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    json_t *j = api_jsonv(&server, token, 1, fmt, ap);
-    va_end(ap);
-    return j;
-}
+#define api(...) report_site_api(&site, __VA_ARGS__)
 
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
@@ -121,41 +108,7 @@ static json_t *api(const char *fmt, ...)
         keep(NULL);                                                                                \
     } while (0)
 
-static int track(char visitor, int64_t t_ms, const char *params)
-{
-    char cid[17];
-    memset(cid, "123456789abcdef"[visitor - 'A'], 16);
-    cid[16] = '\0';
-    return track_visitor_hit(&server, token, 1, cid, t_ms, UA, params);
-}
-
-static bool error_says(const char *query, int want_status, const char *part)
-{
-    return api_error_says(&server, token, 1, query, want_status, part);
-}
-
 #define TALLY(...) (buf_reset(&out), run_tally(&out, __VA_ARGS__))
-
-static bool start(void)
-{
-    if (harness_tmpdir(data_dir)) return false;
-    if (TALLY("site add --data %s --name Shop --url " SITE, data_dir) != 0) return false;
-    if (harness_token_create(data_dir, 1, token)) return false;
-    return server_start(&server, data_dir, "") == 0;
-}
-
-static bool send_data_set(void)
-{
-    int64_t today = now_ms() / MS_PER_DAY;
-    format_date(today - 2, d0);
-    format_date(today - 1, d1);
-    for (size_t i = 0; i < sizeof hits / sizeof *hits; i++) {
-        int64_t t = (today - 2 + hits[i].day) * MS_PER_DAY +
-                    (hits[i].h * 60LL + hits[i].m) * 60000LL;
-        if (track(hits[i].visitor, t, hits[i].params) != 204) return false;
-    }
-    return true;
-}
 
 /* The goal and funnels, defined after the data; the server picks up
  * funnels.json within a second or so. */
@@ -163,22 +116,22 @@ static bool define_funnels(void)
 {
     if (TALLY("goal add --data %s --site 1 --name Bought --match url --type contains "
               "--pattern /thanks",
-              data_dir) != 0 ||
+              site.data_dir) != 0 ||
         TALLY("funnel add --data %s --site 1 --name Checkout "
               "--step 'Cart|path|starts-with|/cart|required' "
               "--step 'Address|title|exact|Address' "
               "--step 'Pay|event-action|exact|pay|required' --step 'Done|goal||1'",
-              data_dir) != 0 ||
+              site.data_dir) != 0 ||
         TALLY("funnel add --data %s --site 1 --name Browse --goal 1 "
               "--step 'Home|path|exact|/' --step 'Product|path|starts-with|/product' "
               "--step 'Cart|path|starts-with|/cart|required' --step 'Pay|event-action|exact|pay'",
-              data_dir) != 0)
+              site.data_dir) != 0)
         return false;
     for (int i = 0; i < 100; i++) {
         int status;
-        char *body = api_get(&server, token, 1,
-                             "method=Funnels.getMetrics&idFunnel=2&period=day&date=yesterday",
-                             &status);
+        char *body =
+            api_get(&site.server, site.token, 1,
+                    "method=Funnels.getMetrics&idFunnel=2&period=day&date=yesterday", &status);
         free(body);
         if (status == 200) return true;
         usleep(100000);
@@ -195,7 +148,7 @@ static json_t *get(const json_t *j, const char *key)
 
 static void test_flow_per_visit(void)
 {
-    json_t *j = keep(api("method=Funnels.getFunnelFlow&idFunnel=1&period=day&date=%s", d1));
+    json_t *j = keep(api("method=Funnels.getFunnelFlow&idFunnel=1&period=day&date=%s", site.d1));
     ASSERT_ROWS(j, 4);
     /* steps in order, whatever their counts */
     ASSERT_EQ_STR(json_string_value(get(json_array_get(j, 2), "label")), "Pay");
@@ -226,18 +179,18 @@ static void test_flow_per_visit(void)
 
 static void test_metrics(void)
 {
-    json_t *j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s", d1));
+    json_t *j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s", site.d1));
     ASSERT_FIELDS(j, "funnel_sum_entries=5 funnel_sum_exits=3 funnel_nb_conversions=2 "
                      "funnel_conversion_rate=40% funnel_abandoned_rate=60% funnel_scope=visit");
     /* tied to a goal: V5 converted after entering without reaching Pay */
-    j = keep(api("method=Funnels.getMetrics&idFunnel=2&period=day&date=%s", d1));
+    j = keep(api("method=Funnels.getMetrics&idFunnel=2&period=day&date=%s", site.d1));
     ASSERT_FIELDS(j, "funnel_sum_entries=5 funnel_sum_exits=2 funnel_nb_conversions=3 "
                      "funnel_conversion_rate=60% funnel_abandoned_rate=40%");
 }
 
 static void test_entered_mid_way(void)
 {
-    json_t *j = keep(api("method=Funnels.getFunnelFlow&idFunnel=2&period=day&date=%s", d1));
+    json_t *j = keep(api("method=Funnels.getFunnelFlow&idFunnel=2&period=day&date=%s", site.d1));
     ASSERT_ROWS(j, 4);
     ASSERT_ROW(j, "Home", "step_nb_visits=2 step_nb_entries=2 step_nb_proceeded=2 step_nb_exits=0");
     ASSERT_ROW(j, "Product",
@@ -250,20 +203,22 @@ static void test_entered_mid_way(void)
 
 static void test_entries(void)
 {
-    json_t *j = keep(api("method=Funnels.getFunnelEntries&idFunnel=1&step=1&period=day&date=%s", d1));
+    json_t *j =
+        keep(api("method=Funnels.getFunnelEntries&idFunnel=1&step=1&period=day&date=%s", site.d1));
     ASSERT_ROWS(j, 3);
     ASSERT_ROW(j, SITE "/", "nb_hits=2");
     ASSERT_ROW(j, "Direct Entry", "nb_hits=2");
     ASSERT_ROW(j, SITE "/product/tea", "nb_hits=1");
     /* every step, each with its sources below */
-    j = keep(api("method=Funnels.getFunnelEntries&idFunnel=1&period=day&date=%s&expanded=1", d1));
+    j = keep(
+        api("method=Funnels.getFunnelEntries&idFunnel=1&period=day&date=%s&expanded=1", site.d1));
     ASSERT_ROWS(j, 4);
     ASSERT_ROW(j, "Cart", "nb_hits=5 step_position=1");
     ASSERT_ROW(j, "Address", "nb_hits=0 step_position=2");
     ASSERT_ROWS(get(report_row(j, "Cart"), "subtable"), 3);
     /* an entry from a search engine, below its channel */
     j = keep(api("method=Funnels.getFunnelEntries&idFunnel=2&step=2&period=day&date=%s&expanded=1",
-                 d1));
+                 site.d1));
     ASSERT_ROWS(j, 1);
     ASSERT_ROW(j, "Search Engines", "nb_hits=1");
     ASSERT_ROW(get(report_row(j, "Search Engines"), "subtable"), "Google", "nb_hits=1");
@@ -271,17 +226,18 @@ static void test_entries(void)
 
 static void test_exits(void)
 {
-    json_t *j = keep(api("method=Funnels.getFunnelExits&idFunnel=1&step=1&period=day&date=%s", d1));
+    json_t *j =
+        keep(api("method=Funnels.getFunnelExits&idFunnel=1&step=1&period=day&date=%s", site.d1));
     ASSERT_ROWS(j, 1);
     ASSERT_ROW(j, SITE "/thanks", "nb_hits=1");
-    j = keep(api("method=Funnels.getFunnelExits&idFunnel=1&step=2&period=day&date=%s", d1));
+    j = keep(api("method=Funnels.getFunnelExits&idFunnel=1&step=2&period=day&date=%s", site.d1));
     ASSERT_ROWS(j, 1);
     ASSERT_ROW(j, "Exit", "nb_hits=1");
     /* V2 went back to the cart after paying */
-    j = keep(api("method=Funnels.getFunnelExits&idFunnel=1&step=3&period=day&date=%s", d1));
+    j = keep(api("method=Funnels.getFunnelExits&idFunnel=1&step=3&period=day&date=%s", site.d1));
     ASSERT_ROWS(j, 1);
     ASSERT_ROW(j, SITE "/cart", "nb_hits=1");
-    j = keep(api("method=Funnels.getFunnelExits&idFunnel=1&period=day&date=%s", d1));
+    j = keep(api("method=Funnels.getFunnelExits&idFunnel=1&period=day&date=%s", site.d1));
     ASSERT_ROWS(j, 4);
     ASSERT_ROW(j, "Done", "nb_hits=0");
     ASSERT_ROW(j, "Pay", "nb_hits=1 step_position=3");
@@ -292,11 +248,11 @@ static void test_segment(void)
     /* direct visits: V1, V3, V5, V6 (and V8, V10, which never reach the cart) */
     json_t *j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s"
                          "&segment=referrerType==direct",
-                         d1));
+                         site.d1));
     ASSERT_FIELDS(j, "funnel_sum_entries=4 funnel_sum_exits=2 funnel_nb_conversions=2");
     j = keep(api("method=Funnels.getFunnelFlow&idFunnel=2&period=day&date=%s"
                  "&segment=referrerType==search",
-                 d1));
+                 site.d1));
     ASSERT_ROW(j, "Product", "step_nb_visits=1 step_nb_entries=1");
     ASSERT_ROW(j, "Cart", "step_nb_visits=1 step_nb_entries=0");
     ASSERT_ROW(j, "Home", "step_nb_visits=0");
@@ -306,46 +262,48 @@ static void test_per_visitor(void)
 {
     json_t *j = keep(api("method=Funnels.getFunnelFlow&idFunnel=1&period=range&date=%s,%s"
                          "&funnelScope=visitor",
-                         d0, d1));
-    ASSERT_ROW(j, "Cart", "step_nb_visits=8 step_nb_entries=8 step_nb_exits=2 "
-                          "funnel_scope=visitor funnel_window_days=30");
+                         site.d0, site.d1));
+    ASSERT_ROW(j, "Cart",
+               "step_nb_visits=8 step_nb_entries=8 step_nb_exits=2 "
+               "funnel_scope=visitor funnel_window_days=30");
     /* B, G and H went from the cart to paying without the address */
     ASSERT_ROW(j, "Address", "step_nb_visits=3 step_nb_skipped=3");
     ASSERT_ROW(j, "Pay", "step_nb_visits=5");
     ASSERT_ROW(j, "Done", "step_nb_visits=4");
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=range&date=%s,%s"
                  "&funnelScope=visitor&funnelWindowDays=1",
-                 d0, d1));
+                 site.d0, site.d1));
     ASSERT_FIELDS(j, "funnel_sum_entries=8 funnel_nb_conversions=3 funnel_window_days=1 "
                      "funnel_scope=visitor");
     /* entered on D0, followed into D1 */
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s&funnelScope=visitor",
-                 d0));
+                 site.d0));
     ASSERT_FIELDS(j, "funnel_sum_entries=3 funnel_nb_conversions=2");
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s&funnelScope=visitor"
                  "&funnelWindowDays=1",
-                 d0));
+                 site.d0));
     ASSERT_FIELDS(j, "funnel_sum_entries=3 funnel_nb_conversions=1 funnel_sum_exits=2");
     /* per visit, D0's carts are journeys of their own that went nowhere */
-    j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s", d0));
+    j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s", site.d0));
     ASSERT_FIELDS(j, "funnel_sum_entries=3 funnel_nb_conversions=0 funnel_sum_exits=3");
     /* tied to a goal: converting it in a later visit counts, within the window */
     j = keep(api("method=Funnels.getMetrics&idFunnel=2&period=range&date=%s,%s"
                  "&funnelScope=visitor",
-                 d0, d1));
+                 site.d0, site.d1));
     ASSERT_FIELDS(j, "funnel_sum_entries=8 funnel_nb_conversions=6");
     j = keep(api("method=Funnels.getMetrics&idFunnel=2&period=range&date=%s,%s"
                  "&funnelScope=visitor&funnelWindowDays=1",
-                 d0, d1));
+                 site.d0, site.d1));
     ASSERT_FIELDS(j, "funnel_sum_entries=8 funnel_nb_conversions=5");
 }
 
 static void test_periods(void)
 {
     /* a list of periods: one table each */
-    json_t *j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s,%s", d0, d1));
-    ASSERT_FIELDS(get(j, d0), "funnel_sum_entries=3");
-    ASSERT_FIELDS(get(j, d1), "funnel_sum_entries=5");
+    json_t *j =
+        keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=%s,%s", site.d0, site.d1));
+    ASSERT_FIELDS(get(j, site.d0), "funnel_sum_entries=3");
+    ASSERT_FIELDS(get(j, site.d1), "funnel_sum_entries=5");
     j = keep(api("method=Funnels.getMetrics&idFunnel=1&period=day&date=2001-01-01"));
     ASSERT_FIELDS(j, "funnel_sum_entries=0 funnel_nb_conversions=0 funnel_conversion_rate=0%");
 }
@@ -353,28 +311,38 @@ static void test_periods(void)
 static void test_bad_parameters(void)
 {
     char q[300];
-    snprintf(q, sizeof q, "method=Funnels.getFunnelFlow&period=day&date=%s", d1);
-    ASSERT_TRUE(error_says(q, 400, "idFunnel: expected"));
-    snprintf(q, sizeof q, "method=Funnels.getFunnelFlow&idFunnel=9&period=day&date=%s", d1);
-    ASSERT_TRUE(error_says(q, 400, "idFunnel 9 is not a funnel of site 1"));
-    snprintf(q, sizeof q, "method=Funnels.getFunnelFlow&idFunnel=1&funnelScope=session&period=day&date=%s", d1);
-    ASSERT_TRUE(error_says(q, 400, "is not a scope: use visit"));
+    snprintf(q, sizeof q, "method=Funnels.getFunnelFlow&period=day&date=%s", site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "idFunnel: expected"));
+    snprintf(q, sizeof q, "method=Funnels.getFunnelFlow&idFunnel=9&period=day&date=%s", site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "idFunnel 9 is not a funnel of site 1"));
+    snprintf(q, sizeof q,
+             "method=Funnels.getFunnelFlow&idFunnel=1&funnelScope=session&period=day&date=%s",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "is not a scope: use visit"));
     snprintf(q, sizeof q,
              "method=Funnels.getFunnelFlow&idFunnel=1&funnelScope=visitor&funnelWindowDays=91"
-             "&period=day&date=%s", d1);
-    ASSERT_TRUE(error_says(q, 400, "funnelWindowDays \\u002791\\u0027 is not a window"));
+             "&period=day&date=%s",
+             site.d1);
+    ASSERT_TRUE(
+        report_site_error_says(&site, q, 400, "funnelWindowDays \\u002791\\u0027 is not a window"));
     snprintf(q, sizeof q,
              "method=Funnels.getFunnelFlow&idFunnel=1&funnelScope=visitor&funnelWindowDays=0"
-             "&period=day&date=%s", d1);
-    ASSERT_TRUE(error_says(q, 400, "is not a window"));
-    snprintf(q, sizeof q, "method=Funnels.getFunnelFlow&idFunnel=1&funnelWindowDays=7&period=day&date=%s", d1);
-    ASSERT_TRUE(error_says(q, 400, "funnelWindowDays applies to funnelScope=visitor only"));
-    snprintf(q, sizeof q, "method=Funnels.getFunnelExits&idFunnel=1&step=5&period=day&date=%s", d1);
-    ASSERT_TRUE(error_says(q, 400, "is not a step of funnel 1: use its position, 1 to 4"));
+             "&period=day&date=%s",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "is not a window"));
+    snprintf(q, sizeof q,
+             "method=Funnels.getFunnelFlow&idFunnel=1&funnelWindowDays=7&period=day&date=%s",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400,
+                                       "funnelWindowDays applies to funnelScope=visitor only"));
+    snprintf(q, sizeof q, "method=Funnels.getFunnelExits&idFunnel=1&step=5&period=day&date=%s",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400,
+                                       "is not a step of funnel 1: use its position, 1 to 4"));
     /* no token: the same refusal as every report */
     int status;
-    char *body = api_get(&server, "", 1, "method=Funnels.getFunnelFlow&idFunnel=1&period=day&date=today",
-                         &status);
+    char *body = api_get(&site.server, "", 1,
+                         "method=Funnels.getFunnelFlow&idFunnel=1&period=day&date=today", &status);
     ASSERT_EQ_INT(status, 401);
     free(body);
 }
@@ -383,15 +351,15 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     buf_init(&out);
-    if (!start()) {
+    if (!report_site_start(&site, "Shop", SITE, &out)) {
         printf("Bail out! cannot set up the site and a server: %s\n", out.data ? out.data : "");
         return 1;
     }
-    if (!send_data_set() || !define_funnels()) {
-        server_log_tail(&server, 3000);
+    if (!report_site_send(&site, hits, sizeof hits / sizeof *hits, UA) || !define_funnels()) {
+        server_log_tail(&site.server, 3000);
         printf("Bail out! the data set or the funnels were not accepted: %s\n",
                out.data ? out.data : "");
-        server_stop(&server);
+        server_stop(&site.server);
         return 1;
     }
     RUN(test_flow_per_visit);
@@ -403,9 +371,9 @@ int main(void)
     RUN(test_per_visitor);
     RUN(test_periods);
     RUN(test_bad_parameters);
-    if (test_failed_total) server_log_tail(&server, 3000);
-    server_stop(&server);
-    harness_rmtree(data_dir);
+    if (test_failed_total) server_log_tail(&site.server, 3000);
+    server_stop(&site.server);
+    harness_rmtree(site.data_dir);
     buf_free(&out);
     return TEST_DONE();
 }

@@ -64,11 +64,7 @@ static const char UA[] =
 #define CONTACT "url=" SITE "/contact|action_name=Contact"
 #define MENU "url=" SITE "/menu|action_name=Menu"
 
-static const struct {
-    char visitor;
-    int day, h, m; /* day 0 = D0, 1 = D1 */
-    const char *params;
-} hits[] = {
+static const struct dataset_hit hits[] = {
     {'H', 0, 9, 0, ABOUT},
     {'A', 1, 8, 0, HOME},
     {'A', 1, 8, 1, ABOUT},
@@ -107,21 +103,10 @@ static const struct {
     {'O', 1, 19, 1, MENU},
 };
 
-static struct server server;
-static char data_dir[256];
-static char token[33];
-static char d0[11], d1[11];
+static struct report_site site;
 static struct buf out;
 
-static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *api(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    json_t *j = api_jsonv(&server, token, 1, fmt, ap);
-    va_end(ap);
-    return j;
-}
+#define api(...) report_site_api(&site, __VA_ARGS__)
 
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
@@ -129,42 +114,7 @@ static json_t *api(const char *fmt, ...)
         keep(NULL);                                                                                \
     } while (0)
 
-static int track(char visitor, int64_t t_ms, const char *params)
-{
-    char cid[17];
-    memset(cid, "123456789abcdef"[visitor - 'A'], 16); /* A..H: hex digits */
-    cid[16] = '\0';
-    return track_visitor_hit(&server, token, 1, cid, t_ms, UA, params);
-}
-
-/* An error answer: its status and a part of its message. */
-static bool error_says(const char *query, int want_status, const char *part)
-{
-    return api_error_says(&server, token, 1, query, want_status, part);
-}
-
 #define TALLY(...) (buf_reset(&out), run_tally(&out, __VA_ARGS__))
-
-static bool start(void)
-{
-    if (harness_tmpdir(data_dir)) return false;
-    if (TALLY("site add --data %s --name Tea --url " SITE, data_dir) != 0) return false;
-    if (harness_token_create(data_dir, 1, token)) return false;
-    return server_start(&server, data_dir, "") == 0;
-}
-
-static bool send_data_set(void)
-{
-    int64_t today = now_ms() / MS_PER_DAY;
-    format_date(today - 2, d0);
-    format_date(today - 1, d1);
-    for (size_t i = 0; i < sizeof hits / sizeof *hits; i++) {
-        int64_t t = (today - 2 + hits[i].day) * MS_PER_DAY +
-                    (hits[i].h * 60LL + hits[i].m) * 60000LL;
-        if (track(hits[i].visitor, t, hits[i].params) != 204) return false;
-    }
-    return true;
-}
 
 static json_t *get(const json_t *j, const char *key)
 {
@@ -175,9 +125,9 @@ static json_t *get(const json_t *j, const char *key)
 
 static void test_page_url(void)
 {
-    json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
-                         "&period=day&date=%s",
-                         d1));
+    json_t *j =
+        keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC "&period=day&date=%s",
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
     json_t *prev = get(j, "previousPages");
@@ -222,7 +172,7 @@ static void test_other_pages(void)
     /* /contact: V1 from /, exit; V6 entry (direct), then P */
     json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" SITE
                          "/contact&period=day&date=%s",
-                         d1));
+                         site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=2 entries=1 exits=1 loops=0");
     ASSERT_ROW(get(j, "previousPages"), P, "referrals=1");
@@ -234,7 +184,7 @@ static void test_segment(void)
 {
     json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
                          "&period=day&date=%s&segment=referrerType==search",
-                         d1));
+                         site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=3 entries=2 exits=0 loops=1");
     ASSERT_ROWS(get(j, "referrers"), 1);
@@ -250,13 +200,12 @@ static void test_range_and_period(void)
 {
     json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
                          "&period=range&date=%s,%s",
-                         d0, d1));
+                         site.d0, site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=10 entries=6 exits=4 loops=1");
     ASSERT_ROW(get(j, "referrers"), "Direct Entry", "referrals=3");
-    j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
-                 "&period=day&date=%s",
-                 d0));
+    j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC "&period=day&date=%s",
+                 site.d0));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=1 entries=1 exits=1 loops=0");
 }
@@ -265,7 +214,7 @@ static void test_page_title_and_action(void)
 {
     json_t *j = keep(api("method=Transitions.getTransitionsForPageTitle&pageTitle=About"
                          "&period=day&date=%s",
-                         d1));
+                         site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
     /* pages by title */
@@ -277,12 +226,12 @@ static void test_page_title_and_action(void)
 
     j = keep(api("method=Transitions.getTransitionsForAction&actionType=url&actionName=" P_ENC
                  "&period=day&date=%s",
-                 d1));
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=9 entries=5 exits=3 loops=1");
     j = keep(api("method=Transitions.getTransitionsForAction&actionType=title&actionName=Contact"
                  "&period=day&date=%s",
-                 d1));
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=2 entries=1 exits=1 loops=0");
 }
@@ -291,7 +240,7 @@ static void test_others(void)
 {
     json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" SITE
                          "/menu&period=day&date=%s",
-                         d1));
+                         site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=8 entries=0 exits=8 loops=0");
     json_t *prev = get(j, "previousPages");
@@ -304,7 +253,7 @@ static void test_others(void)
 
     j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" SITE
                  "/menu&period=day&date=%s&limitBeforeGrouping=-1",
-                 d1));
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROWS(get(j, "previousPages"), 7);
 
@@ -312,7 +261,7 @@ static void test_others(void)
      * pages /contact and /shop; every channel type still shows */
     j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
                  "&period=day&date=%s&limitBeforeGrouping=1",
-                 d1));
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROWS(get(j, "previousPages"), 2);
     ASSERT_ROW(get(j, "previousPages"), SITE "/", "referrals=1");
@@ -333,7 +282,7 @@ static void test_unknown_pages_give_zeros(void)
     for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
         json_t *j = keep(api("method=Transitions.getTransitionsForPageUrl&pageUrl=%s"
                              "&period=day&date=%s",
-                             pages[i], d1));
+                             pages[i], site.d1));
         ASSERT_TRUE(j != NULL);
         ASSERT_FIELDS(get(j, "pageMetrics"), "pageviews=0 entries=0 exits=0 loops=0");
         ASSERT_ROWS(get(j, "previousPages"), 0);
@@ -351,46 +300,54 @@ static void test_unknown_pages_give_zeros(void)
 static void test_errors(void)
 {
     char q[300];
-    snprintf(q, sizeof q, "method=Transitions.getTransitionsForPageUrl&period=day&date=%s&format=json", d1);
-    ASSERT_TRUE(error_says(q, 400, "pageUrl is missing"));
     snprintf(q, sizeof q,
-             "method=Transitions.getTransitionsForPageUrl&pageUrl=&period=day&date=%s&format=json", d1);
-    ASSERT_TRUE(error_says(q, 400, "pageUrl is missing"));
+             "method=Transitions.getTransitionsForPageUrl&period=day&date=%s&format=json", site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "pageUrl is missing"));
     snprintf(q, sizeof q,
-             "method=Transitions.getTransitionsForPageTitle&period=day&date=%s&format=json", d1);
-    ASSERT_TRUE(error_says(q, 400, "pageTitle is missing"));
+             "method=Transitions.getTransitionsForPageUrl&pageUrl=&period=day&date=%s&format=json",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "pageUrl is missing"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForPageTitle&period=day&date=%s&format=json",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "pageTitle is missing"));
     snprintf(q, sizeof q,
              "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
-             "&period=day&date=%s&format=csv", d1);
-    ASSERT_TRUE(error_says(q, 400, "format=json only"));
+             "&period=day&date=%s&format=csv",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "format=json only"));
     snprintf(q, sizeof q,
              "method=Transitions.getTransitionsForAction&actionType=event&actionName=x"
-             "&period=day&date=%s&format=json", d1);
-    ASSERT_TRUE(error_says(q, 400, "actionType: expected url or title"));
+             "&period=day&date=%s&format=json",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "actionType: expected url or title"));
     snprintf(q, sizeof q,
              "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
              "&period=day&date=last3&format=json");
-    ASSERT_TRUE(error_says(q, 400, "takes one period"));
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "takes one period"));
     snprintf(q, sizeof q,
              "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC
-             "&period=day&date=%s&limitBeforeGrouping=0&format=json", d1);
-    ASSERT_TRUE(error_says(q, 400, "limitBeforeGrouping: expected"));
-    snprintf(q, sizeof q, "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC "&format=json");
-    ASSERT_TRUE(error_says(q, 400, "is not valid: use day, week, month, year or range"));
+             "&period=day&date=%s&limitBeforeGrouping=0&format=json",
+             site.d1);
+    ASSERT_TRUE(report_site_error_says(&site, q, 400, "limitBeforeGrouping: expected"));
+    snprintf(q, sizeof q,
+             "method=Transitions.getTransitionsForPageUrl&pageUrl=" P_ENC "&format=json");
+    ASSERT_TRUE(
+        report_site_error_says(&site, q, 400, "is not valid: use day, week, month, year or range"));
 }
 
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     buf_init(&out);
-    if (!start()) {
+    if (!report_site_start(&site, "Tea", SITE, &out)) {
         printf("Bail out! cannot set up the site and a server: %s\n", out.data ? out.data : "");
         return 1;
     }
-    if (!send_data_set()) {
-        server_log_tail(&server, 3000);
+    if (!report_site_send(&site, hits, sizeof hits / sizeof *hits, UA)) {
+        server_log_tail(&site.server, 3000);
         printf("Bail out! the data set was not accepted\n");
-        server_stop(&server);
+        server_stop(&site.server);
         return 1;
     }
     RUN(test_page_url);
@@ -401,9 +358,9 @@ int main(void)
     RUN(test_others);
     RUN(test_unknown_pages_give_zeros);
     RUN(test_errors);
-    if (test_failed_total) server_log_tail(&server, 3000); /* what a crashed server said */
-    server_stop(&server);
-    harness_rmtree(data_dir);
+    if (test_failed_total) server_log_tail(&site.server, 3000); /* what a crashed server said */
+    server_stop(&site.server);
+    harness_rmtree(site.data_dir);
     buf_free(&out);
     return TEST_DONE();
 }

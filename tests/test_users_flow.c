@@ -51,11 +51,7 @@ static const char UA[] =
 #define ABOUT "url=" SITE "/about|action_name=About"
 #define CONTACT "url=" SITE "/contact|action_name=Contact"
 
-static const struct {
-    char visitor;
-    int day, h, m; /* day 0 = D0, 1 = D1 */
-    const char *params;
-} hits[] = {
+static const struct dataset_hit hits[] = {
     {'H', 0, 9, 0, CONTACT},
     {'A', 1, 8, 0, HOME},
     {'A', 1, 8, 1, SHOP},
@@ -76,21 +72,10 @@ static const struct {
     {'G', 1, 14, 1, HOME},
 };
 
-static struct server server;
-static char data_dir[256];
-static char token[33];
-static char d0[11], d1[11];
+static struct report_site site;
 static struct buf out;
 
-static json_t *api(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *api(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    json_t *j = api_jsonv(&server, token, 1, fmt, ap);
-    va_end(ap);
-    return j;
-}
+#define api(...) report_site_api(&site, __VA_ARGS__)
 
 #define RUN(fn)                                                                                    \
     do {                                                                                           \
@@ -98,42 +83,7 @@ static json_t *api(const char *fmt, ...)
         keep(NULL);                                                                                \
     } while (0)
 
-static int track(char visitor, int64_t t_ms, const char *params)
-{
-    char cid[17];
-    memset(cid, "123456789abcdef"[visitor - 'A'], 16); /* A..H: hex digits */
-    cid[16] = '\0';
-    return track_visitor_hit(&server, token, 1, cid, t_ms, UA, params);
-}
-
-/* An error answer: its status and a part of its message. */
-static bool error_says(const char *query, int want_status, const char *part)
-{
-    return api_error_says(&server, token, 1, query, want_status, part);
-}
-
 #define TALLY(...) (buf_reset(&out), run_tally(&out, __VA_ARGS__))
-
-static bool start(void)
-{
-    if (harness_tmpdir(data_dir)) return false;
-    if (TALLY("site add --data %s --name Tea --url " SITE, data_dir) != 0) return false;
-    if (harness_token_create(data_dir, 1, token)) return false;
-    return server_start(&server, data_dir, "") == 0;
-}
-
-static bool send_data_set(void)
-{
-    int64_t today = now_ms() / MS_PER_DAY;
-    format_date(today - 2, d0);
-    format_date(today - 1, d1);
-    for (size_t i = 0; i < sizeof hits / sizeof *hits; i++) {
-        int64_t t = (today - 2 + hits[i].day) * MS_PER_DAY +
-                    (hits[i].h * 60LL + hits[i].m) * 60000LL;
-        if (track(hits[i].visitor, t, hits[i].params) != 204) return false;
-    }
-    return true;
-}
 
 static json_t *get(const json_t *j, const char *key)
 {
@@ -155,7 +105,7 @@ static json_t *actions_of(const json_t *steps, const char *step)
 
 static void test_steps_by_url(void)
 {
-    json_t *j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1", d1));
+    json_t *j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1", site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROWS(j, 3);
     ASSERT_ROW(j, "1", "nb_visits=7 nb_proceeded=6 nb_exits=1");
@@ -197,14 +147,17 @@ static void test_numbers_add_up(void)
     static const char *const queries[] = {"", "&limitActionsPerStep=1", "&dataSource=page_title",
                                           "&levelOfDetail=1"};
     for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
-        json_t *j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1%s", d1,
-                             queries[q]));
+        json_t *j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1%s",
+                             site.d1, queries[q]));
         ASSERT_TRUE(j != NULL);
         ASSERT_TRUE(json_array_size(j) == 3);
         for (size_t i = 0; i < json_array_size(j); i++) {
             json_t *step = json_array_get(j, i), *actions = get(step, "subtable");
-            ASSERT_EQ_INT(num(step, "nb_visits"), num(step, "nb_proceeded") + num(step, "nb_exits"));
-            if (i) ASSERT_EQ_INT(num(step, "nb_visits"), num(json_array_get(j, i - 1), "nb_proceeded"));
+            ASSERT_EQ_INT(num(step, "nb_visits"),
+                          num(step, "nb_proceeded") + num(step, "nb_exits"));
+            if (i)
+                ASSERT_EQ_INT(num(step, "nb_visits"),
+                              num(json_array_get(j, i - 1), "nb_proceeded"));
             double visits = 0;
             for (size_t a = 0; a < json_array_size(actions); a++) {
                 json_t *action = json_array_get(actions, a), *to = get(action, "subtable");
@@ -223,7 +176,7 @@ static void test_others(void)
 {
     json_t *j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1"
                          "&limitActionsPerStep=2",
-                         d1));
+                         site.d1));
     ASSERT_TRUE(j != NULL);
     json_t *s1 = actions_of(j, "1");
     ASSERT_ROWS(s1, 3);
@@ -253,7 +206,7 @@ static void test_titles_and_folders(void)
 {
     json_t *j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1"
                          "&dataSource=page_title",
-                         d1));
+                         site.d1));
     ASSERT_TRUE(j != NULL);
     json_t *s1 = actions_of(j, "1");
     ASSERT_ROWS(s1, 3);
@@ -266,7 +219,8 @@ static void test_titles_and_folders(void)
     ASSERT_ROW(actions_of(j, "2"), "Shop", "nb_visits=3");
 
     /* levelOfDetail=1: the first folder; a cut path ends in '/' */
-    j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1&levelOfDetail=1", d1));
+    j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1&levelOfDetail=1",
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     s1 = actions_of(j, "1");
     ASSERT_ROWS(s1, 3);
@@ -283,14 +237,15 @@ static void test_segment_range_and_explore(void)
 {
     json_t *j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1"
                          "&segment=referrerType==search",
-                         d1));
+                         site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROWS(j, 2);
     ASSERT_ROW(j, "1", "nb_visits=1 nb_proceeded=1 nb_exits=0");
     ASSERT_ROW(j, "2", "nb_visits=1 nb_proceeded=0 nb_exits=1");
     ASSERT_ROW(actions_of(j, "2"), "/shop", "nb_visits=1");
 
-    j = keep(api("method=UsersFlow.getUsersFlow&period=range&date=%s,%s&expanded=1", d0, d1));
+    j = keep(
+        api("method=UsersFlow.getUsersFlow&period=range&date=%s,%s&expanded=1", site.d0, site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROW(j, "1", "nb_visits=8 nb_proceeded=6 nb_exits=2");
     ASSERT_ROW(actions_of(j, "1"), "/contact", "nb_visits=1 nb_exits=1");
@@ -298,7 +253,7 @@ static void test_segment_range_and_explore(void)
     /* the visits that were on /shop at step 2: V1, V2, V6 */
     j = keep(api("method=UsersFlow.getUsersFlow&period=day&date=%s&expanded=1"
                  "&exploreStep=2&exploreUrl=%%2Fshop",
-                 d1));
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROWS(j, 3);
     ASSERT_ROW(j, "1", "nb_visits=3 nb_proceeded=3");
@@ -314,7 +269,7 @@ static void test_segment_range_and_explore(void)
 
 static void test_pretty_and_interaction_actions(void)
 {
-    json_t *j = keep(api("method=UsersFlow.getUsersFlowPretty&period=day&date=%s", d1));
+    json_t *j = keep(api("method=UsersFlow.getUsersFlowPretty&period=day&date=%s", site.d1));
     ASSERT_TRUE(j != NULL);
     /* 6 of 7 proceeded: 0.86; 1 of 7 left: 14% */
     ASSERT_ROW(j, "Interaction 1",
@@ -323,7 +278,7 @@ static void test_pretty_and_interaction_actions(void)
 
     j = keep(api("method=UsersFlow.getInteractionActions&period=day&date=%s&interactionPosition=2"
                  "&expanded=1",
-                 d1));
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROWS(j, 4);
     ASSERT_EQ_STR(json_string_value(get(json_array_get(j, 0), "label")), "/shop");
@@ -331,7 +286,7 @@ static void test_pretty_and_interaction_actions(void)
     ASSERT_ROWS(get(report_row(j, "/shop"), "subtable"), 2);
     j = keep(api("method=UsersFlow.getInteractionActions&period=day&date=%s&interactionPosition=2"
                  "&offsetActionsPerStep=1",
-                 d1));
+                 site.d1));
     ASSERT_TRUE(j != NULL);
     ASSERT_ROWS(j, 3);
     ASSERT_TRUE(report_row(j, "/shop") == NULL);
@@ -347,7 +302,8 @@ static void test_errors(void)
         {"method=UsersFlow.getUsersFlow&limitActionsPerStep=five", "limitActionsPerStep: expected"},
         {"method=UsersFlow.getUsersFlow&exploreStep=2", "go together"},
         {"method=UsersFlow.getUsersFlow&exploreUrl=%2Fshop", "go together"},
-        {"method=UsersFlow.getUsersFlow&exploreStep=11&exploreUrl=%2Fshop", "exploreStep: expected"},
+        {"method=UsersFlow.getUsersFlow&exploreStep=11&exploreUrl=%2Fshop",
+         "exploreStep: expected"},
         {"method=UsersFlow.getUsersFlow&levelOfDetail=0", "levelOfDetail: expected"},
         {"method=UsersFlow.getUsersFlow&levelOfDetail=2&dataSource=page_title", "levelOfDetail:"},
         {"method=UsersFlow.getInteractionActions", "interactionPosition is missing"},
@@ -357,8 +313,8 @@ static void test_errors(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char q[400];
-        snprintf(q, sizeof q, "%s&period=day&date=%s&format=json", bad[i].query, d1);
-        ASSERT_TRUE(error_says(q, 400, bad[i].says));
+        snprintf(q, sizeof q, "%s&period=day&date=%s&format=json", bad[i].query, site.d1);
+        ASSERT_TRUE(report_site_error_says(&site, q, 400, bad[i].says));
     }
 }
 
@@ -366,14 +322,14 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     buf_init(&out);
-    if (!start()) {
+    if (!report_site_start(&site, "Tea", SITE, &out)) {
         printf("Bail out! cannot set up the site and a server: %s\n", out.data ? out.data : "");
         return 1;
     }
-    if (!send_data_set()) {
-        server_log_tail(&server, 3000);
+    if (!report_site_send(&site, hits, sizeof hits / sizeof *hits, UA)) {
+        server_log_tail(&site.server, 3000);
         printf("Bail out! the data set was not accepted\n");
-        server_stop(&server);
+        server_stop(&site.server);
         return 1;
     }
     RUN(test_steps_by_url);
@@ -383,9 +339,9 @@ int main(void)
     RUN(test_segment_range_and_explore);
     RUN(test_pretty_and_interaction_actions);
     RUN(test_errors);
-    if (test_failed_total) server_log_tail(&server, 3000); /* what a crashed server said */
-    server_stop(&server);
-    harness_rmtree(data_dir);
+    if (test_failed_total) server_log_tail(&site.server, 3000); /* what a crashed server said */
+    server_stop(&site.server);
+    harness_rmtree(site.data_dir);
     buf_free(&out);
     return TEST_DONE();
 }
